@@ -1,0 +1,42 @@
+"""Model download with huggingface-hub: progress, resume, verification, disk-space checks."""
+
+from app.hub.diskspace import FreeSpace, conversion_margin, free_bytes
+from app.hub.download import MODEL_DEFAULT, ModelDownloader
+from app.hub.errors import (
+    ChecksumMismatchError,
+    DownloadCancelled,
+    HubAccessError,
+    HubError,
+    HubServerError,
+    HubUnreachableError,
+    NotEnoughDiskSpaceError,
+    OfflineModeError,
+    RemoteFileNotFoundError,
+)
+from app.hub.progress import DownloadProgress, ProgressCallback
+from app.hub.state import ModelState, Status, catalog_states, model_state
+from app.hub.transfer import TransferSettings
+
+__all__ = [
+    "MODEL_DEFAULT",
+    "ChecksumMismatchError",
+    "DownloadCancelled",
+    "DownloadProgress",
+    "FreeSpace",
+    "HubAccessError",
+    "HubError",
+    "HubServerError",
+    "HubUnreachableError",
+    "ModelDownloader",
+    "ModelState",
+    "NotEnoughDiskSpaceError",
+    "OfflineModeError",
+    "ProgressCallback",
+    "RemoteFileNotFoundError",
+    "Status",
+    "TransferSettings",
+    "catalog_states",
+    "conversion_margin",
+    "free_bytes",
+    "model_state",
+]

@@ -1,0 +1,1 @@
+"""Everything specific to the InternLM2 model family: checkpoints, tokenizer, chat format, export."""
