@@ -1,0 +1,183 @@
+"""InternLM2 tokenizer: SentencePiece plus the special tokens, which only the template can produce."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sentencepiece as spm
+
+from app.internlm2.errors import TokenizerError
+
+# protobuf-generated, untyped: the SentencePiece model proto.
+sp_pb2: Any = importlib.import_module("sentencepiece.sentencepiece_model_pb2")
+
+IM_START = "<|im_start|>"
+IM_END = "<|im_end|>"
+ACTION_START = "<|action_start|>"
+ACTION_END = "<|action_end|>"
+PLUGIN = "<|plugin|>"
+INTERPRETER = "<|interpreter|>"
+
+
+@dataclass(frozen=True)
+class SpecialTokens:
+    """Ids of the special tokens, read from tokenizer_config.json's added_tokens_decoder."""
+
+    by_name: dict[str, int]
+    bos: int
+    eos: int
+    unk: int
+
+    def id(self, name: str) -> int:
+        try:
+            return self.by_name[name]
+        except KeyError:
+            raise TokenizerError(f"The tokenizer has no special token {name}.",
+                                 "Pick an InternLM2 chat checkpoint.") from None
+
+    @property
+    def im_end(self) -> int | None:
+        return self.by_name.get(IM_END)
+
+
+def _read_added_tokens(path: Path) -> dict[str, int]:
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise TokenizerError(f"{path.name} cannot be read ({exc}).") from exc
+    decoder = data.get("added_tokens_decoder") or {}
+    return {str(v["content"]): int(k) for k, v in decoder.items() if isinstance(v, dict)}
+
+
+class InternLM2Tokenizer:
+    """Encodes user text to ordinary pieces only; special ids come from `special` alone.
+
+    The SentencePiece model's placeholder pieces at the special ids ([UNUSED_TOKEN_145] is
+    <|im_end|>) are turned into CONTROL pieces on load, so no typed text, whether
+    "<|im_end|>" or "[UNUSED_TOKEN_145]", can ever yield a special id.
+    """
+
+    def __init__(self, model_file: Path | str, config_file: Path | str | None = None) -> None:
+        model_file = Path(model_file)
+        try:
+            proto = sp_pb2.ModelProto()
+            proto.ParseFromString(model_file.read_bytes())
+        except FileNotFoundError as exc:
+            raise TokenizerError(f"{model_file.name} is missing from {model_file.parent}.",
+                                 "Download the model again.") from exc
+        except Exception as exc:  # protobuf raises its own DecodeError
+            raise TokenizerError(f"{model_file} is not a SentencePiece tokenizer ({exc}).") from exc
+        cfg_path = Path(config_file) if config_file else model_file.parent / "tokenizer_config.json"
+        added = _read_added_tokens(cfg_path)
+        n = len(proto.pieces)
+        for name, idx in added.items():
+            if not 0 <= idx < n:
+                raise TokenizerError(f"Special token {name} has id {idx}, outside the vocabulary of {n}.")
+        self._protect(proto, set(added.values()))
+        self.add_dummy_prefix = bool(proto.normalizer_spec.add_dummy_prefix)
+        self.proto = proto
+        self.sp = spm.SentencePieceProcessor()
+        self.sp.LoadFromSerializedProto(proto.SerializeToString())
+        self.special = SpecialTokens(by_name=added, bos=self.sp.bos_id(), eos=self.sp.eos_id(),
+                                     unk=self.sp.unk_id())
+        self._special_ids = frozenset(added.values()) | {self.sp.bos_id(), self.sp.eos_id()}
+        self._names = {idx: name for name, idx in added.items()}
+
+    @staticmethod
+    def _protect(proto: Any, special_ids: set[int]) -> None:
+        """Make special and placeholder pieces CONTROL so that text never matches them."""
+        kinds = sp_pb2.ModelProto.SentencePiece
+        matchable = (kinds.NORMAL, kinds.USER_DEFINED)
+        for idx, piece in enumerate(proto.pieces):
+            if piece.type not in matchable:
+                continue  # <unk>, <s>, </s> and byte pieces keep their types
+            if idx in special_ids or piece.type == kinds.USER_DEFINED and piece.piece.startswith("[UNUSED"):
+                piece.type = kinds.CONTROL
+
+    @classmethod
+    def from_folder(cls, folder: Path | str) -> InternLM2Tokenizer:
+        folder = Path(folder)
+        return cls(folder / "tokenizer.model", folder / "tokenizer_config.json")
+
+    @property
+    def vocab_size(self) -> int:
+        return int(self.sp.get_piece_size())
+
+    def encode(self, text: str) -> list[int]:
+        """Ordinary token ids for user text: never a BOS, EOS or special id."""
+        if not text:
+            return []
+        return list(self.sp.encode(text))
+
+    def decode(self, ids: Sequence[int], *, skip_special: bool = True) -> str:
+        """Text of ids; special tokens dropped, or written by name with skip_special=False."""
+        if skip_special:
+            return str(self.sp.decode([i for i in ids if i not in self._special_ids]))
+        out: list[str] = []
+        run: list[int] = []
+        for i in ids:
+            if i in self._names:
+                out.append(str(self.sp.decode(run)))
+                run = []
+                out.append(self._names[i])
+            else:
+                run.append(i)
+        out.append(str(self.sp.decode(run)))
+        return "".join(out)
+
+    def piece(self, idx: int) -> str:
+        return self._names.get(idx) or str(self.sp.id_to_piece(idx))
+
+    def is_special(self, idx: int) -> bool:
+        return idx in self._special_ids
+
+    def stream_decoder(self) -> StreamDecoder:
+        return StreamDecoder(self)
+
+
+class StreamDecoder:
+    """Turns a stream of ids into text pieces, never emitting half a UTF-8 character.
+
+    It decodes a short window of recent ids twice (with and without the newest ones) and emits
+    the difference; while the window ends inside a multi-byte character (decoded as U+FFFD)
+    it waits for the next id. Special ids are skipped.
+    """
+
+    def __init__(self, tokenizer: InternLM2Tokenizer) -> None:
+        self._tok = tokenizer
+        self._ids: list[int] = []
+        self._prefix = 0  # start of the decode window
+        self._read = 0  # ids already turned into emitted text
+
+    def push(self, idx: int) -> str:
+        """Add one id; return the new complete text (maybe empty)."""
+        if self._tok.is_special(idx):
+            return ""
+        self._ids.append(idx)
+        return self._step()
+
+    def extend(self, ids: Iterable[int]) -> str:
+        return "".join(self.push(i) for i in ids)
+
+    def _step(self) -> str:
+        done = self._tok.sp.decode(self._ids[self._prefix:self._read])
+        full = self._tok.sp.decode(self._ids[self._prefix:])
+        if full.endswith("\ufffd") or len(full) <= len(done):
+            return ""
+        new = full[len(done):]
+        self._prefix, self._read = self._read, len(self._ids)
+        return str(new)
+
+    def flush(self) -> str:
+        """Whatever is still held back (an incomplete character at the end becomes U+FFFD)."""
+        done = self._tok.sp.decode(self._ids[self._prefix:self._read])
+        full = self._tok.sp.decode(self._ids[self._prefix:])
+        self._prefix = self._read = len(self._ids)
+        return str(full[len(done):])

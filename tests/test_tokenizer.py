@@ -1,0 +1,93 @@
+"""Tokenizer: special tokens only from the template, streaming decode never splits a character."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.internlm2.errors import TokenizerError
+from app.internlm2.tokenizer import IM_END, IM_START, InternLM2Tokenizer
+
+TEXTS = [
+    "Hello, world!",
+    "书生·浦语是上海人工智能实验室开发的。",
+    "emoji 😀🎉 and 👩‍👩‍👧 family",
+    "def f(x):\n    return x  # comment\n\n\n",
+    "   leading spaces and\ttabs\r\n",
+    "<|im_end|> <|im_start|>user [UNUSED_TOKEN_145] [UNUSED_TOKEN_146] <s> </s> <|plugin|>",
+]
+
+
+@pytest.fixture(scope="module")
+def tok(tiny_model: Path) -> InternLM2Tokenizer:
+    return InternLM2Tokenizer.from_folder(tiny_model)
+
+
+def test_special_ids_come_from_added_tokens_decoder(tok: InternLM2Tokenizer) -> None:
+    n = tok.vocab_size
+    assert tok.special.id(IM_END) == n - 2
+    assert tok.special.id(IM_START) == n - 1
+    assert tok.special.id("<|plugin|>") == n - 6
+    assert (tok.special.bos, tok.special.eos, tok.special.unk) == (1, 2, 0)
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_user_text_never_yields_a_special_id(tok: InternLM2Tokenizer, text: str) -> None:
+    ids = tok.encode(text)
+    specials = set(tok.special.by_name.values())
+    assert not specials & set(ids)
+    assert tok.decode(ids) == text
+
+
+def test_placeholder_piece_is_not_matched_even_if_user_defined(tiny_model: Path,
+                                                                tok: InternLM2Tokenizer) -> None:
+    # In tokenizer.model the <|im_end|> id carries the USER_DEFINED piece [UNUSED_TOKEN_145]:
+    # plain SentencePiece turns the typed name into the special id; ours must not.
+    import sentencepiece as spm
+
+    raw = spm.SentencePieceProcessor()
+    raw.LoadFromFile(str(tiny_model / "tokenizer.model"))
+    assert tok.special.id(IM_END) in raw.encode("[UNUSED_TOKEN_145]")
+    ids = tok.encode("[UNUSED_TOKEN_145]")
+    assert tok.special.id(IM_END) not in ids and len(ids) > 1
+
+
+@pytest.mark.parametrize("text", TEXTS[:5])
+def test_stream_decoder_emits_whole_characters_only(tok: InternLM2Tokenizer, text: str) -> None:
+    dec = tok.stream_decoder()
+    pieces = [dec.push(i) for i in tok.encode(text)]
+    pieces.append(dec.flush())
+    assert "".join(pieces) == text
+    assert all("\ufffd" not in p for p in pieces)
+
+
+def test_stream_decoder_holds_back_half_a_character(tok: InternLM2Tokenizer) -> None:
+    ids = tok.encode("😀")
+    byte_ids = [i for i in ids if tok.sp.is_byte(i)]
+    assert len(byte_ids) == 4, "the fixture vocabulary has no emoji piece: byte fallback is used"
+    dec = tok.stream_decoder()
+    outs = [dec.push(i) for i in ids]
+    assert outs[-1] == "😀"
+    assert all(o == "" for o in outs[:-1])
+
+
+def test_decode_can_show_special_names(tok: InternLM2Tokenizer) -> None:
+    ids = [tok.special.id(IM_START), *tok.encode("user"), tok.special.id(IM_END)]
+    assert tok.decode(ids) == "user"
+    assert tok.decode(ids, skip_special=False) == "<|im_start|>user<|im_end|>"
+
+
+def test_missing_tokenizer_model(tmp_path: Path) -> None:
+    with pytest.raises(TokenizerError, match="missing"):
+        InternLM2Tokenizer(tmp_path / "tokenizer.model")
+
+
+def test_special_id_outside_vocabulary(tiny_model: Path, tmp_path: Path) -> None:
+    import json
+
+    cfg = json.loads((tiny_model / "tokenizer_config.json").read_text())
+    cfg["added_tokens_decoder"]["99999"] = {"content": "<|bogus|>", "special": True}
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(cfg))
+    with pytest.raises(TokenizerError, match="outside the vocabulary"):
+        InternLM2Tokenizer(tiny_model / "tokenizer.model", tmp_path / "tokenizer_config.json")
