@@ -1,0 +1,273 @@
+"""Export a conversation to Markdown or versioned JSON, and import that JSON back.
+
+The JSON is the archive format: `{"format": FORMAT_NAME, "format_version": N, "exported":
+…, "conversation": {…}, "messages": […], "documents": […]}`; messages are in order (each
+follows the one before it) and no ids are written, so an import creates a new conversation
+equal to the exported one apart from its ids. A file with a newer `format_version` than
+this code reads is refused with `ImportFormatError`. Markdown is for reading only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from app.storage.db import Database
+from app.storage.errors import ImportFormatError
+from app.storage.models import (
+    Conversation,
+    Document,
+    Message,
+    MessageState,
+    ReplyStats,
+    Role,
+    format_timestamp,
+    parse_timestamp,
+)
+
+FORMAT_NAME = "internlm2-desktop/conversation"
+FORMAT_VERSION = 1
+
+MARKDOWN_LABELS: Mapping[str, str] = {
+    "untitled": "Untitled conversation",
+    "model": "Model",
+    "created": "Created",
+    "system_prompt": "System prompt",
+    "documents": "Attached documents",
+    "characters": "characters",
+    "interrupted": "(stopped before the end)",
+    "error": "Error",
+    "tokens": "tokens",
+    "first_token": "first token",
+    Role.SYSTEM.value: "System",
+    Role.USER.value: "User",
+    Role.ASSISTANT.value: "Assistant",
+    Role.ENVIRONMENT.value: "Tool output",
+}
+"""English defaults; the UI passes translated labels (tr()) for any of these keys."""
+
+
+@dataclass(frozen=True)
+class Archive:
+    """A parsed export: plain dicts, validated, ready to be written as a new conversation."""
+
+    conversation: dict[str, Any]
+    messages: list[dict[str, Any]]
+    documents: list[dict[str, Any]]
+
+
+def to_dict(
+    conversation: Conversation,
+    messages: Sequence[Message],
+    documents: Sequence[Document],
+    exported: str,
+) -> dict[str, Any]:
+    """The JSON archive of one conversation (`exported` is a stored timestamp)."""
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "exported": exported,
+        "conversation": {
+            "title": conversation.title,
+            "created": format_timestamp(conversation.created),
+            "updated": format_timestamp(conversation.updated),
+            "model": conversation.model,
+            "system_prompt": conversation.system_prompt,
+            "sampling": conversation.sampling,
+        },
+        "messages": [
+            {
+                "role": message.role.value,
+                "text": message.text,
+                "state": message.state.value,
+                "stats": None if message.stats is None else message.stats.to_dict(),
+                "error": message.error,
+                "created": format_timestamp(message.created),
+            }
+            for message in messages
+        ],
+        "documents": [
+            {
+                "name": document.name,
+                "path": document.path,
+                "sha256": document.sha256,
+                "characters": document.characters,
+                "text": document.text,
+                "created": format_timestamp(document.created),
+            }
+            for document in documents
+        ],
+    }
+
+
+def to_markdown(
+    conversation: Conversation,
+    messages: Sequence[Message],
+    documents: Sequence[Document],
+    labels: Mapping[str, str] | None = None,
+) -> str:
+    """A readable transcript: title, model, documents, then one section per message."""
+    words = {**MARKDOWN_LABELS, **(labels or {})}
+    title = " ".join(conversation.title.split()) or words["untitled"]
+    lines = [f"# {title}", ""]
+    if conversation.model:
+        lines.append(f"- {words['model']}: {conversation.model}")
+    lines.append(f"- {words['created']}: {conversation.created:%Y-%m-%d %H:%M} UTC")
+    if documents:
+        names = ", ".join(
+            f"{document.name} ({document.characters:,} {words['characters']})"
+            for document in documents
+        )
+        lines.append(f"- {words['documents']}: {names}")
+    lines.append("")
+    if conversation.system_prompt:
+        lines += [f"## {words['system_prompt']}", "", conversation.system_prompt, ""]
+    for message in messages:
+        lines += [f"## {words[message.role.value]}", "", message.text, ""]
+        if message.state is MessageState.INTERRUPTED:
+            lines += [f"*{words['interrupted']}*", ""]
+        elif message.state is MessageState.ERROR:
+            lines += [f"*{words['error']}: {message.error}*", ""]
+        if message.stats is not None:
+            lines += [f"*{_stats_line(message.stats, words)}*", ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _stats_line(stats: ReplyStats, words: Mapping[str, str]) -> str:
+    parts = [f"{stats.new_tokens} {words['tokens']}"]
+    if stats.tokens_per_s is not None:
+        parts.append(f"{stats.tokens_per_s:.1f} tok/s")
+    if stats.ttft_s is not None:
+        parts.append(f"{words['first_token']} {stats.ttft_s:.2f} s")
+    where = " ".join(part for part in (stats.backend, stats.device) if part)
+    if where:
+        parts.append(where)
+    if stats.model:
+        parts.append(stats.model)
+    return " · ".join(parts)
+
+
+# -- import ----------------------------------------------------------------------------------
+
+
+_MISSING: Any = object()
+
+
+def _get(obj: Mapping[str, Any], key: str, kind: type, default: Any = _MISSING) -> Any:
+    value = obj.get(key)
+    if value is None:
+        if default is _MISSING:
+            raise ImportFormatError(f"the field '{key}' is missing")
+        return default
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ImportFormatError(f"the field '{key}' has the wrong type")
+    return value
+
+
+def _timestamp(obj: Mapping[str, Any], key: str) -> str:
+    try:
+        return format_timestamp(parse_timestamp(_get(obj, key, str)))
+    except ValueError as err:
+        raise ImportFormatError(f"the field '{key}' is not a date") from err
+
+
+def parse_archive(data: str | bytes | Mapping[str, Any]) -> Archive:
+    """Validate an export (JSON text or the decoded object); ImportFormatError if unusable."""
+    if isinstance(data, (str, bytes)):
+        try:
+            data = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as err:
+            raise ImportFormatError("it is not valid JSON") from err
+    if not isinstance(data, Mapping) or data.get("format") != FORMAT_NAME:
+        raise ImportFormatError("it is not an InternLM2 Desktop conversation export")
+    version = _get(data, "format_version", int)
+    if version > FORMAT_VERSION:
+        raise ImportFormatError(
+            f"it was exported by a newer version of the app (format {version}); "
+            "update the app to import it"
+        )
+    head = _get(data, "conversation", dict)
+    conversation = {
+        "title": _get(head, "title", str, ""),
+        "created": _timestamp(head, "created"),
+        "updated": _timestamp(head, "updated"),
+        "model": _get(head, "model", str, ""),
+        "system_prompt": _get(head, "system_prompt", str, ""),
+        "sampling": _get(head, "sampling", dict, {}),
+    }
+    messages = [_parse_message(item) for item in _get(data, "messages", list, [])]
+    documents = [_parse_document(item) for item in _get(data, "documents", list, [])]
+    return Archive(conversation, messages, documents)
+
+
+def _parse_message(item: Any) -> dict[str, Any]:
+    if not isinstance(item, Mapping):
+        raise ImportFormatError("a message is not an object")
+    try:
+        role = Role(_get(item, "role", str))
+        state = MessageState(_get(item, "state", str, MessageState.COMPLETE.value))
+    except ValueError as err:
+        raise ImportFormatError("a message has an unknown role or state") from err
+    stats = item.get("stats")
+    if stats is not None and not isinstance(stats, Mapping):
+        raise ImportFormatError("the field 'stats' has the wrong type")
+    return {
+        "role": role.value,
+        "text": _get(item, "text", str),
+        # A reply cannot still be streaming in a file: it was stopped where it stands.
+        "state": (MessageState.INTERRUPTED if state is MessageState.STREAMING else state).value,
+        "stats": None if stats is None else json.dumps(ReplyStats.from_dict(stats).to_dict()),
+        "error": _get(item, "error", str, ""),
+        "created": _timestamp(item, "created"),
+    }
+
+
+def _parse_document(item: Any) -> dict[str, Any]:
+    if not isinstance(item, Mapping):
+        raise ImportFormatError("a document is not an object")
+    text = _get(item, "text", str)
+    return {
+        "name": _get(item, "name", str),
+        "path": _get(item, "path", str, ""),
+        "sha256": _get(item, "sha256", str),
+        "characters": len(text),
+        "text": text,
+        "created": _timestamp(item, "created"),
+    }
+
+
+def write_archive(db: Database, archive: Archive) -> int:
+    """Create a new conversation from an archive, all in one transaction; returns its id."""
+    head = archive.conversation
+    with db.transaction() as conn:
+        cursor = conn.execute(
+            "INSERT INTO conversations (title, created, updated, model, system_prompt, sampling) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                head["title"],
+                head["created"],
+                head["updated"],
+                head["model"],
+                head["system_prompt"],
+                json.dumps(head["sampling"], ensure_ascii=False, sort_keys=True),
+            ),
+        )
+        conversation_id = int(cursor.lastrowid or 0)
+        parent: int | None = None
+        for position, message in enumerate(archive.messages):
+            cursor = conn.execute(
+                "INSERT INTO messages (conversation_id, position, parent_id, role, text, state, "
+                "stats, error, created) VALUES (:cid, :position, :parent, :role, :text, :state, "
+                ":stats, :error, :created)",
+                {"cid": conversation_id, "position": position, "parent": parent, **message},
+            )
+            parent = cursor.lastrowid
+        for document in archive.documents:
+            conn.execute(
+                "INSERT INTO documents (conversation_id, name, path, sha256, characters, text, "
+                "created) VALUES (:cid, :name, :path, :sha256, :characters, :text, :created)",
+                {"cid": conversation_id, **document},
+            )
+    return conversation_id

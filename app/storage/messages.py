@@ -1,0 +1,196 @@
+"""Messages: add turns, stream a reply into the store, edit an earlier turn, crash recovery.
+
+A streaming reply's life: `begin_reply` inserts an empty `streaming` row; `checkpoint`
+overwrites its text (one cheap UPDATE, no search indexing: call it every second or so);
+it ends with `finish` (complete, with stats), `interrupt` (the user pressed Stop) or `fail`
+(an error message). If the app dies in between, the next open turns the row into
+`interrupted` with the text of its last checkpoint (`recover_streaming`).
+
+Editing an earlier message (`edit`) REPLACES the later turns: the message's text changes and
+every message after it in that conversation is deleted, because the replies answered the
+old text. The conversation therefore stays one straight line: `position` orders it and
+`parent_id` points at the turn before. Keeping the old turns as a branch later only needs
+siblings with the same parent; no alternative branches are stored today.
+"""
+
+from __future__ import annotations
+
+import json
+
+from app.storage.conversations import Conversations
+from app.storage.db import Database
+from app.storage.errors import NotFoundError
+from app.storage.models import Message, MessageState, ReplyStats, Role, message_from_row
+
+_COLUMNS = "id, conversation_id, position, parent_id, role, text, state, stats, error, created"
+
+
+def _stats_json(stats: ReplyStats | None) -> str | None:
+    if stats is None:
+        return None
+    return json.dumps(stats.to_dict(), ensure_ascii=False, allow_nan=False)
+
+
+class Messages:
+    """The messages table of one database."""
+
+    def __init__(self, db: Database, conversations: Conversations) -> None:
+        self._db = db
+        self._conversations = conversations
+
+    def add(
+        self,
+        conversation_id: int,
+        role: Role,
+        text: str,
+        *,
+        state: MessageState = MessageState.COMPLETE,
+        stats: ReplyStats | None = None,
+        error: str = "",
+    ) -> int:
+        """Append a message at the end of the conversation, committed before this returns.
+
+        The first user message titles an untitled conversation.
+        """
+        role = Role(role)
+        with self._db.transaction() as conn:
+            last = conn.execute(
+                "SELECT id, position FROM messages WHERE conversation_id = ? "
+                "ORDER BY position DESC LIMIT 1",
+                (conversation_id,),
+            ).fetchone()
+            now = self._db.now()
+            self._conversations.touch(conversation_id)  # raises NotFoundError first
+            cursor = conn.execute(
+                "INSERT INTO messages (conversation_id, position, parent_id, role, text, "
+                "state, stats, error, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    conversation_id,
+                    0 if last is None else last["position"] + 1,
+                    None if last is None else last["id"],
+                    role.value,
+                    text,
+                    MessageState(state).value,
+                    _stats_json(stats),
+                    error,
+                    now,
+                ),
+            )
+            if role is Role.USER:
+                self._conversations.fill_title(conversation_id)
+            return int(cursor.lastrowid or 0)
+
+    def get(self, message_id: int) -> Message:
+        with self._db.read() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM messages WHERE id = ?", (message_id,)
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no message {message_id}")
+        return message_from_row(row)
+
+    def list_for(self, conversation_id: int) -> list[Message]:
+        """The conversation's messages in order."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY position",
+                (conversation_id,),
+            ).fetchall()
+        return [message_from_row(row) for row in rows]
+
+    # -- a streaming reply ------------------------------------------------------------------
+
+    def begin_reply(self, conversation_id: int, role: Role = Role.ASSISTANT) -> int:
+        """Insert an empty reply in state `streaming`; returns its id."""
+        return self.add(conversation_id, role, "", state=MessageState.STREAMING)
+
+    def checkpoint(self, message_id: int, text: str) -> bool:
+        """Save the reply's text so far. False when the row is gone or no longer streaming
+        (the user deleted or edited the conversation meanwhile): stop saving then."""
+        with self._db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE messages SET text = ? WHERE id = ? AND state = 'streaming'",
+                (text, message_id),
+            )
+            return cursor.rowcount == 1
+
+    def finish(self, message_id: int, text: str, stats: ReplyStats | None = None) -> bool:
+        """The reply ended normally: final text and figures, state `complete`."""
+        return self._end(message_id, MessageState.COMPLETE, text, stats, "")
+
+    def interrupt(
+        self, message_id: int, text: str | None = None, stats: ReplyStats | None = None
+    ) -> bool:
+        """The user stopped the reply: keep the text (the last checkpoint when None)."""
+        return self._end(message_id, MessageState.INTERRUPTED, text, stats, "")
+
+    def fail(
+        self, message_id: int, error: str, text: str | None = None, stats: ReplyStats | None = None
+    ) -> bool:
+        """Generation failed: keep the partial text and the error sentence."""
+        return self._end(message_id, MessageState.ERROR, text, stats, error)
+
+    def _end(
+        self,
+        message_id: int,
+        state: MessageState,
+        text: str | None,
+        stats: ReplyStats | None,
+        error: str,
+    ) -> bool:
+        with self._db.transaction() as conn:
+            row = conn.execute(
+                "SELECT conversation_id FROM messages WHERE id = ? AND state = 'streaming'",
+                (message_id,),
+            ).fetchone()
+            if row is None:
+                return False
+            conn.execute(
+                "UPDATE messages SET text = coalesce(?, text), state = ?, stats = ?, error = ? "
+                "WHERE id = ?",
+                (text, state.value, _stats_json(stats), error, message_id),
+            )
+            self._conversations.touch(row["conversation_id"])
+            return True
+
+    def recover_streaming(self) -> int:
+        """Turn replies left `streaming` by a crash into `interrupted`, text kept; how many."""
+        with self._db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE messages SET state = 'interrupted' WHERE state = 'streaming'"
+            )
+            return cursor.rowcount
+
+    # -- editing ----------------------------------------------------------------------------
+
+    def edit(self, message_id: int, text: str) -> int:
+        """Replace a message's text and delete every later message of its conversation.
+
+        Returns how many later messages were deleted. A reply still streaming cannot be
+        edited (stop it first): ValueError.
+        """
+        with self._db.transaction() as conn:
+            message = self.get(message_id)
+            if message.state is MessageState.STREAMING:
+                raise ValueError("stop the streaming reply before editing it")
+            removed = self._delete_after(message)
+            conn.execute("UPDATE messages SET text = ? WHERE id = ?", (text, message_id))
+            self._conversations.touch(message.conversation_id)
+            return removed
+
+    def truncate_after(self, message_id: int) -> int:
+        """Delete every message after this one (e.g. to regenerate a reply); how many."""
+        with self._db.transaction():
+            message = self.get(message_id)
+            removed = self._delete_after(message)
+            if removed:
+                self._conversations.touch(message.conversation_id)
+            return removed
+
+    def _delete_after(self, message: Message) -> int:
+        with self._db.transaction() as conn:
+            cursor = conn.execute(
+                "DELETE FROM messages WHERE conversation_id = ? AND position > ?",
+                (message.conversation_id, message.position),
+            )
+            return cursor.rowcount

@@ -1,0 +1,188 @@
+"""Row types of the conversation store (frozen dataclasses) and the timestamp format."""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+_TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def format_timestamp(moment: datetime) -> str:
+    """UTC, fixed width, microseconds: sorts as text and round-trips exactly."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return moment.astimezone(timezone.utc).strftime(_TS_FORMAT)
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Read a stored (or imported ISO 8601) timestamp back as an aware UTC datetime."""
+    try:
+        return datetime.strptime(text, _TS_FORMAT).replace(tzinfo=timezone.utc)
+    except ValueError:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc)
+
+
+class Role(str, Enum):
+    """Who wrote a message; the names are InternLM2's chat roles."""
+
+    SYSTEM = "system"
+    USER = "user"
+    ASSISTANT = "assistant"
+    ENVIRONMENT = "environment"
+
+
+class MessageState(str, Enum):
+    """Life of a message: replies are `streaming` until finished, stopped or failed."""
+
+    COMPLETE = "complete"
+    STREAMING = "streaming"
+    INTERRUPTED = "interrupted"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class ReplyStats:
+    """Figures about one generated reply, shown under it and kept with it."""
+
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    new_tokens: int = 0
+    ttft_s: float | None = None
+    tokens_per_s: float | None = None
+    stop_reason: str = ""
+    backend: str = ""
+    device: str = ""
+    model: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ReplyStats:
+        """Tolerant reader: unknown keys are ignored, missing ones take their defaults."""
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in data.items() if key in known}
+        for key in ("prompt_tokens", "cached_tokens", "new_tokens"):
+            if key in values:
+                values[key] = int(values[key])
+        for key in ("ttft_s", "tokens_per_s"):
+            if values.get(key) is not None:
+                number = float(values[key])
+                values[key] = number if math.isfinite(number) else None
+        for key in ("stop_reason", "backend", "device", "model"):
+            if key in values:
+                values[key] = str(values[key])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """One chat: its title, model, system prompt and sampling settings."""
+
+    id: int
+    title: str
+    created: datetime
+    updated: datetime
+    model: str
+    system_prompt: str
+    sampling: dict[str, Any] = field(default_factory=dict)
+    deleted_at: datetime | None = None
+
+    @property
+    def in_trash(self) -> bool:
+        return self.deleted_at is not None
+
+
+@dataclass(frozen=True)
+class Message:
+    """One turn; `position` orders a conversation, `parent_id` is the turn it follows."""
+
+    id: int
+    conversation_id: int
+    position: int
+    parent_id: int | None
+    role: Role
+    text: str
+    state: MessageState
+    stats: ReplyStats | None
+    error: str
+    created: datetime
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file's text attached to a conversation (read whole into the prompt)."""
+
+    id: int
+    conversation_id: int
+    name: str
+    path: str
+    sha256: str
+    characters: int
+    text: str
+    created: datetime
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One message matching a search; `snippet` carries the highlight markers."""
+
+    conversation_id: int
+    message_id: int
+    conversation_title: str
+    role: Role
+    snippet: str
+    score: float
+
+
+def conversation_from_row(row: sqlite3.Row) -> Conversation:
+    deleted = row["deleted_at"]
+    return Conversation(
+        id=row["id"],
+        title=row["title"],
+        created=parse_timestamp(row["created"]),
+        updated=parse_timestamp(row["updated"]),
+        model=row["model"],
+        system_prompt=row["system_prompt"],
+        sampling=json.loads(row["sampling"]),
+        deleted_at=parse_timestamp(deleted) if deleted else None,
+    )
+
+
+def message_from_row(row: sqlite3.Row) -> Message:
+    stats = row["stats"]
+    return Message(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        position=row["position"],
+        parent_id=row["parent_id"],
+        role=Role(row["role"]),
+        text=row["text"],
+        state=MessageState(row["state"]),
+        stats=ReplyStats.from_dict(json.loads(stats)) if stats else None,
+        error=row["error"],
+        created=parse_timestamp(row["created"]),
+    )
+
+
+def document_from_row(row: sqlite3.Row) -> Document:
+    return Document(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        name=row["name"],
+        path=row["path"],
+        sha256=row["sha256"],
+        characters=row["characters"],
+        text=row["text"],
+        created=parse_timestamp(row["created"]),
+    )
