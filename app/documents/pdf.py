@@ -1,0 +1,131 @@
+"""PDF to text with pypdf: one '--- Page N ---' marker per page, typed errors otherwise.
+
+The PDFs that cannot give text each get their own error saying what to do: a password,
+a damaged or truncated file, or a scan without a text layer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from io import BytesIO
+
+from pypdf import PasswordType, PdfReader
+from pypdf.errors import DependencyError
+
+from app.documents.errors import PdfBrokenError, PdfEncryptedError, PdfNoTextError
+from app.documents.result import Extraction
+
+_log = logging.getLogger(__name__)
+
+#: The line put before each page's text; the prompt builder and the user see it.
+PAGE_MARKER = "--- Page {number} ---"
+# A PDF's header may follow a little junk; its end-of-file marker must be near the end.
+_HEADER_WINDOW = 1024
+_TRAILER_WINDOW = 2048
+# Page lists in warnings name at most this many pages, then say how many more.
+_LISTED_PAGES = 10
+
+
+def read_pdf(data: bytes, name: str) -> Extraction:
+    """The text of every page, each under a page marker.
+
+    Raises PdfEncryptedError, PdfBrokenError or PdfNoTextError, each saying what to do.
+    """
+    if b"%PDF-" not in data[:_HEADER_WINDOW]:
+        raise PdfBrokenError(name, "is not a PDF file (it has no PDF header)")
+    cut_short = b"%%EOF" not in data[-_TRAILER_WINDOW:]
+
+    reader = _open(data, name)
+    try:
+        count = len(reader.pages)
+    except Exception as exc:  # pypdf raises many kinds of error on damaged files
+        _log.info("cannot list the pages of %s: %r", name, exc)
+        raise PdfBrokenError(name) from exc
+    if count == 0:
+        raise PdfBrokenError(name, "has no pages")
+
+    texts: list[str] = []
+    unreadable: list[int] = []
+    blank: list[int] = []
+    for number in range(1, count + 1):
+        try:
+            page_text = reader.pages[number - 1].extract_text()
+        except Exception as exc:  # one damaged page must not lose the others
+            _log.info("cannot read page %d of %s: %r", number, name, exc)
+            unreadable.append(number)
+            page_text = ""
+        page_text = page_text.strip("\n").rstrip()
+        if not page_text.strip() and number not in unreadable:
+            blank.append(number)
+        texts.append(page_text)
+
+    if len(unreadable) == count:
+        raise PdfBrokenError(name)
+    if len(blank) + len(unreadable) == count:
+        if unreadable:
+            raise PdfBrokenError(name)
+        raise PdfNoTextError(name, count)
+
+    warnings = _warnings(name, cut_short, unreadable, blank)
+    text = "\n\n".join(
+        PAGE_MARKER.format(number=number) + ("\n" + page if page else "")
+        for number, page in enumerate(texts, start=1)
+    )
+    return Extraction(text, warnings=warnings, pages=count)
+
+
+def _open(data: bytes, name: str) -> PdfReader:
+    """A reader for the PDF, decrypted when it only has an owner password."""
+    try:
+        reader = PdfReader(BytesIO(data), strict=False)
+    except Exception as exc:  # pypdf raises many kinds of error on damaged files
+        _log.info("cannot open %s: %r", name, exc)
+        raise PdfBrokenError(name) from exc
+    if not reader.is_encrypted:
+        return reader
+    # Many "protected" PDFs only restrict printing or copying: their user password is empty.
+    try:
+        result = reader.decrypt("")
+    except DependencyError as exc:
+        raise PdfEncryptedError(name, "is encrypted with a method this app cannot open") from exc
+    except Exception as exc:  # a damaged encryption dictionary
+        _log.info("cannot decrypt %s: %r", name, exc)
+        raise PdfBrokenError(name, "has damaged encryption settings") from exc
+    if result == PasswordType.NOT_DECRYPTED:
+        raise PdfEncryptedError(name)
+    return reader
+
+
+def _warnings(name: str, cut_short: bool, unreadable: list[int], blank: list[int]) -> list[str]:
+    """Sentences telling the user which parts of the PDF the model will not see."""
+    warnings: list[str] = []
+    if cut_short:
+        warnings.append(
+            f"“{name}” seems to be cut short (it has no end-of-file marker), so some pages "
+            "may be missing; download or copy it again if they are."
+        )
+    if unreadable:
+        are, them = ("is", "it") if len(unreadable) == 1 else ("are", "them")
+        warnings.append(
+            f"{_pages(unreadable)} of “{name}” could not be read (the file is damaged there) "
+            f"and {are} left out; open the PDF in a viewer and save a fresh copy to include {them}."
+        )
+    if blank:
+        has, them = ("has", "it") if len(blank) == 1 else ("have", "them")
+        warnings.append(
+            f"{_pages(blank)} of “{name}” {has} no text layer (probably scanned images), so "
+            f"the model will not see {them}; run OCR on the PDF to include {them}."
+        )
+    return warnings
+
+
+def _pages(numbers: Sequence[int]) -> str:
+    """'Page 4', 'Pages 2 and 7', 'Pages 1, 2 and 9', or the first ten and how many more."""
+    if len(numbers) == 1:
+        return f"Page {numbers[0]}"
+    shown = [str(number) for number in numbers[:_LISTED_PAGES]]
+    rest = len(numbers) - len(shown)
+    if rest:
+        return f"Pages {', '.join(shown)} and {rest} more"
+    return f"Pages {', '.join(shown[:-1])} and {shown[-1]}"

@@ -1,0 +1,133 @@
+"""The front door for documents: pick a reader by extension, enforce limits, build the result.
+
+Runs on a worker thread (never the GUI thread); every failure a user can meet is a
+DocumentError (a UserError) whose str() says what to do.
+"""
+
+from __future__ import annotations
+
+import stat
+import zipfile
+from collections.abc import Callable
+from io import BytesIO
+from pathlib import Path
+
+from app.documents.docx_text import read_docx
+from app.documents.epub import ZIP_ERRORS, read_epub
+from app.documents.errors import (
+    DocumentAccessError,
+    DocumentNotFoundError,
+    DocumentTooLargeError,
+    EmptyDocumentError,
+    NotAFileError,
+    UnsupportedDocumentError,
+)
+from app.documents.html_text import read_html
+from app.documents.kinds import KIND_BY_SUFFIX, SUPPORTED_KINDS, advice_for
+from app.documents.pdf import read_pdf
+from app.documents.result import DocumentKind, DocumentText, Extraction, normalize_text, sha256_hex
+from app.documents.text import decode_bytes
+
+#: Files bigger than this on disk are refused before they are read.
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+_Reader = Callable[[bytes, str], Extraction]
+
+_READERS: dict[DocumentKind, _Reader] = {
+    DocumentKind.TEXT: decode_bytes,
+    DocumentKind.MARKDOWN: decode_bytes,
+    DocumentKind.CODE: decode_bytes,
+    DocumentKind.HTML: read_html,
+    DocumentKind.PDF: read_pdf,
+    DocumentKind.DOCX: read_docx,
+    DocumentKind.EPUB: read_epub,
+}
+
+
+def read_document(path: Path, max_bytes: int = MAX_FILE_BYTES) -> DocumentText:
+    """Turn a dropped file into text.
+
+    Raises a DocumentError (a UserError) for anything the user must fix: a missing or
+    unreadable file, one over `max_bytes`, an unsupported kind, binary data, or a PDF,
+    .docx or EPUB that cannot give text.
+    """
+    path = Path(path)
+    name = path.name
+    suffix = path.suffix.lower()
+    if suffix and suffix not in KIND_BY_SUFFIX:
+        raise UnsupportedDocumentError(name, suffix, SUPPORTED_KINDS, advice_for(suffix))
+    data = _read_bytes(path, max_bytes)
+    if not data:
+        raise EmptyDocumentError(name)
+    kind = KIND_BY_SUFFIX[suffix] if suffix else _sniff(data)
+    extraction = _READERS[kind](data, name)
+    text = normalize_text(extraction.text)
+    if not text.strip():
+        raise EmptyDocumentError(name)
+    return DocumentText(
+        name=name,
+        path=path,
+        kind=kind,
+        text=text,
+        sha256=sha256_hex(data),
+        warnings=list(extraction.warnings),
+        pages=extraction.pages,
+        encoding=extraction.encoding,
+    )
+
+
+def read_pasted_text(text: str, name: str = "Pasted text") -> DocumentText:
+    """Wrap text pasted into the app as a document (normalised like a file's text)."""
+    normalized = normalize_text(text)
+    if not normalized.strip():
+        raise EmptyDocumentError(name)
+    return DocumentText(
+        name=name,
+        path=None,
+        kind=DocumentKind.PASTED,
+        text=normalized,
+        sha256=sha256_hex(text.encode("utf-8", errors="surrogatepass")),
+    )
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, refusing folders, devices and files over the limit before reading."""
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise NotAFileError(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotAFileError(path, is_folder=False)
+        if info.st_size > max_bytes:
+            raise DocumentTooLargeError(path.name, info.st_size, max_bytes)
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except FileNotFoundError as exc:
+        raise DocumentNotFoundError(path) from exc
+    except PermissionError as exc:
+        raise DocumentAccessError(path, "permission denied") from exc
+    except OSError as exc:
+        raise DocumentAccessError(path, exc.strerror or type(exc).__name__) from exc
+    if len(data) > max_bytes:  # the file grew after stat()
+        raise DocumentTooLargeError(path.name, len(data), max_bytes)
+    return data
+
+
+def _sniff(data: bytes) -> DocumentKind:
+    """The reader for a file without an extension: PDF, .docx and EPUB by content, else text."""
+    if data.startswith(b"%PDF-"):
+        return DocumentKind.PDF
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(BytesIO(data)) as archive:
+                names = set(archive.namelist())
+                if "word/document.xml" in names:
+                    return DocumentKind.DOCX
+                if (
+                    "mimetype" in names
+                    and archive.read("mimetype").strip() == b"application/epub+zip"
+                ):
+                    return DocumentKind.EPUB
+        except ZIP_ERRORS:
+            pass  # not a readable archive: let the text reader say it is binary
+    return DocumentKind.TEXT
