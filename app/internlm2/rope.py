@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from app.internlm2.config import InternLM2Config
 
+# GGUF keys the app's exporter adds (llama.cpp ignores unknown keys): InternLM2's dynamic-NTK
+# scaling, which llama.cpp's own converter drops, so the engine can set the base at run time.
+GGUF_ROPE_SCALING_KEY = "internlm2_desktop.rope_scaling.type"
+GGUF_ROPE_FACTOR_KEY = "internlm2_desktop.rope_scaling.factor"
+
 
 def ntk_rope_base(theta: float, head_dim: int, factor: float, trained_ctx: int, length: int) -> float:
     """The dynamic-NTK base for a sequence of `length` tokens.

@@ -1,4 +1,4 @@
-"""A lazy safetensors reader: one tensor at a time from a memory map, bf16 included, no torch."""
+"""A lazy safetensors reader: one tensor at a time with plain file reads, bf16 included, no torch."""
 
 from __future__ import annotations
 
