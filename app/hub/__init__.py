@@ -3,7 +3,9 @@
 from app.hub.diskspace import FreeSpace, conversion_margin, free_bytes
 from app.hub.download import MODEL_DEFAULT, ModelDownloader
 from app.hub.errors import (
+    BadEndpointError,
     ChecksumMismatchError,
+    DiskWriteError,
     DownloadCancelled,
     HubAccessError,
     HubError,
@@ -19,7 +21,9 @@ from app.hub.transfer import TransferSettings
 
 __all__ = [
     "MODEL_DEFAULT",
+    "BadEndpointError",
     "ChecksumMismatchError",
+    "DiskWriteError",
     "DownloadCancelled",
     "DownloadProgress",
     "FreeSpace",
