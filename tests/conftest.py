@@ -30,3 +30,32 @@ def _isolated_app_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for var, sub in (("INTERNLM2_DESKTOP_DATA", "data"), ("INTERNLM2_DESKTOP_CACHE", "cache"),
                      ("INTERNLM2_DESKTOP_LOGS", "logs"), ("INTERNLM2_DESKTOP_CONFIG", "config")):
         monkeypatch.setenv(var, str(tmp_path / "appdirs" / sub))
+
+
+STOP_PROMPT = "Say something short."
+
+
+@pytest.fixture(scope="session")
+def stop_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, int]:
+    """A chat checkpoint whose greedy reply to STOP_PROMPT ends with <|im_end|> after k tokens.
+
+    Returns (checkpoint folder, its F32 GGUF, k).
+    """
+    from app.internlm2.chat_format import Message, build_chat_prompt
+    from app.internlm2.gguf_export import export_gguf
+    from app.internlm2.tokenizer import InternLM2Tokenizer
+    from tests.tiny_model import make_reply_stop
+
+    folder = build_tiny_checkpoint(tmp_path_factory.mktemp("tiny-stop"), TinySpec(seed=7, dtype="F32"))
+    tok = InternLM2Tokenizer.from_folder(folder)
+    k = make_reply_stop(folder, build_chat_prompt([Message("user", STOP_PROMPT)]).ids(tok))
+    gguf = export_gguf(folder, folder.parent / "stop-f32.gguf", "f32")
+    return folder, gguf, k
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny chat model exported to an F32 GGUF (exact parity with transformers in fp32)."""
+    from app.internlm2.gguf_export import export_gguf
+
+    return export_gguf(tiny_model, tmp_path_factory.mktemp("tiny-gguf") / "tiny-f32.gguf", "f32")

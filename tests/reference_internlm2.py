@@ -20,7 +20,14 @@ def _rotate_half(x: torch.Tensor) -> torch.Tensor:
 
 
 def reference_logits(folder: Path, ids: list[int]) -> torch.Tensor:
-    """Logits [T, vocab] of InternLM2 on `ids` in float64, straight from the checkpoint tensors.
+    """Logits [T, vocab] of InternLM2 on `ids` in float64 (see reference_hidden)."""
+    with open_checkpoint(folder) as ck:
+        out = torch.from_numpy(ck.reader.float32("output.weight")).double()
+    return reference_hidden(folder, ids) @ out.T
+
+
+def reference_hidden(folder: Path, ids: list[int]) -> torch.Tensor:
+    """Final normed hidden states [T, hidden] in float64, straight from the checkpoint tensors.
 
     Grouped wqkv split per KV head, RMSNorm, rotate-half RoPE (dynamic NTK past the trained
     length, for the whole sequence), grouped-query causal attention, SwiGLU.
@@ -60,5 +67,4 @@ def reference_logits(folder: Path, ids: list[int]) -> torch.Tensor:
             h = _rms(x, t(p + "ffn_norm.weight"), cfg.rms_norm_eps)
             gate = torch.nn.functional.silu(h @ t(p + "feed_forward.w1.weight").T)
             x = x + (gate * (h @ t(p + "feed_forward.w3.weight").T)) @ t(p + "feed_forward.w2.weight").T
-        x = _rms(x, t("model.norm.weight"), cfg.rms_norm_eps)
-        return x @ t("output.weight").T
+        return _rms(x, t("model.norm.weight"), cfg.rms_norm_eps)

@@ -156,3 +156,48 @@ def build_tiny_checkpoint(folder: Path, spec: TinySpec = TinySpec()) -> Path:
     index = {"metadata": {"total_size": total}, "weight_map": weight_map}
     (folder / "model.safetensors.index.json").write_text(json.dumps(index, indent=2))
     return folder
+
+
+def make_reply_stop(folder: Path, prompt_ids: list[int], *, min_step: int = 3, max_step: int = 8) -> int:
+    """Rewrite output.weight so that greedy decoding of `prompt_ids` emits <|im_end|> after k tokens.
+
+    Only the <|im_end|> row of the output matrix changes, so the hidden states of the greedy
+    run do not: the row is set along the hidden state of step k, scaled so that <|im_end|>
+    wins at step k by a clear margin and loses by a clear margin at every earlier step.
+    Returns k (the number of reply tokens before <|im_end|>).
+    """
+    import torch
+
+    from app.internlm2.checkpoint import open_checkpoint
+    from app.internlm2.safetensors_io import read_header
+    from tests.reference_internlm2 import reference_hidden
+
+    with open_checkpoint(folder) as ck:
+        out_w = torch.from_numpy(ck.reader.float32("output.weight")).double()
+        vocab = ck.config.vocab_size
+        shard = ck.reader.info("output.weight").path
+    im_end = vocab - 2
+    ids, hidden = list(prompt_ids), []
+    for _ in range(max_step + 1):
+        h = reference_hidden(folder, ids)[-1]
+        logits = h @ out_w.T
+        logits[im_end] = float("-inf")
+        hidden.append((h, float(logits.max())))
+        ids.append(int(logits.argmax()))
+    margin = 2.0
+    for k in range(min_step, max_step + 1):
+        hk, best_k = hidden[k]
+        unit = hk / hk.norm()
+        # im_end logit at step j is alpha * (h_j . unit); need it > best at k, < best at j < k.
+        alpha = (best_k + 2 * margin) / float(hk @ unit)
+        if all(alpha * float(hj @ unit) < best_j - margin for hj, best_j in hidden[:k]):
+            out_w[im_end] = alpha * unit
+            break
+    else:  # pragma: no cover - depends on the random weights; the fixture's seed is fixed
+        raise RuntimeError("no step found to place <|im_end|>")
+    infos = read_header(shard)
+    with open_checkpoint(folder) as ck:
+        arrays = {n: ck.reader.float32(n) for n in infos}
+    arrays["output.weight"] = out_w.float().numpy()
+    write_safetensors(shard, arrays, infos["output.weight"].dtype)
+    return k

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import platform
 import re
 from collections.abc import Iterator
@@ -24,8 +25,16 @@ _NEEDS = {"AVX": "avx", "AVX2": "avx2", "FMA": "fma", "F16C": "f16c", "BMI2": "b
           "AVX512_BF16": "avx512_bf16", "AMX_INT8": "amx_int8"}
 
 
+_log = logging.getLogger("llama.cpp")
+_log_callback: Any = None
+
+
 def import_llama_cpp() -> ModuleType:
-    """Import llama_cpp (only when a model loads: it is not needed to open the window)."""
+    """Import llama_cpp (only when a model loads: it is not needed to open the window).
+
+    llama.cpp's own log lines go to the app's log (debug level), not to the terminal.
+    """
+    global _log_callback
     try:
         import llama_cpp
     except ImportError as exc:
@@ -33,6 +42,12 @@ def import_llama_cpp() -> ModuleType:
             "The llama.cpp backend is not installed (llama-cpp-python is missing).",
             "Reinstall the app, or choose the PyTorch backend in Settings.",
         ) from exc
+    if _log_callback is None:
+        def _to_logging(level: int, text: bytes, _data: Any) -> None:
+            _log.debug("%s", text.decode("utf-8", errors="replace").rstrip())
+
+        _log_callback = llama_cpp.llama_log_callback(_to_logging)
+        llama_cpp.llama_log_set(_log_callback, None)
     return llama_cpp
 
 

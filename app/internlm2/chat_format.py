@@ -15,7 +15,7 @@ from app.internlm2.tokenizer import (
     IM_START,
     INTERPRETER,
     PLUGIN,
-    InternLM2Tokenizer,
+    TokenizerLike,
 )
 
 Role = Literal["system", "user", "assistant", "environment"]
@@ -70,6 +70,16 @@ class Message:
     content: str
     name: Literal["plugin", "interpreter"] | None = None
     tool_call: ToolCall | None = None
+    token_ids: tuple[int, ...] | None = None  # an assistant reply's exact generated ids
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """Exact token ids with their text: a generated reply goes back into the prompt unchanged,
+    so the next turn's prompt extends the cached tokens instead of re-tokenizing the reply."""
+
+    ids: tuple[int, ...]
+    text: str
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,7 @@ class Special:
     name: str
 
 
-Segment = str | Special
+Segment = str | Special | Tokens
 
 
 @dataclass
@@ -95,18 +105,21 @@ class Prompt:
             elif part != "":
                 self.segments.append(part)
 
-    def ids(self, tok: InternLM2Tokenizer, *, bos: bool = True) -> list[int]:
+    def ids(self, tok: TokenizerLike, *, bos: bool = True) -> list[int]:
         out = [tok.special.bos] if bos else []
         for seg in self.segments:
             if isinstance(seg, Special):
                 out.append(tok.special.id(seg.name))
+            elif isinstance(seg, Tokens):
+                out.extend(seg.ids)
             else:
                 out.extend(tok.encode(seg))
         return out
 
     def text(self) -> str:
         """The prompt as one string with special-token names (for display and logs)."""
-        return "".join(seg.name if isinstance(seg, Special) else seg for seg in self.segments)
+        return "".join(seg.name if isinstance(seg, Special) else seg.text if isinstance(seg, Tokens) else seg
+                       for seg in self.segments)
 
 
 _TOOL_KIND = {"plugin": PLUGIN, "interpreter": INTERPRETER}
@@ -131,7 +144,7 @@ def build_chat_prompt(messages: Sequence[Message], *, add_generation_prompt: boo
     tools_done = tools is None
     for i, msg in enumerate(messages):
         _header(prompt, msg.role, msg.name)
-        prompt.add(msg.content)
+        prompt.add(Tokens(msg.token_ids, msg.content) if msg.token_ids is not None else msg.content)
         if msg.tool_call is not None:
             prompt.add(Special(ACTION_START), Special(_TOOL_KIND[msg.tool_call.kind]), "\n",
                        msg.tool_call.raw, Special(ACTION_END))
@@ -159,7 +172,7 @@ def build_base_prompt(text: str) -> Prompt:
     return prompt
 
 
-def stop_ids(tok: InternLM2Tokenizer, *, chat: bool, generation_eos: Sequence[int] = ()) -> set[int]:
+def stop_ids(tok: TokenizerLike, *, chat: bool, generation_eos: Sequence[int] = ()) -> set[int]:
     """Ids that end a reply. For chat models `<|im_end|>` is ALWAYS among them (InternLM#615)."""
     ids = {tok.special.eos, *generation_eos}
     if chat:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
 import importlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sentencepiece as spm
 
@@ -43,6 +44,14 @@ class SpecialTokens:
     @property
     def im_end(self) -> int | None:
         return self.by_name.get(IM_END)
+
+
+class TokenizerLike(Protocol):
+    """What prompt building needs: ours (tokenizer.model) or llama.cpp's (a GGUF) fit."""
+
+    special: SpecialTokens
+
+    def encode(self, text: str) -> list[int]: ...
 
 
 def _read_added_tokens(path: Path) -> dict[str, int]:
@@ -138,46 +147,39 @@ class InternLM2Tokenizer:
     def is_special(self, idx: int) -> bool:
         return idx in self._special_ids
 
+    def token_bytes(self, idx: int) -> bytes:
+        """The bytes a token stands for: "▁" is a space, <0xNN> one byte, special tokens none."""
+        if idx in self._special_ids or self.sp.is_control(idx) or self.sp.is_unknown(idx):
+            return b""
+        piece = str(self.sp.id_to_piece(idx))
+        if self.sp.is_byte(idx):
+            return bytes([int(piece[3:5], 16)])
+        return piece.replace("\u2581", " ").encode("utf-8")
+
     def stream_decoder(self) -> StreamDecoder:
-        return StreamDecoder(self)
+        return StreamDecoder(self.token_bytes)
 
 
 class StreamDecoder:
-    """Turns a stream of ids into text pieces, never emitting half a UTF-8 character.
+    """Turns a stream of token ids into text, never emitting half a UTF-8 character.
 
-    It decodes a short window of recent ids twice (with and without the newest ones) and emits
-    the difference; while the window ends inside a multi-byte character (decoded as U+FFFD)
-    it waits for the next id. Special ids are skipped.
+    Works on the tokens' bytes (so it serves any tokenizer that can give them, llama.cpp's
+    included): an incremental UTF-8 decoder holds back a character whose bytes span tokens
+    (byte-fallback pieces of an emoji or a rare Chinese character) until it is complete.
+    Special tokens contribute no bytes.
     """
 
-    def __init__(self, tokenizer: InternLM2Tokenizer) -> None:
-        self._tok = tokenizer
-        self._ids: list[int] = []
-        self._prefix = 0  # start of the decode window
-        self._read = 0  # ids already turned into emitted text
+    def __init__(self, token_bytes: Callable[[int], bytes]) -> None:
+        self._token_bytes = token_bytes
+        self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
     def push(self, idx: int) -> str:
-        """Add one id; return the new complete text (maybe empty)."""
-        if self._tok.is_special(idx):
-            return ""
-        self._ids.append(idx)
-        return self._step()
+        """Add one id; return the text it completes (maybe empty)."""
+        return str(self._utf8.decode(self._token_bytes(idx)))
 
     def extend(self, ids: Iterable[int]) -> str:
         return "".join(self.push(i) for i in ids)
 
-    def _step(self) -> str:
-        done = self._tok.sp.decode(self._ids[self._prefix:self._read])
-        full = self._tok.sp.decode(self._ids[self._prefix:])
-        if full.endswith("\ufffd") or len(full) <= len(done):
-            return ""
-        new = full[len(done):]
-        self._prefix, self._read = self._read, len(self._ids)
-        return str(new)
-
     def flush(self) -> str:
-        """Whatever is still held back (an incomplete character at the end becomes U+FFFD)."""
-        done = self._tok.sp.decode(self._ids[self._prefix:self._read])
-        full = self._tok.sp.decode(self._ids[self._prefix:])
-        self._prefix = self._read = len(self._ids)
-        return str(full[len(done):])
+        """Whatever is still held back (an unfinished character becomes U+FFFD)."""
+        return str(self._utf8.decode(b"", final=True))

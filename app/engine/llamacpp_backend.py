@@ -1,0 +1,201 @@
+"""The llama.cpp backend: a GGUF through llama-cpp-python, prefix reuse, abortable prefill."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from app.engine.backend import Aborted, Backend
+from app.engine.gguf_meta import GGUFInfo, read_gguf_info
+from app.engine.gguf_tokenizer import GGUFTokenizer
+from app.engine.llamacpp_runtime import check_cpu, import_llama_cpp, safe_model_params
+from app.engine.types import EngineError, ModelLoadError, OutOfMemory
+from app.internlm2.chat_format import Sampling
+from app.internlm2.rope import ntk_rope_base
+
+_log = logging.getLogger(__name__)
+KV_TYPES = {"f32": 0, "f16": 1, "q8_0": 8}  # GGML_TYPE_*
+_PENALTY_LAST_N = 64
+
+
+def physical_cores() -> int:
+    """Physical cores (llama.cpp runs best with one thread per core)."""
+    try:
+        import psutil
+
+        n = psutil.cpu_count(logical=False)
+        if n:
+            return int(n)
+    except ImportError:
+        pass
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+class LlamaCppBackend(Backend):
+    """Runs a GGUF on the CPU, Metal or CUDA (n_gpu_layers), with the context sized by the caller.
+
+    Past the trained context the rope base is set from the dynamic-NTK formula for n_ctx: the
+    GGUF alone holds only the unscaled base.
+    """
+
+    name = "llamacpp"
+
+    def __init__(self, path: Path | str, *, n_ctx: int = 4096, n_threads: int | None = None,
+                 n_gpu_layers: int | None = None, kv_type: str = "f16", flash_attn: bool = True,
+                 rope_base: float | None = None, n_batch: int = 512,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        super().__init__()
+        path = Path(path)
+        if not path.is_file():
+            raise ModelLoadError(f"There is no model file at {path}.", "Pick a .gguf file or convert a checkpoint first.")
+        self.info: GGUFInfo = read_gguf_info(path)
+        llama_cpp = import_llama_cpp()
+        check_cpu()
+        if kv_type not in KV_TYPES:
+            raise EngineError(f"Unknown KV cache type {kv_type!r}; choose f16 or q8_0.")
+        gpu = bool(llama_cpp.llama_supports_gpu_offload())
+        layers = n_gpu_layers if n_gpu_layers is not None else (-1 if gpu else 0)
+        threads = n_threads or physical_cores()
+        base = rope_base if rope_base is not None else self.rope_base_for(n_ctx)
+        if progress:
+            progress(0, 1)
+        try:
+            with safe_model_params():
+                self._llm = llama_cpp.Llama(
+                    model_path=str(path), n_ctx=n_ctx, n_batch=n_batch, n_ubatch=n_batch,
+                    n_threads=threads, n_threads_batch=threads, n_gpu_layers=layers,
+                    type_k=KV_TYPES[kv_type], type_v=KV_TYPES[kv_type],
+                    flash_attn=flash_attn or kv_type == "q8_0", rope_freq_base=base,
+                    logits_all=False, verbose=False,
+                )
+        except (ValueError, RuntimeError) as exc:
+            raise ModelLoadError(
+                f"llama.cpp could not load {path.name} with a context of {n_ctx:,} tokens ({exc}).",
+                "The file may be damaged or not a GGUF; convert the model again, or choose a smaller context.",
+            ) from exc
+        if progress:
+            progress(1, 1)
+        self._ctx = self._llm._ctx
+        self.tokenizer = GGUFTokenizer(self._llm._model)
+        self.n_ctx = int(self._llm.n_ctx())
+        self.rope_base = base
+        self.prefill_chunk = n_batch
+        self.n_threads = threads
+        self.model_name = path.stem
+        self.is_chat = self.info.is_chat
+        offload = "all" if layers < 0 else str(layers)
+        if gpu and layers != 0:
+            self.device = f"GPU offload ({offload} layers) + CPU, {threads} threads"
+            self.device_reason = "this llama.cpp build can offload to the GPU"
+        else:
+            self.device = f"CPU, {threads} threads"
+            self.device_reason = ("this llama.cpp build has no GPU support" if not gpu
+                                  else "GPU offload is switched off in Settings")
+        self._sampler: Any = None
+        self._abort_cb = llama_cpp.ggml_abort_callback(self._should_abort)
+        self._aborting = False
+        llama_cpp.llama_set_abort_callback(self._ctx.ctx, self._abort_cb, None)
+
+    def rope_base_for(self, n_ctx: int) -> float:
+        """The rope base for a context of n_ctx tokens (unscaled up to the trained length)."""
+        info = self.info
+        if info.rope_scaling != "dynamic" or not info.rope_factor:
+            return info.rope_base
+        return ntk_rope_base(info.rope_base, info.head_dim, info.rope_factor, info.context_length, n_ctx)
+
+    def _should_abort(self, _data: Any) -> bool:
+        return self._aborting and self._cancel.is_set()
+
+    # -- primitives --------------------------------------------------------------------------
+    def _trim(self, n: int) -> None:
+        self._ctx.kv_cache_seq_rm(-1, n, -1)
+        self._llm.n_tokens = n
+
+    def _forward(self, ids: list[int]) -> None:
+        self._aborting = len(ids) > 1  # abort inside a prefill chunk; decode steps are short
+        try:
+            self._llm.eval(ids)
+        except RuntimeError as exc:
+            code = str(exc).rsplit(" ", 1)[-1]
+            if code == "2" and self._cancel.is_set():
+                raise Aborted from exc
+            if code == "1":
+                raise OutOfMemory(
+                    "llama.cpp found no room in its KV cache for these tokens.",
+                    "Use a larger context or a shorter conversation.",
+                ) from exc
+            raise EngineError(f"llama.cpp failed while computing ({exc}).") from exc
+        finally:
+            self._aborting = False
+
+    def _start_sampling(self, sampling: Sampling, history: list[int]) -> None:
+        from llama_cpp._internals import LlamaSampler
+
+        if self._sampler is not None:
+            self._sampler.close()
+        s = LlamaSampler()
+        if sampling.repetition_penalty != 1.0:
+            s.add_penalties(self._llm.n_vocab(), _PENALTY_LAST_N, sampling.repetition_penalty, 0.0, 0.0)
+            for tok in history[-_PENALTY_LAST_N:]:
+                s.accept(tok)
+        if sampling.temperature <= 0:
+            s.add_greedy()
+        else:
+            if sampling.top_k and sampling.top_k > 0:
+                s.add_top_k(sampling.top_k)
+            if 0 < sampling.top_p < 1.0:
+                s.add_top_p(sampling.top_p, 1)
+            s.add_temp(sampling.temperature)
+            seed = sampling.seed if sampling.seed is not None else int.from_bytes(os.urandom(4), "little")
+            s.add_dist(seed & 0xFFFFFFFF)
+        self._sampler = s
+
+    def _sample(self) -> int:
+        return int(self._sampler.sample(self._ctx, -1))
+
+    def last_logits(self) -> Any:
+        """The logits after the last token run (numpy float32 copy): for tests and checks."""
+        import numpy as np
+
+        ptr = self._ctx.get_logits_ith(-1)
+        return np.ctypeslib.as_array(ptr, shape=(self._llm.n_vocab(),)).copy()
+
+    def unload(self) -> None:
+        super().unload()
+        if self._sampler is not None:
+            self._sampler.close()
+            self._sampler = None
+        llm = getattr(self, "_llm", None)
+        if llm is not None:
+            llm.close()
+            del self._llm
+
+    # -- saved state (a document read once) ----------------------------------------------------
+    def save_state(self, path: Path) -> None:
+        """Write the KV cache and its tokens to `path` (atomically)."""
+        llama_cpp = import_llama_cpp()
+        tmp = path.with_name(path.name + ".part")
+        arr = (llama_cpp.llama_token * len(self._tokens))(*self._tokens)
+        ok = llama_cpp.llama_state_save_file(self._ctx.ctx, str(tmp).encode(), arr, len(self._tokens))
+        if not ok:
+            tmp.unlink(missing_ok=True)
+            raise EngineError(f"Could not save the model state to {path}.", "Check the free disk space.")
+        os.replace(tmp, path)
+
+    def load_state(self, path: Path) -> list[int]:
+        """Restore a state written by save_state; returns its tokens. A bad file raises EngineError."""
+        llama_cpp = import_llama_cpp()
+        cap = self.n_ctx
+        arr = (llama_cpp.llama_token * cap)()
+        count = ctypes.c_size_t(0)
+        ok = llama_cpp.llama_state_load_file(self._ctx.ctx, str(path).encode(), arr, cap, ctypes.byref(count))
+        if not ok:
+            self._reset_cache()
+            raise EngineError(f"The saved model state {path.name} cannot be used.")
+        self._tokens = list(arr[: count.value])
+        self._llm.n_tokens = len(self._tokens)
+        return list(self._tokens)

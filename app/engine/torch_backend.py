@@ -1,0 +1,159 @@
+"""The PyTorch backend: InternLM2 as transformers' LlamaForCausalLM, with KV-cache prefix reuse."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from app.engine.backend import Aborted, Backend
+from app.engine.devices import DeviceChoice, pick_device
+from app.engine.torch_sampling import TorchSampler
+from app.engine.types import EngineError, ModelLoadError, OutOfMemory
+from app.internlm2.chat_format import Sampling
+from app.internlm2.checkpoint import open_checkpoint
+from app.internlm2.errors import CheckpointError, TokenizerError
+from app.internlm2.llama_map import load_llama_model
+from app.internlm2.rope import rope_base_for_context
+from app.internlm2.tokenizer import InternLM2Tokenizer
+
+_log = logging.getLogger(__name__)
+
+
+def _is_oom(exc: BaseException) -> bool:
+    import torch
+
+    if isinstance(exc, torch.OutOfMemoryError):
+        return True
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
+
+
+class TorchBackend(Backend):
+    """Runs an InternLM2 checkpoint folder on CUDA (bf16), Apple MPS (fp16) or the CPU (fp32).
+
+    The context's rope base is fixed for the whole context (dynamic NTK evaluated at n_ctx, as
+    the llama.cpp backend does), so cached keys stay valid when a conversation grows.
+    """
+
+    name = "torch"
+
+    def __init__(self, folder: Path | str, *, device: str = "auto", dtype: str | None = None,
+                 n_ctx: int | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        super().__init__()
+        import torch
+
+        self._torch = torch
+        folder = Path(folder)
+        self.choice: DeviceChoice = pick_device(device, dtype)
+        try:
+            ckpt = open_checkpoint(folder)
+            self.tokenizer = InternLM2Tokenizer.from_folder(folder)
+            self.config = ckpt.config
+            self.model = load_llama_model(ckpt, self.choice.device, self.choice.dtype, progress=progress)
+            ckpt.close()
+        except (CheckpointError, TokenizerError) as exc:
+            raise ModelLoadError(str(exc)) from exc
+        except Exception as exc:
+            if _is_oom(exc):
+                raise OutOfMemory(
+                    f"{self.choice.label} does not have enough free memory for this model.",
+                    "Close other programs using the GPU, or use the llama.cpp (GGUF) backend.",
+                ) from exc
+            raise
+        self.device = self.choice.label
+        self.device_reason = self.choice.reason
+        self.model_name = folder.name
+        eos_ids = set(self.config.generation_eos_ids)
+        im_end = self.tokenizer.special.im_end
+        self.is_chat = im_end is not None and (im_end in eos_ids or (folder / "tokenizer_config.json").exists()
+                                               and "chat_template" in (folder / "tokenizer_config.json").read_text())
+        self.prefill_chunk = 2048 if self.choice.device.startswith("cuda") else 256
+        self._cache: Any = None
+        # transformers 5.x renamed past_key_values to cache; older releases know only the former.
+        params = inspect.signature(self.model.forward).parameters
+        self._cache_kw = "cache" if "cache" in params else "past_key_values"
+        self._logits: Any = None
+        self._sampler: TorchSampler | None = None
+        self.set_context(n_ctx or self.config.max_position_embeddings)
+
+    # -- context -----------------------------------------------------------------------------
+    def set_context(self, n_ctx: int) -> None:
+        """Set the context length; past the trained length the NTK base for n_ctx applies."""
+        torch = self._torch
+        base = rope_base_for_context(self.config, n_ctx)
+        d = self.config.head_dim
+        rotary = self.model.model.rotary_emb
+        inv = 1.0 / (base ** (torch.arange(0, d, 2, dtype=torch.float64) / d))
+        inv = inv.float().to(rotary.inv_freq.device)
+        changed = not torch.equal(rotary.inv_freq, inv)
+        rotary.rope_type = "default"  # no per-forward dynamic update: the base is fixed
+        rotary.inv_freq.copy_(inv)
+        rotary.original_inv_freq = inv.clone()
+        self.n_ctx = n_ctx
+        self.rope_base = base
+        if changed:
+            self._reset_cache()
+
+    # -- primitives --------------------------------------------------------------------------
+    def _trim(self, n: int) -> None:
+        from transformers import DynamicCache
+
+        if n == 0 or self._cache is None:
+            self._cache = DynamicCache(config=self.model.config)
+            return
+        # Cropping by hand: Cache.crop()'s meaning changed between transformers releases.
+        for layer in self._cache.layers:
+            keys = getattr(layer, "keys", None)
+            if keys is not None and keys.dim() == 4 and keys.shape[-2] > n:
+                layer.keys = keys[..., :n, :]
+                layer.values = layer.values[..., :n, :]
+
+    def _forward(self, ids: list[int]) -> None:
+        torch = self._torch
+        hooks = []
+        if len(ids) > 1:  # prefill: let the cancel flag stop the chunk between layers
+            def check(*_: Any) -> None:
+                if self._cancel.is_set():
+                    raise Aborted
+
+            hooks = [layer.register_forward_pre_hook(check) for layer in self.model.model.layers]
+        try:
+            with torch.inference_mode():
+                inp = torch.tensor([ids], device=self.choice.device)
+                out = self.model(input_ids=inp, use_cache=True, logits_to_keep=1, **{self._cache_kw: self._cache})
+            self._logits = out.logits[0, -1]
+        except Aborted:
+            raise
+        except Exception as exc:
+            if _is_oom(exc):
+                raise OutOfMemory(
+                    f"{self.choice.label} ran out of memory while reading {len(ids):,} tokens.",
+                    "Use a shorter context (remove the document or older turns) or the llama.cpp backend.",
+                ) from exc
+            raise EngineError(f"The model failed while computing: {exc}") from exc
+        finally:
+            for h in hooks:
+                h.remove()
+
+    def _start_sampling(self, sampling: Sampling, history: list[int]) -> None:
+        self._sampler = TorchSampler(sampling, history, self.choice.device)
+
+    def _sample(self) -> int:
+        assert self._sampler is not None and self._logits is not None
+        return self._sampler.next(self._logits)
+
+    def unload(self) -> None:
+        super().unload()
+        self._cache = None
+        self._logits = None
+        del self.model
+        if self._torch.cuda.is_available():
+            self._torch.cuda.empty_cache()
+
+    def last_logits(self) -> Any:
+        """The logits after the last token run (a float32 CPU tensor): for tests and checks."""
+        return self._logits.float().cpu()

@@ -1,0 +1,113 @@
+"""The backend contract's data: requests, streamed events, reply statistics, errors."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+from app.errors import UserError
+from app.internlm2.chat_format import Sampling
+from app.internlm2.tokenizer import SpecialTokens, StreamDecoder
+
+
+class StopReason(str, Enum):
+    """Why a reply ended."""
+
+    EOS = "eos"
+    STOP_TOKEN = "stop_token"
+    MAX_TOKENS = "max_tokens"
+    CONTEXT_FULL = "context_full"
+    CANCELLED = "cancelled"
+    ERROR = "error"
+    PREFILLED = "prefilled"  # a prefill-only request (a document read ahead) completed
+
+
+class EngineError(UserError):
+    """A backend failure a user can act on (no model, out of memory, bad file, no GPU)."""
+
+
+class ModelLoadError(EngineError):
+    """The model file or folder could not be loaded."""
+
+
+class OutOfMemory(EngineError):
+    """The device ran out of memory; the message suggests a shorter context or another backend."""
+
+
+class ContextOverflow(EngineError):
+    """The prompt does not fit the context that was allocated."""
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    """One reply to produce from a prompt of token ids."""
+
+    prompt_ids: list[int]
+    sampling: Sampling = field(default_factory=Sampling)
+    stop_ids: frozenset[int] = frozenset()
+    prefill_only: bool = False  # read the prompt into the cache, produce no reply (documents)
+
+
+@dataclass(frozen=True)
+class PrefillProgress:
+    """Prompt tokens read so far (cached ones count as read) and an estimate of the time left."""
+
+    done: int
+    total: int
+    seconds_left: float | None
+
+
+@dataclass(frozen=True)
+class TextPiece:
+    """New reply text (whole characters only)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ReplyStats:
+    """The figures of one reply, saved with it and shown in the status bar."""
+
+    prompt_tokens: int
+    cached_tokens: int
+    new_tokens: int
+    ttft_s: float
+    tok_s: float
+    prefill_s: float
+    stop_reason: StopReason
+    backend: str
+    device: str
+    model: str = ""
+    error: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["stop_reason"] = self.stop_reason.value
+        return data
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The last event of every generation, cancelled and failed ones included."""
+
+    text: str
+    token_ids: list[int]
+    stats: ReplyStats
+
+
+Event = PrefillProgress | TextPiece | Finished
+
+
+class Tokenizer(Protocol):
+    """What the engine and the prompt builder need from a tokenizer (ours or llama.cpp's)."""
+
+    special: SpecialTokens
+
+    def encode(self, text: str) -> list[int]: ...
+
+    def decode(self, ids: list[int], *, skip_special: bool = True) -> str: ...
+
+    def token_bytes(self, idx: int) -> bytes: ...
+
+    def stream_decoder(self) -> StreamDecoder: ...
