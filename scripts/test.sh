@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Install everything the tests need into .venv, then lint, type-check and run the test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup_env.sh test
+py=.venv/bin/python
+export QT_QPA_PLATFORM=offscreen
+echo "== ruff"; "$py" -m ruff check .
+echo "== mypy"; "$py" -m mypy app main.py
+echo "== pytest"; "$py" -m pytest "$@"
