@@ -13,6 +13,7 @@ from app.engine.loader import LoadSpec, choose_backend, open_backend
 from app.engine.torch_backend import TorchBackend
 from app.engine.types import (
     ContextOverflow,
+    EngineError,
     Finished,
     GenerateRequest,
     ModelLoadError,
@@ -235,3 +236,30 @@ def test_past_trained_length_both_backends_apply_the_same_ntk_base(tmp_path: Pat
     finally:
         llama_b.unload()
         torch_b.unload()
+
+
+def test_llamacpp_state_saved_and_restored(stop_model: tuple[Path, Path, int], tmp_path: Path) -> None:
+    gguf = stop_model[1]
+    first = LlamaCppBackend(gguf, n_ctx=1024, kv_type="f32")
+    prompt = _prompt(first, "Remember this: the sky is green. " * 20)
+    try:
+        list(first.generate(GenerateRequest(prompt, GREEDY, prefill_only=True)))
+        assert first.cached_tokens == prompt
+        first.save_state(tmp_path / "doc.state")
+        want = _run(first, prompt + _prompt(first, "What colour?")[1:], stops=False)
+    finally:
+        first.unload()
+    assert not (tmp_path / "doc.state.part").exists()
+    second = LlamaCppBackend(gguf, n_ctx=1024, kv_type="f32")
+    try:
+        assert second.load_state(tmp_path / "doc.state") == prompt
+        got = _run(second, prompt + _prompt(second, "What colour?")[1:], stops=False)
+        assert got.stats.cached_tokens >= len(prompt)
+        assert got.token_ids == want.token_ids
+        broken = tmp_path / "broken.state"
+        broken.write_bytes((tmp_path / "doc.state").read_bytes()[:1000])
+        with pytest.raises(EngineError, match="cannot be used"):
+            second.load_state(broken)
+        assert second.cached_tokens == []
+    finally:
+        second.unload()
