@@ -132,3 +132,25 @@ def test_generate_without_model(qtbot: QtBot, client: InferenceClient, stop_mode
 def test_factory_is_the_real_loader() -> None:
     assert InferenceClient.__init__.__defaults__ is not None
     assert InferenceClient.__init__.__defaults__[0] is open_backend
+
+
+def test_stop_after_a_reply_ended_does_not_cancel_the_next(qtbot: QtBot, client: InferenceClient,
+                                                           stop_model: tuple[Path, Path, int]) -> None:
+    folder, gguf, k = stop_model
+    _load(qtbot, client, LoadSpec(gguf, n_ctx=1024))
+    with qtbot.waitSignal(client.finished, timeout=60000):
+        client.generate(_request(folder, STOP_PROMPT))
+    client.cancel()  # a late Stop: the reply already ended
+    with qtbot.waitSignal(client.finished, timeout=60000) as blocker:
+        client.generate(_request(folder, STOP_PROMPT))
+    assert blocker.args[0]["stop_reason"] == "stop_token" and blocker.args[0]["new_tokens"] == k
+
+
+def test_stop_right_after_send_applies(qtbot: QtBot, client: InferenceClient,
+                                       stop_model: tuple[Path, Path, int]) -> None:
+    folder, gguf, _ = stop_model
+    _load(qtbot, client, LoadSpec(gguf, n_ctx=4096))
+    with qtbot.waitSignal(client.finished, timeout=60000) as blocker:
+        client.generate(_request(folder, "long " * 400, max_new_tokens=50))
+        client.cancel()
+    assert blocker.args[0]["stop_reason"] == "cancelled" and blocker.args[0]["new_tokens"] == 0

@@ -98,8 +98,15 @@ class Backend(ABC):
                           device=self.device, model=self.model_name, error=error)
 
     def generate(self, request: GenerateRequest) -> Iterator[Event]:
-        """Prefill what the cache lacks, then stream the reply. The last event is Finished."""
-        self._cancel.clear()
+        """Prefill what the cache lacks, then stream the reply. The last event is Finished.
+
+        Cancellation is per request: request.cancel is the flag, so a Stop pressed right after
+        Send (before this starts) still applies, and a late Stop cannot hit the next request.
+        """
+        self._cancel = request.cancel
+        yield from self._generate(request)
+
+    def _generate(self, request: GenerateRequest) -> Iterator[Event]:
         t0 = time.perf_counter()
         ids = list(request.prompt_ids)
         need = len(ids) + (0 if request.prefill_only else 1)

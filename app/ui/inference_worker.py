@@ -9,6 +9,7 @@ Text reaches the GUI in batches (at most one signal per ~30 ms), not one signal 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -162,6 +163,7 @@ class InferenceClient(QObject):
         for sig in (self.finished, self.failed, self.loaded, self.unloaded):
             sig.connect(self._idle)
         self.busy = False
+        self._current: threading.Event | None = None
         self.worker_thread.start()
 
     def _set_busy(self, busy: bool) -> None:
@@ -185,17 +187,21 @@ class InferenceClient(QObject):
             self.refused.emit("A reply is still being written; stop it or wait for it to finish.")
             return False
         self._set_busy(True)
+        self._current = request.cancel
         self._generate.emit(request)
         return True
 
     def cancel(self) -> None:
-        self.worker.cancel()
+        """Stop the running or just-requested reply (its own flag: a late Stop hits nothing)."""
+        if self._current is not None:
+            self._current.set()
 
     def unload(self) -> None:
         self._unload.emit()
 
     def shutdown(self, timeout_ms: int = 10000) -> None:
         """Stop any reply, free the model on its own thread, and end the thread."""
+        self.cancel()
         self.worker.cancel()
         self._unload.emit()
         self.worker_thread.quit()
