@@ -9,4 +9,6 @@ from __future__ import annotations
 COMMAND_MODULES: dict[str, str] = {
     "convert": "app.commands.convert",
     "ask": "app.commands.ask",
+    "download": "app.commands.download",
+    "models": "app.commands.models",
 }
