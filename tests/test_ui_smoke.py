@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pytestqt.qtbot import QtBot
 
-from app.ui.main_window import MainWindow
+from app.storage import ConversationStore
+from app.ui.inference_worker import InferenceClient
+from tests.ui_helpers import make_window
 
 
-def test_main_window_opens(qtbot: QtBot) -> None:
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    assert window.windowTitle() == "InternLM2 Desktop"
-    assert "No model" in window.statusBar().currentMessage()
+def test_main_window_opens(qtbot: QtBot, tmp_path: Path) -> None:
+    client = InferenceClient()
+    with ConversationStore(tmp_path / "chat.sqlite3") as store:
+        try:
+            window = make_window(qtbot, store, client)
+            assert window.windowTitle() == "InternLM2 Desktop"
+            assert window.status.model.text() == "No model loaded"
+        finally:
+            client.shutdown()

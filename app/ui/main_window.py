@@ -1,36 +1,318 @@
-"""The main window: for now a welcome page that says what the app does and how to start."""
+"""The main window: conversation list | chat (or the welcome page) | conversation settings,
+with the menus, shortcuts, status bar, model opening (dialog or drag and drop) and settings."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
+from pathlib import Path
+from typing import Any
 
-from app import APP_NAME
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import APP_NAME, __version__
+from app.internlm2.chat_format import Sampling
+from app.storage import ConversationStore, Role
+from app.ui.app_settings import AppSettings
+from app.ui.chat_controller import ChatController
+from app.ui.chat_view import ChatView
+from app.ui.composer import Composer
+from app.ui.conversation_list import ConversationList
+from app.ui.i18n import Translations
+from app.ui.inference_worker import InferenceClient
+from app.ui.side_panel import SidePanel
+from app.ui.status_panel import StatusPanel
+from app.ui.theme import apply_theme
+from app.ui.welcome import WelcomePage
+from app.ui.window_menus import WindowMenus
+
+
+def model_path_from(path: Path) -> Path | None:
+    """A dropped or chosen path as a model: a .gguf file, a checkpoint folder (or its
+    config.json); None for anything else."""
+    if path.is_file() and path.suffix.lower() == ".gguf":
+        return path
+    if path.is_file() and path.name == "config.json":
+        return path.parent
+    if path.is_dir():
+        return path
+    return None
 
 
 class MainWindow(QMainWindow):
-    """Top-level window. The chat view, document pane and model manager plug in here."""
+    """Top-level window; the data path lives in `self.controller` (ChatController)."""
 
-    def __init__(self) -> None:
+    openModelManager = Signal()  # "Download a model…": the model manager connects here
+    settingsChanged = Signal(object)  # AppSettings, after the dialog was accepted
+
+    def __init__(self, store: ConversationStore, client: InferenceClient,
+                 settings: AppSettings | None = None, translations: Translations | None = None) -> None:
         super().__init__()
+        self.store = store
+        self.client = client
+        self.settings = settings or AppSettings.load(store)
+        self.translations = translations or Translations()
         self.setWindowTitle(APP_NAME)
-        self.resize(1100, 720)
-        page = QWidget(self)
-        layout = QVBoxLayout(page)
-        title = QLabel(self.tr("Welcome to InternLM2 Desktop"), page)
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        font = title.font()
-        font.setPointSize(font.pointSize() + 8)
-        title.setFont(font)
-        text = QLabel(self.tr(
-            "Chat with the InternLM2-1.8B models on this computer, offline, and ask questions "
-            "about long documents read whole.\n\nOpen a model folder or a GGUF file to begin "
-            "(command line for now: python main.py convert / ask)."), page)
-        text.setWordWrap(True)
-        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addStretch(1)
-        layout.addWidget(title)
-        layout.addWidget(text)
-        layout.addStretch(2)
-        self.setCentralWidget(page)
-        self.statusBar().showMessage(self.tr("No model loaded"))
+        self.setAcceptDrops(True)
+        self.resize(1200, 760)
+        self.controller = ChatController(store, client, self.settings, self)
+        self.status = StatusPanel(self)
+        self.statusBar().addPermanentWidget(self.status)
+        c = self.controller
+        c.conversationOpened.connect(self._show_conversation)
+        c.conversationsChanged.connect(lambda: self.conversations.refresh(c.conversation_id))
+        c.replyStarted.connect(self._reply_started)
+        c.replyText.connect(self._reply_text)
+        c.replyEnded.connect(self._reply_ended)
+        c.busyChanged.connect(self._busy_changed)
+        c.modelChanged.connect(self._model_changed)
+        c.loadFailed.connect(self._load_failed)
+        c.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        c.contextUsed.connect(lambda used, n_ctx: self.status.set_context(used, n_ctx))
+        c.statsReady.connect(lambda stats: self.status.set_stats(stats))
+        client.prefillProgress.connect(lambda done, total, left: self.status.set_prefill(done, total, left))
+        client.loadProgress.connect(self._load_progress)
+        self._loading_name = ""
+        self._pending_model = ""
+        self.shortcuts_dialog: QDialog | None = None
+        self._build()
+        self._show_conversation(0)
+
+    # -- building (again after a language change) -----------------------------------------
+    def _build(self) -> None:
+        self.conversations = ConversationList(self.store, self)
+        self.conversations.opened.connect(self.open_conversation)
+        self.conversations.newRequested.connect(self.new_conversation)
+        self.conversations.deleteRequested.connect(self.delete_conversation)
+        self.conversations.undoRequested.connect(self.controller.restore)
+        self.stack = QStackedWidget(self)
+        self.welcome = WelcomePage(self.stack)
+        self.welcome.openRequested.connect(self.choose_model)
+        self.welcome.downloadRequested.connect(self.openModelManager)
+        self.stack.addWidget(self.welcome)
+        chat_page = QWidget(self.stack)
+        chat_layout = QVBoxLayout(chat_page)
+        chat_layout.setContentsMargins(0, 0, 0, 0)
+        self.no_model = QWidget(chat_page)
+        bar = QVBoxLayout(self.no_model)
+        bar.setContentsMargins(12, 6, 12, 0)
+        bar.addWidget(QLabel(self.tr("No model is loaded: you can read and search, but not send."), self.no_model))
+        open_button = QPushButton(self.tr("Open a model…"), self.no_model)
+        open_button.clicked.connect(self.choose_model)
+        bar.addWidget(open_button, 0, Qt.AlignmentFlag.AlignLeft)
+        chat_layout.addWidget(self.no_model)
+        self.view = ChatView(chat_page)
+        self.view.editRequested.connect(self.start_edit)
+        self.view.copied.connect(lambda: self.statusBar().showMessage(self.tr("Copied."), 3000))
+        chat_layout.addWidget(self.view, 1)
+        self.composer = Composer(chat_page)
+        self.composer.sendRequested.connect(self.send)
+        self.composer.stopRequested.connect(self.controller.stop)
+        self.composer.regenerateRequested.connect(self.controller.regenerate)
+        chat_layout.addWidget(self.composer)
+        self.stack.addWidget(chat_page)
+        self.side = SidePanel(self)
+        self.side.systemPromptChanged.connect(self.controller.set_system_prompt)
+        self.side.samplingChanged.connect(self._sampling_changed)
+        splitter = QSplitter(self)
+        splitter.addWidget(self.conversations)
+        splitter.addWidget(self.stack)
+        splitter.addWidget(self.side)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([250, 700, 270])
+        self.setCentralWidget(splitter)
+        self.status.set_model(self.controller.model)
+        self.menus = WindowMenus(self)
+        self.actions_ = self.menus.actions
+        self.conversations.refresh(self.controller.conversation_id)
+
+    def retranslate(self) -> None:
+        """Rebuild every widget in the current language (the state lives in the controller)."""
+        self.menus.dispose()
+        self.statusBar().removeWidget(self.status)
+        self.status.deleteLater()
+        self.status = StatusPanel(self)
+        self.statusBar().addPermanentWidget(self.status)
+        self._build()
+        self._show_conversation(self.controller.conversation_id)
+        self._busy_changed(self.controller.busy)
+
+    # -- conversations ----------------------------------------------------------------------
+    def open_conversation(self, conversation_id: int, message_id: int = 0) -> None:
+        self.side.flush()
+        self.composer.cancel_edit()
+        if conversation_id != self.controller.conversation_id:
+            self.controller.open(conversation_id)
+        if message_id:
+            self.view.scroll_to_message(message_id)
+
+    def new_conversation(self) -> None:
+        self.side.flush()
+        self.composer.cancel_edit()
+        self.controller.new_conversation()
+        self.composer.input.setFocus()
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        title = self.store.conversations.get(conversation_id).title
+        self.controller.delete(conversation_id)
+        self.conversations.show_undo(conversation_id, title)
+
+    def _show_conversation(self, conversation_id: int) -> None:
+        c = self.controller
+        self.no_model.setVisible(not c.model)
+        if not conversation_id:
+            self.stack.setCurrentIndex(1 if c.model else 0)
+            self.view.show_messages([])
+            self.side.show_settings(self.settings.system_prompt, self.settings.default_sampling())
+            self.side.setEnabled(False)
+            self._busy_changed(c.busy)
+            return
+        self.stack.setCurrentIndex(1)
+        messages = self.store.messages.list_for(conversation_id)
+        live = c.reply_id if c.reply_conversation == conversation_id else 0
+        self.view.show_messages(messages, live, c.reply_text if live else "")
+        stats = [m.stats for m in messages if m.stats is not None and m.stats.prompt_tokens]
+        if stats and c.model:  # the context the last reply used (no tokenizing here)
+            self.status.set_context(stats[-1].prompt_tokens + stats[-1].new_tokens,
+                                    int(c.model.get("n_ctx", 0)))
+        chat = self.store.conversations.get(conversation_id)
+        self.side.setEnabled(True)
+        self.side.show_settings(chat.system_prompt, c.sampling())
+        item = self.conversations.item_for(conversation_id)
+        if item is not None and self.conversations.list.currentItem() is not item:
+            self.conversations.refresh(conversation_id)
+        self._busy_changed(c.busy)
+
+    def _sampling_changed(self, sampling: Sampling) -> None:
+        self.controller.set_sampling(sampling)
+
+    # -- a turn -----------------------------------------------------------------------------
+    def send(self, text: str) -> None:
+        self.side.flush()
+        editing = self.composer.editing_id
+        ok = (self.controller.edit_and_resend(editing, text) if editing
+              else self.controller.send(text))
+        if ok:
+            self.composer.sent()
+
+    def start_edit(self, message_id: int) -> None:
+        if self.controller.busy:
+            self.statusBar().showMessage(self.tr("Stop the reply before editing."), 8000)
+            return
+        msg = self.store.messages.get(message_id)
+        later = sum(1 for m in self.store.messages.list_for(msg.conversation_id) if m.position > msg.position)
+        self.composer.start_edit(message_id, msg.text, later)
+
+    def _reply_started(self, conversation_id: int, message_id: int) -> None:
+        if conversation_id == self.controller.conversation_id:
+            self.view.show_messages(self.store.messages.list_for(conversation_id), message_id, "")
+
+    def _reply_text(self, conversation_id: int, text: str) -> None:
+        if conversation_id == self.controller.conversation_id:
+            self.view.append_stream(text)
+
+    def _reply_ended(self, conversation_id: int, message_id: int) -> None:
+        self.status.clear_progress()
+        if conversation_id == self.controller.conversation_id:
+            self.view.end_stream(self.store.messages.get(message_id))
+
+    def _busy_changed(self, busy: bool) -> None:
+        cid = self.controller.conversation_id
+        last = self.store.messages.list_for(cid)[-1:] if cid and not busy else []
+        can_regenerate = bool(last) and last[0].role is Role.ASSISTANT and bool(self.controller.model)
+        self.composer.set_busy(busy and not self.controller.loading, can_regenerate=can_regenerate)
+        stop = self.actions_.get("stop")
+        if stop is not None:
+            stop.setEnabled(bool(self.controller.reply_id))
+
+    # -- models -----------------------------------------------------------------------------
+    def choose_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Open a model"), self.settings.model_path,
+            self.tr("Models (*.gguf config.json);;GGUF files (*.gguf);;Checkpoint folder (config.json)"))
+        if path:
+            self.open_model(Path(path))
+
+    def choose_model_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, self.tr("Open a checkpoint folder"))
+        if path:
+            self.open_model(Path(path))
+
+    def open_model(self, path: Path) -> bool:
+        model = model_path_from(Path(path))
+        if model is None:
+            self.statusBar().showMessage(self.tr("That is not a model: drop a .gguf file or a checkpoint folder."), 10000)
+            return False
+        self._loading_name = model.name
+        if not self.controller.load_model(self.settings.load_spec(model)):
+            return False
+        self._pending_model = str(model)
+        self.welcome.set_loading(model.name, 0, 0)
+        self.status.set_loading(0, 0)
+        return True
+
+    def _load_progress(self, done: int, total: int) -> None:
+        self.welcome.set_loading(self._loading_name, done, total)
+        self.status.set_loading(done, total)
+
+    def _model_changed(self, info: dict[str, Any]) -> None:
+        self.status.clear_progress()
+        self.status.set_model(info)
+        self.welcome.set_idle()
+        pending = self._pending_model
+        if pending and not self.settings.model_path:
+            self.settings.model_path = pending
+            self.settings.save(self.store)
+        self._show_conversation(self.controller.conversation_id)
+
+    def _load_failed(self, message: str) -> None:
+        self.status.clear_progress()
+        self.welcome.set_error(message)
+        self.statusBar().showMessage(message, 15000)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile() and model_path_from(Path(urls[0].toLocalFile())):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile() and self.open_model(Path(urls[0].toLocalFile())):
+            event.acceptProposedAction()
+
+    # -- settings and help ------------------------------------------------------------------
+    def apply_settings(self, settings: AppSettings) -> None:
+        """Store, then apply theme and language at once (model settings on the next load)."""
+        language_changed = settings.language != self.translations.language
+        self.settings = settings
+        self.controller.settings = settings
+        settings.save(self.store)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, settings.theme)
+        if language_changed:
+            self.translations.apply(settings.language)
+            self.retranslate()
+        self.settingsChanged.emit(settings)
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, self.tr("About %1").replace("%1", APP_NAME),
+                          self.tr("%1 %2: chat with the InternLM2-1.8B models offline.")
+                          .replace("%1", APP_NAME).replace("%2", __version__))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.side.flush()
+        self.controller.abandon()
+        super().closeEvent(event)

@@ -1,0 +1,296 @@
+"""The chat data path: commit the question, build the prompt, stream, checkpoint, finish.
+
+    store (SQLite)  <-  ChatController  ->  InferenceClient (worker thread)
+                             |
+                         signals to the views (GUI thread)
+
+The user's message is committed before any inference; the reply row is begun at once and
+checkpointed every CHECKPOINT_MS while text streams; it ends `complete` with its stats,
+`interrupted` (Stop) or `error` (the worker failed; the partial text is kept).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from app.engine.loader import LoadSpec
+from app.internlm2.chat_format import Sampling
+from app.storage import ConversationStore, Message, ReplyStats, Role
+from app.ui.app_settings import AppSettings, sampling_from_dict, sampling_to_dict
+from app.ui.inference_worker import InferenceClient
+from app.ui.prompting import PromptJob, turns_from
+
+
+def stored_stats(data: dict[str, Any]) -> ReplyStats:
+    """The worker's stats dict in the store's form."""
+    return ReplyStats.from_dict({**data, "tokens_per_s": data.get("tok_s")})
+
+
+class ChatController(QObject):
+    """One conversation at a time is shown; one reply at a time is written."""
+
+    conversationOpened = Signal(int)  # the id, or 0 for none
+    conversationsChanged = Signal()  # titles or order changed
+    replyStarted = Signal(int, int)  # conversation id, message id (the question is stored)
+    replyText = Signal(int, str)  # conversation id, batched text
+    replyEnded = Signal(int, int)  # conversation id, message id (final state is stored)
+    busyChanged = Signal(bool)
+    modelChanged = Signal(dict)  # InferenceClient.loaded's dict, {} when none
+    loadFailed = Signal(str)
+    notice = Signal(str)  # a sentence for the user (refusals, errors)
+    contextUsed = Signal(int, int)  # tokens, n_ctx
+    statsReady = Signal(dict)
+
+    CHECKPOINT_MS = 1000
+
+    def __init__(self, store: ConversationStore, client: InferenceClient, settings: AppSettings,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.client = client
+        self.settings = settings
+        self.model: dict[str, Any] = {}
+        self.conversation_id = 0
+        self.reply_id = 0
+        self.reply_conversation = 0
+        self.reply_text = ""
+        self._saved_text = ""
+        self._stopping = False
+        self._loading = False
+        self._job: PromptJob | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(self.CHECKPOINT_MS)
+        self._timer.timeout.connect(self.checkpoint)
+        client.loaded.connect(self._on_loaded)
+        client.textReady.connect(self._on_text)
+        client.finished.connect(self._on_finished)
+        client.failed.connect(self._on_failed)
+        client.refused.connect(self.notice)
+
+    # -- state ----------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return bool(self.reply_id) or self._loading
+
+    @property
+    def loading(self) -> bool:
+        return self._loading
+
+    def _busy(self, on: bool) -> None:
+        self.busyChanged.emit(on)
+
+    # -- models ---------------------------------------------------------------------------
+    def load_model(self, spec: LoadSpec) -> bool:
+        if self.busy:
+            self.notice.emit(self.tr("Stop the current reply before loading another model."))
+            return False
+        self._loading = True
+        self._busy(True)
+        if not self.client.load(spec):
+            self._loading = False
+            self._busy(False)
+            return False
+        return True
+
+    def _on_loaded(self, info: dict[str, Any]) -> None:
+        self._loading = False
+        self.model = dict(info)
+        self.modelChanged.emit(self.model)
+        self._busy(False)
+
+    # -- conversations --------------------------------------------------------------------
+    def open(self, conversation_id: int) -> None:
+        self.conversation_id = conversation_id
+        self.conversationOpened.emit(conversation_id)
+
+    def new_conversation(self) -> int:
+        chat = self.store.conversations.create(
+            model=str(self.model.get("model", "")), system_prompt=self.settings.system_prompt,
+            sampling=self.settings.sampling)
+        self.conversationsChanged.emit()
+        self.open(chat.id)
+        return chat.id
+
+    def delete(self, conversation_id: int) -> None:
+        if conversation_id == self.reply_conversation and self.reply_id:
+            self.stop()
+        self.store.conversations.delete(conversation_id)
+        self.conversationsChanged.emit()
+        if conversation_id == self.conversation_id:
+            self.open(0)
+
+    def restore(self, conversation_id: int) -> None:
+        self.store.conversations.restore(conversation_id)
+        self.conversationsChanged.emit()
+        self.open(conversation_id)
+
+    def sampling(self) -> Sampling:
+        if not self.conversation_id:
+            return self.settings.default_sampling()
+        chat = self.store.conversations.get(self.conversation_id)
+        return sampling_from_dict(chat.sampling, self.settings.default_sampling())
+
+    def set_sampling(self, sampling: Sampling) -> None:
+        if self.conversation_id:
+            self.store.conversations.update(self.conversation_id, sampling=sampling_to_dict(sampling))
+
+    def set_system_prompt(self, text: str) -> None:
+        if self.conversation_id:
+            self.store.conversations.update(self.conversation_id, system_prompt=text)
+
+    # -- a turn ---------------------------------------------------------------------------
+    def _can_reply(self) -> bool:
+        if self.busy:
+            self.notice.emit(self.tr("A reply is still being written; stop it or wait for it to finish."))
+            return False
+        if not self.model:
+            self.notice.emit(self.tr("No model is loaded. Open a model first."))
+            return False
+        return True
+
+    def send(self, text: str) -> bool:
+        """Commit the question, then ask for the reply. False (nothing stored) when refused."""
+        if not text.strip() or not self._can_reply():
+            return False
+        if not self.conversation_id:
+            self.new_conversation()
+        self.store.messages.add(self.conversation_id, Role.USER, text)
+        self.conversationsChanged.emit()
+        self._start_reply()
+        return True
+
+    def edit_and_resend(self, message_id: int, text: str) -> bool:
+        """Replace an earlier question (later turns are deleted) and answer it again."""
+        if not text.strip() or not self._can_reply():
+            return False
+        self.store.messages.edit(message_id, text)
+        self.open(self.store.messages.get(message_id).conversation_id)
+        self._start_reply()
+        return True
+
+    def regenerate(self) -> bool:
+        """Answer the last question again (the last reply is replaced)."""
+        if not self.conversation_id or not self._can_reply():
+            return False
+        messages = self.store.messages.list_for(self.conversation_id)
+        questions = [m for m in messages if m.role is Role.USER]
+        if not questions:
+            return False
+        self.store.messages.truncate_after(questions[-1].id)
+        self.open(self.conversation_id)
+        self._start_reply()
+        return True
+
+    def stop(self) -> None:
+        if not self.reply_id:
+            return
+        self._stopping = True
+        self.client.cancel()
+        if self._job is not None:  # still building the prompt: nothing runs yet
+            self._end("interrupted", {})
+
+    def set_checkpoint_interval(self, ms: int) -> None:
+        """How often a streaming reply is saved (CHECKPOINT_MS by default; tests go faster)."""
+        self._timer.setInterval(ms)
+
+    def abandon(self) -> None:
+        """The window closes: stop the reply and store it as interrupted right now."""
+        if self.reply_id:
+            self.client.cancel()
+            self._end("interrupted", {})
+
+    def _start_reply(self) -> None:
+        cid = self.conversation_id
+        history = self.store.messages.list_for(cid)
+        self.reply_id = self.store.messages.begin_reply(cid)
+        self.reply_conversation = cid
+        self.reply_text = self._saved_text = ""
+        self._stopping = False
+        self._busy(True)
+        self.replyStarted.emit(cid, self.reply_id)
+        self._timer.start()
+        backend = self.client.worker.backend
+        if backend is None:
+            self._end("error", {}, self.tr("No model is loaded. Open a model first."))
+            return
+        chat = self.store.conversations.get(cid)
+        job = PromptJob(backend.tokenizer, is_chat=bool(self.model.get("is_chat", True)),
+                        system=chat.system_prompt, turns=turns_from(history),
+                        sampling=replace(self.sampling()), parent=self)
+        job.ready.connect(lambda request, j=job: self._on_prompt(j, request))
+        job.failed.connect(lambda message, j=job: self._on_prompt_failed(j, message))
+        self._job = job
+        job.start()
+
+    def _on_prompt(self, job: PromptJob, request: Any) -> None:
+        job.deleteLater()
+        if job is not self._job:
+            return  # stopped while the prompt was built
+        self._job = None
+        n_ctx = int(self.model.get("n_ctx", 0))
+        self.contextUsed.emit(len(request.prompt_ids), n_ctx)
+        if not self.client.generate(request):
+            self._end("error", {}, self.tr("The model is busy; try again in a moment."))
+
+    def _on_prompt_failed(self, job: PromptJob, message: str) -> None:
+        job.deleteLater()
+        if job is self._job:
+            self._end("error", {}, message)
+
+    def _on_text(self, text: str) -> None:
+        if not self.reply_id:
+            return
+        self.reply_text += text
+        self.replyText.emit(self.reply_conversation, text)
+
+    def checkpoint(self) -> None:
+        """Save the reply so far (cheap: one UPDATE, only when the text changed)."""
+        if self.reply_id and self.reply_text != self._saved_text:
+            if not self.store.messages.checkpoint(self.reply_id, self.reply_text):
+                self.stop()  # the row is gone (the conversation was deleted or edited)
+            self._saved_text = self.reply_text
+
+    def _on_finished(self, data: dict[str, Any]) -> None:
+        if not self.reply_id:
+            return
+        stopped = data.get("stop_reason") == "cancelled" or self._stopping
+        self.reply_text = str(data.get("text", self.reply_text))
+        self._end("interrupted" if stopped else "complete", data)
+
+    def _on_failed(self, message: str) -> None:
+        if self._loading:
+            self._loading = False
+            self.loadFailed.emit(message)
+            self._busy(False)
+        elif self.reply_id:
+            self._end("error", {}, message)
+        else:
+            self.notice.emit(message)
+
+    def _end(self, state: str, data: dict[str, Any], error: str = "") -> None:
+        self._timer.stop()
+        reply, cid = self.reply_id, self.reply_conversation
+        stats = stored_stats(data) if data else None
+        if state == "complete":
+            self.store.messages.finish(reply, self.reply_text, stats)
+        elif state == "interrupted":
+            self.store.messages.interrupt(reply, self.reply_text, stats)
+        else:
+            self.store.messages.fail(reply, error, self.reply_text, stats)
+        self.reply_id = self.reply_conversation = 0
+        self._job = None
+        if data:
+            self.statsReady.emit(data)
+            total = int(data.get("prompt_tokens", 0)) + int(data.get("new_tokens", 0))
+            self.contextUsed.emit(total, int(self.model.get("n_ctx", 0)))
+        self.replyEnded.emit(cid, reply)
+        self.conversationsChanged.emit()
+        self._busy(False)
+        if error:
+            self.notice.emit(error)
+
+    def message(self, message_id: int) -> Message:
+        return self.store.messages.get(message_id)

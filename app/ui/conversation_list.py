@@ -1,0 +1,222 @@
+"""The left pane: search box, New chat, the conversation list (rename in place, delete to the
+trash with Undo) and search results with the matched words highlighted."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.storage import ConversationStore, SearchHit
+
+_ID = Qt.ItemDataRole.UserRole
+_MESSAGE = Qt.ItemDataRole.UserRole + 1
+_MARKS = ("\ue000", "\ue001")  # private-use characters: never in a snippet by accident
+UNDO_MS = 15000
+
+
+def snippet_html(snippet: str) -> str:
+    """A search snippet as HTML: escaped, the matches in bold on a highlight."""
+    text = html.escape(snippet).replace("\n", " ")
+    return (text.replace(_MARKS[0], '<b style="background-color:#ffe58f; color:#000">')
+            .replace(_MARKS[1], "</b>"))
+
+
+class ConversationList(QWidget):
+    """Emits `opened(conversation_id, message_id)`; message_id is 0 unless from a search hit."""
+
+    opened = Signal(int, int)
+    newRequested = Signal()
+    deleteRequested = Signal(int)
+    undoRequested = Signal(int)
+
+    def __init__(self, store: ConversationStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._filling = False
+        self._deleted = 0
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 4, 8)
+        self.new_button = QPushButton(self.tr("New chat"), self)
+        self.new_button.setToolTip(self.tr("Start a new conversation (Ctrl+N)"))
+        self.new_button.clicked.connect(self.newRequested)
+        layout.addWidget(self.new_button)
+        self.search_box = QLineEdit(self)
+        self.search_box.setPlaceholderText(self.tr("Search all conversations (Ctrl+F)"))
+        self.search_box.setClearButtonEnabled(True)
+        layout.addWidget(self.search_box)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(200)
+        self._search_timer.timeout.connect(self.run_search)
+        self.search_box.textChanged.connect(lambda _text: self._search_timer.start())
+        self.list = QListWidget(self)
+        self.list.setObjectName("conversations")
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setUniformItemSizes(True)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._menu)
+        self.list.itemChanged.connect(self._renamed)
+        self.list.currentItemChanged.connect(self._current_changed)
+        layout.addWidget(self.list, 1)
+        self.results = QListWidget(self)
+        self.results.setObjectName("searchResults")
+        self.results.setWordWrap(True)
+        self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.results.itemClicked.connect(self._hit_chosen)
+        self.results.itemActivated.connect(self._hit_chosen)
+        self.results.hide()
+        layout.addWidget(self.results, 1)
+        self.no_hits = QLabel(self.tr("No message matches."), self)
+        self.no_hits.hide()
+        layout.addWidget(self.no_hits)
+        self._undo_bar = QWidget(self)
+        undo_row = QHBoxLayout(self._undo_bar)
+        undo_row.setContentsMargins(0, 0, 0, 0)
+        self.undo_label = QLabel(self.tr("Conversation moved to the trash."), self._undo_bar)
+        self.undo_label.setWordWrap(True)
+        self.undo_button = QPushButton(self.tr("Undo"), self._undo_bar)
+        self.undo_button.clicked.connect(self._undo)
+        undo_row.addWidget(self.undo_label, 1)
+        undo_row.addWidget(self.undo_button)
+        self._undo_bar.hide()
+        layout.addWidget(self._undo_bar)
+        self._undo_timer = QTimer(self)
+        self._undo_timer.setSingleShot(True)
+        self._undo_timer.timeout.connect(self._undo_bar.hide)
+        rename = QAction(self.tr("Rename"), self.list)
+        rename.setShortcut(Qt.Key.Key_F2)
+        rename.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        rename.triggered.connect(self.rename_current)
+        delete = QAction(self.tr("Delete"), self.list)
+        delete.setShortcut(Qt.Key.Key_Delete)
+        delete.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        delete.triggered.connect(self.delete_current)
+        self.list.addActions([rename, delete])
+
+    # -- the list -------------------------------------------------------------------------
+    def refresh(self, current: int = 0) -> None:
+        """Reload titles and order from the store; keep `current` selected."""
+        self._filling = True
+        try:
+            self.list.clear()
+            for chat in self._store.conversations.list_recent():
+                item = QListWidgetItem(chat.title or self.tr("New chat"))
+                item.setData(_ID, chat.id)
+                item.setToolTip(chat.title)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+                self.list.addItem(item)
+                if chat.id == current:
+                    self.list.setCurrentItem(item)
+        finally:
+            self._filling = False
+
+    def current_id(self) -> int:
+        item = self.list.currentItem()
+        return int(item.data(_ID)) if item is not None else 0
+
+    def item_for(self, conversation_id: int) -> QListWidgetItem | None:
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            if item.data(_ID) == conversation_id:
+                return item
+        return None
+
+    def _current_changed(self, item: QListWidgetItem | None, _previous: object) -> None:
+        if not self._filling and item is not None:
+            self.opened.emit(int(item.data(_ID)), 0)
+
+    def rename_current(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            self.list.editItem(item)
+
+    def _renamed(self, item: QListWidgetItem) -> None:
+        if self._filling:
+            return
+        title = item.text().strip()
+        self._store.conversations.rename(int(item.data(_ID)), title)
+        if not title:
+            self._filling = True
+            item.setText(self.tr("New chat"))
+            self._filling = False
+
+    def delete_current(self) -> None:
+        cid = self.current_id()
+        if cid:
+            self.deleteRequested.emit(cid)
+
+    def show_undo(self, conversation_id: int, title: str) -> None:
+        self._deleted = conversation_id
+        self.undo_label.setText(self.tr("“%1” moved to the trash.").replace("%1", title or self.tr("New chat")))
+        self._undo_bar.show()
+        self._undo_timer.start(UNDO_MS)
+
+    def _undo(self) -> None:
+        if self._deleted:
+            self.undoRequested.emit(self._deleted)
+        self._deleted = 0
+        self._undo_bar.hide()
+
+    def _menu(self, pos: QPoint) -> None:
+        item = self.list.itemAt(pos)
+        if item is None:
+            return
+        self.list.setCurrentItem(item)
+        menu = QMenu(self)
+        menu.addAction(self.tr("Rename"), self.rename_current)
+        menu.addAction(self.tr("Delete"), self.delete_current)
+        menu.popup(self.list.viewport().mapToGlobal(pos))
+
+    # -- search ---------------------------------------------------------------------------
+    def run_search(self) -> None:
+        query = self.search_box.text()
+        self.results.clear()
+        searching = bool(query.strip())
+        self.list.setVisible(not searching)
+        self.results.setVisible(searching)
+        hits = self._store.search(query, markers=_MARKS) if searching else []
+        self.no_hits.setVisible(searching and not hits)
+        for hit in hits:
+            self._add_hit(hit)
+
+    def _add_hit(self, hit: SearchHit) -> None:
+        item = QListWidgetItem(self.results)
+        item.setData(_ID, hit.conversation_id)
+        item.setData(_MESSAGE, hit.message_id)
+        label = QLabel(f"<b>{html.escape(hit.conversation_title or self.tr('New chat'))}</b><br>"
+                       f"{snippet_html(hit.snippet)}")
+        label.setWordWrap(True)
+        label.setTextFormat(Qt.TextFormat.RichText)
+        label.setContentsMargins(4, 3, 4, 3)
+        label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        item.setSizeHint(label.sizeHint())
+        self.results.setItemWidget(item, label)
+
+    def hit_labels(self) -> list[str]:
+        labels = []
+        for row in range(self.results.count()):
+            widget = self.results.itemWidget(self.results.item(row))
+            if isinstance(widget, QLabel):
+                labels.append(widget.text())
+        return labels
+
+    def _hit_chosen(self, item: QListWidgetItem) -> None:
+        self.opened.emit(int(item.data(_ID)), int(item.data(_MESSAGE)))
+
+    def focus_search(self) -> None:
+        self.search_box.setFocus()
+        self.search_box.selectAll()

@@ -1,0 +1,136 @@
+"""The Settings dialog (theme, language, model defaults, default sampling) and the shortcuts help."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.app_settings import BACKENDS, KV_TYPES, LANGUAGES, THEMES, AppSettings, sampling_to_dict
+from app.ui.sampling_form import SamplingForm
+
+
+def _combo(parent: QWidget, items: list[tuple[str, str]], current: str) -> QComboBox:
+    box = QComboBox(parent)
+    for value, label in items:
+        box.addItem(label, value)
+    box.setCurrentIndex(max(0, box.findData(current)))
+    return box
+
+
+class SettingsDialog(QDialog):
+    """Edits a copy of AppSettings; `result_settings()` after accept."""
+
+    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Settings"))
+        self._settings = settings
+        layout = QVBoxLayout(self)
+        look = QGroupBox(self.tr("Appearance"), self)
+        look_form = QFormLayout(look)
+        theme_names = {"system": self.tr("Follow the system"), "light": self.tr("Light"), "dark": self.tr("Dark")}
+        self.theme = _combo(look, [(t, theme_names[t]) for t in THEMES], settings.theme)
+        language_names = {"en": "English", "zh_CN": "简体中文"}
+        self.language = _combo(look, [(code, language_names[code]) for code in LANGUAGES], settings.language)
+        look_form.addRow(self.tr("Theme"), self.theme)
+        look_form.addRow(self.tr("Language"), self.language)
+        layout.addWidget(look)
+        model = QGroupBox(self.tr("Model"), self)
+        model_form = QFormLayout(model)
+        path_row = QHBoxLayout()
+        self.model_path = QLineEdit(settings.model_path, model)
+        self.model_path.setPlaceholderText(self.tr("Opened at start (a .gguf file or a checkpoint folder)"))
+        browse = QPushButton(self.tr("Browse…"), model)
+        browse.clicked.connect(self._browse)
+        path_row.addWidget(self.model_path, 1)
+        path_row.addWidget(browse)
+        model_form.addRow(self.tr("Default model"), path_row)
+        backend_names = {"auto": self.tr("Choose from the file"), "llamacpp": "llama.cpp", "torch": "PyTorch"}
+        self.backend = _combo(model, [(b, backend_names[b]) for b in BACKENDS], settings.backend)
+        model_form.addRow(self.tr("Backend"), self.backend)
+        self.threads = QSpinBox(model)
+        self.threads.setRange(0, 256)
+        self.threads.setSpecialValueText(self.tr("automatic"))
+        self.threads.setValue(settings.threads)
+        model_form.addRow(self.tr("CPU threads"), self.threads)
+        self.gpu_layers = QSpinBox(model)
+        self.gpu_layers.setRange(-1, 999)
+        self.gpu_layers.setSpecialValueText(self.tr("all"))
+        self.gpu_layers.setValue(settings.gpu_layers)
+        model_form.addRow(self.tr("GPU layers"), self.gpu_layers)
+        self.kv_type = _combo(model, [(k, k) for k in KV_TYPES], settings.kv_type)
+        self.kv_type.setToolTip(self.tr("q8_0 halves the memory the context needs"))
+        model_form.addRow(self.tr("KV cache type"), self.kv_type)
+        self.n_ctx = QSpinBox(model)
+        self.n_ctx.setRange(512, 262144)
+        self.n_ctx.setSingleStep(1024)
+        self.n_ctx.setValue(settings.n_ctx)
+        model_form.addRow(self.tr("Context (tokens)"), self.n_ctx)
+        layout.addWidget(model)
+        chat = QGroupBox(self.tr("New conversations"), self)
+        chat_layout = QVBoxLayout(chat)
+        self.sampling = SamplingForm(chat)
+        self.sampling.set_sampling(settings.default_sampling())
+        chat_layout.addWidget(self.sampling)
+        layout.addWidget(chat)
+        note = QLabel(self.tr("Model settings apply the next time a model is opened."), self)
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Default model"), self.model_path.text(),
+                                              self.tr("GGUF models (*.gguf)"))
+        if path:
+            self.model_path.setText(path)
+
+    def result_settings(self) -> AppSettings:
+        return replace(self._settings, theme=str(self.theme.currentData()),
+                       language=str(self.language.currentData()),
+                       model_path=self.model_path.text().strip(),
+                       backend=str(self.backend.currentData()), threads=self.threads.value(),
+                       gpu_layers=self.gpu_layers.value(), kv_type=str(self.kv_type.currentData()),
+                       n_ctx=self.n_ctx.value(), sampling=sampling_to_dict(self.sampling.sampling()))
+
+
+class ShortcutsDialog(QDialog):
+    """The keyboard shortcuts, in one table."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Keyboard shortcuts"))
+        form = QFormLayout(self)
+        rows = [
+            ("Ctrl+N", self.tr("New conversation")),
+            ("Ctrl+F", self.tr("Search all conversations")),
+            ("Enter / Ctrl+Enter", self.tr("Send the message")),
+            ("Shift+Enter", self.tr("New line in the message")),
+            ("Esc", self.tr("Stop the reply")),
+            ("Ctrl+O", self.tr("Open a model")),
+            ("F2", self.tr("Rename the selected conversation")),
+            ("Delete", self.tr("Move the selected conversation to the trash")),
+            ("Ctrl+,", self.tr("Settings")),
+            ("F1", self.tr("This help")),
+        ]
+        for keys, what in rows:
+            form.addRow(QLabel(f"<b>{keys}</b>", self), QLabel(what, self))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)

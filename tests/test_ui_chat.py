@@ -1,0 +1,201 @@
+"""The chat window end to end: real SQLite store, real llama.cpp, the tiny stop model."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from pytestqt.qtbot import QtBot
+
+from app.storage import ConversationStore, MessageState, Role
+from app.ui.inference_worker import InferenceClient
+from app.ui.main_window import MainWindow
+from tests.conftest import STOP_PROMPT
+from tests.ui_helpers import load, make_window, quick_settings
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Iterator[ConversationStore]:
+    s = ConversationStore(tmp_path / "chat.sqlite3")
+    yield s
+    s.close()
+
+
+@pytest.fixture()
+def client() -> Iterator[InferenceClient]:
+    c = InferenceClient()
+    yield c
+    c.shutdown()
+
+
+@pytest.fixture()
+def window(qtbot: QtBot, store: ConversationStore, client: InferenceClient,
+           stop_model: tuple[Path, Path, int]) -> MainWindow:
+    w = make_window(qtbot, store, client, quick_settings())
+    load(qtbot, w, stop_model[1])
+    return w
+
+
+def _send(qtbot: QtBot, window: MainWindow, text: str) -> int:
+    """Type and press Enter; returns the reply's message id once it has ended."""
+    window.composer.input.setPlainText(text)
+    with qtbot.waitSignal(window.controller.replyEnded, timeout=60000) as ended:
+        qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
+    return int(ended.args[1])
+
+
+def test_send_commits_question_first_then_streams_and_saves_reply(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore,
+        stop_model: tuple[Path, Path, int]) -> None:
+    seen: list[Any] = []
+
+    def at_first_text(cid: int, _text: str) -> None:
+        if not seen:
+            seen.append([(m.role, m.text, m.state) for m in store.messages.list_for(cid)])
+
+    window.controller.replyText.connect(at_first_text)
+    reply_id = _send(qtbot, window, STOP_PROMPT)
+    # While the reply streamed, the question was already committed and the reply row begun.
+    assert seen and seen[0][0] == (Role.USER, STOP_PROMPT, MessageState.COMPLETE)
+    assert seen[0][1][0] is Role.ASSISTANT and seen[0][1][2] is MessageState.STREAMING
+    reply = store.messages.get(reply_id)
+    assert reply.state is MessageState.COMPLETE and reply.text
+    assert reply.stats is not None and reply.stats.new_tokens == stop_model[2]
+    assert reply.stats.stop_reason == "stop_token" and reply.stats.backend == "llamacpp"
+    assert reply.text.split()[0] in window.view.toPlainText()
+    assert window.composer.input.toPlainText() == ""
+    assert "tokens/s" in window.status.speed.text()
+    assert "/ 1,024" in window.status.context_label.text()
+    assert window.composer.regenerate_button.isVisible()
+    assert window.conversations.list.count() == 1
+
+
+def test_stop_mid_reply_keeps_partial_text_as_interrupted(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore) -> None:
+    window.settings.sampling["max_new_tokens"] = 960
+    stop = window.actions_["stop"]
+
+    def stop_now(*_: object) -> None:
+        if stop.isEnabled():
+            stop.trigger()
+
+    window.controller.replyText.connect(stop_now)
+    reply_id = _send(qtbot, window, "Write a lot.")
+    window.controller.replyText.disconnect(stop_now)
+    reply = store.messages.get(reply_id)
+    assert reply.state is MessageState.INTERRUPTED
+    assert reply.text and reply.stats is not None and reply.stats.stop_reason == "cancelled"
+    assert reply.stats.new_tokens < 960
+    assert "Stopped" in window.view.toPlainText()
+    # The next message works.
+    window.store.conversations.update(window.controller.conversation_id,
+                                      sampling={**window.settings.sampling, "max_new_tokens": 16})
+    second = _send(qtbot, window, STOP_PROMPT)
+    assert store.messages.get(second).state is MessageState.COMPLETE
+
+
+def test_streaming_reply_is_checkpointed_and_survives_a_kill(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, tmp_path: Path) -> None:
+    window.settings.sampling["max_new_tokens"] = 960
+    window.controller.set_checkpoint_interval(20)
+    window.composer.input.setPlainText("Write a lot.")
+    with qtbot.waitSignal(window.controller.replyStarted, timeout=10000) as started:
+        qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
+    reply_id = int(started.args[1])
+    qtbot.waitUntil(lambda: bool(store.messages.get(reply_id).text), timeout=30000)
+    # What a kill leaves behind: the committed file as it is now.
+    copy = tmp_path / "killed.sqlite3"
+    with sqlite3.connect(store.path) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    with qtbot.waitSignal(window.controller.replyEnded, timeout=60000):
+        window.controller.stop()
+    reopened = ConversationStore(copy)
+    try:
+        assert reopened.recovered_replies == 1
+        saved = reopened.messages.get(reply_id)
+        assert saved.state is MessageState.INTERRUPTED and saved.text
+        assert store.messages.get(reply_id).text.startswith(saved.text)
+        assert reopened.messages.list_for(saved.conversation_id)[0].text == "Write a lot."
+    finally:
+        reopened.close()
+
+
+def test_regenerate_replaces_the_last_reply(qtbot: QtBot, window: MainWindow,
+                                            store: ConversationStore) -> None:
+    first = store.messages.get(_send(qtbot, window, STOP_PROMPT))
+    cid = window.controller.conversation_id
+    with qtbot.waitSignal(window.controller.replyEnded, timeout=60000) as ended:
+        window.composer.regenerate_button.click()
+    messages = store.messages.list_for(cid)
+    assert [m.role for m in messages] == [Role.USER, Role.ASSISTANT]
+    assert messages[1].id == ended.args[1]
+    assert messages[1].created > first.created  # a new row, the old reply is gone
+    assert messages[1].state is MessageState.COMPLETE and messages[1].text == first.text  # greedy
+
+
+def test_edit_an_earlier_message_replaces_later_turns(qtbot: QtBot, window: MainWindow,
+                                                      store: ConversationStore) -> None:
+    _send(qtbot, window, "First question")
+    _send(qtbot, window, "Second question")
+    cid = window.controller.conversation_id
+    first = store.messages.list_for(cid)[0]
+    window.view.editRequested.emit(first.id)  # the Edit link of the first message
+    assert window.composer.input.toPlainText() == "First question"
+    assert "3 later" in window.composer.banner_label.text()
+    window.composer.input.setPlainText(STOP_PROMPT)
+    with qtbot.waitSignal(window.controller.replyEnded, timeout=60000):
+        window.composer.send_button.click()
+    messages = store.messages.list_for(cid)
+    assert [(m.role, m.state) for m in messages] == [(Role.USER, MessageState.COMPLETE),
+                                                     (Role.ASSISTANT, MessageState.COMPLETE)]
+    assert messages[0].id == first.id and messages[0].text == STOP_PROMPT
+    assert "Second question" not in window.view.toPlainText()
+    assert not window.composer.banner_label.isVisible()
+
+
+def test_everything_is_there_after_reopening(qtbot: QtBot, window: MainWindow, tmp_path: Path,
+                                             client: InferenceClient) -> None:
+    _send(qtbot, window, STOP_PROMPT)
+    cid = window.controller.conversation_id
+    text = window.view.toPlainText()
+    window.close()
+    window.store.close()
+    store = ConversationStore(tmp_path / "chat.sqlite3")
+    try:
+        again = make_window(qtbot, store, client)
+        assert again.conversations.list.count() == 1
+        again.conversations.list.setCurrentRow(0)
+        assert again.controller.conversation_id == cid
+        assert again.view.toPlainText() == text
+    finally:
+        store.close()
+
+
+def test_drop_a_gguf_on_the_window_loads_it(qtbot: QtBot, store: ConversationStore,
+                                            client: InferenceClient, tmp_path: Path,
+                                            stop_model: tuple[Path, Path, int]) -> None:
+    window = make_window(qtbot, store, client, quick_settings())
+    assert window.stack.currentWidget() is window.welcome
+
+    def drop(path: Path) -> QDropEvent:
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(path))])
+        event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                           Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+        window.dropEvent(event)
+        return event
+
+    note = tmp_path / "notes.txt"
+    note.write_text("not a model")
+    assert not drop(note).isAccepted()
+    with qtbot.waitSignal(window.controller.modelChanged, timeout=60000):
+        assert drop(stop_model[1]).isAccepted()
+    assert window.stack.currentIndex() == 1
+    assert "llama.cpp" in window.status.device.text()
+    assert window.status.device.toolTip()
+    assert window.settings.model_path == str(stop_model[1])
