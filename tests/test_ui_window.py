@@ -296,3 +296,19 @@ def test_code_blocks_render_with_a_copy_link(qtbot: QtBot, store: ConversationSt
     assert QApplication.clipboard().text() == "print('hi')"
     html = window.view.toHtml()
     assert "monospace" in html.lower() or "mono" in html.lower()
+
+
+def test_download_button_opens_the_model_manager(qtbot: QtBot, store: ConversationStore,
+                                                 client: InferenceClient,
+                                                 stop_model: tuple[Path, Path, int]) -> None:
+    from app.ui.model_manager import ModelManagerDialog
+
+    window = make_window(qtbot, store, client)
+    window.welcome.download_button.click()
+    dialog = window._manager_dialog
+    assert isinstance(dialog, ModelManagerDialog) and dialog.isVisible()
+    with qtbot.waitSignal(client.loaded, timeout=30000) as blocker:
+        dialog.modelChosen.emit(str(stop_model[1]))  # a model chosen there loads in the window
+    assert blocker.args[0]["backend"] == "llamacpp"
+    window.close()
+    assert not dialog.jobs._thread.isRunning()

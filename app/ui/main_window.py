@@ -68,6 +68,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1200, 760)
         self.controller = ChatController(store, client, self.settings, self)
+        self._manager_dialog: Any = None  # ModelManagerDialog, made on first use
+        self.openModelManager.connect(self.show_model_manager)
         self.status = StatusPanel(self)
         self.statusBar().addPermanentWidget(self.status)
         c = self.controller
@@ -263,6 +265,21 @@ class MainWindow(QMainWindow):
         self.status.set_loading(0, 0)
         return True
 
+    def show_model_manager(self) -> None:
+        """Open the model manager (non-modal); a model chosen there loads here."""
+        from app.hub.manager import HubSettings, ModelManager
+        from app.ui.model_manager import ModelManagerDialog
+
+        if self._manager_dialog is None or not self._manager_dialog.isVisible():
+            if self._manager_dialog is not None:  # closed: its job thread has ended
+                self._manager_dialog.deleteLater()
+            manager = ModelManager(HubSettings.from_settings(self.store.settings.get))
+            dialog = ModelManagerDialog(manager, self, in_use=self._pending_model)
+            dialog.modelChosen.connect(lambda path: self.open_model(Path(path)))
+            self._manager_dialog = dialog
+        self._manager_dialog.show()
+        self._manager_dialog.raise_()
+
     def _load_progress(self, done: int, total: int) -> None:
         self.welcome.set_loading(self._loading_name, done, total)
         self.status.set_loading(done, total)
@@ -272,6 +289,8 @@ class MainWindow(QMainWindow):
         self.status.set_model(info)
         self.welcome.set_idle()
         pending = self._pending_model
+        if self._manager_dialog is not None:
+            self._manager_dialog.setInUse(pending)
         if pending and not self.settings.model_path:
             self.settings.model_path = pending
             self.settings.save(self.store)
@@ -315,4 +334,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.side.flush()
         self.controller.abandon()
+        if self._manager_dialog is not None:
+            self._manager_dialog.jobs.shutdown()  # a running download pauses, kept for next time
         super().closeEvent(event)
