@@ -11,6 +11,7 @@ from typing import Any
 from app.engine.backend import Aborted, Backend
 from app.engine.devices import DeviceChoice, pick_device
 from app.engine.torch_sampling import TorchSampler
+from app.engine.torch_static import StaticDecoder
 from app.engine.types import EngineError, ModelLoadError, OutOfMemory
 from app.internlm2.chat_format import Sampling
 from app.internlm2.checkpoint import open_checkpoint
@@ -41,7 +42,8 @@ class TorchBackend(Backend):
     name = "torch"
 
     def __init__(self, folder: Path | str, *, device: str = "auto", dtype: str | None = None,
-                 n_ctx: int | None = None,
+                 n_ctx: int | None = None, static_cache: bool | None = None,
+                 compile_decode: bool | None = None,
                  progress: Callable[[int, int], None] | None = None) -> None:
         super().__init__()
         import torch
@@ -78,6 +80,12 @@ class TorchBackend(Backend):
         self._cache_kw = "cache" if "cache" in params else "past_key_values"
         self._logits: Any = None
         self._sampler: TorchSampler | None = None
+        self._static: StaticDecoder | None = None
+        cuda = self.choice.device.startswith("cuda")
+        if static_cache if static_cache is not None else cuda:
+            self._static = StaticDecoder(
+                self.model, graphs=cuda, compile_step=compile_decode if compile_decode is not None else cuda,
+                cancelled=lambda: self._cancel.is_set())
         self.set_context(n_ctx or self.config.max_position_embeddings)
 
     # -- context -----------------------------------------------------------------------------
@@ -99,9 +107,19 @@ class TorchBackend(Backend):
             self._reset_cache()
 
     # -- primitives --------------------------------------------------------------------------
+    @property
+    def decode_mode(self) -> str:
+        """How decode steps run: "eager", "static cache", "CUDA graph (+ torch.compile)"."""
+        if self._static is None:
+            return "eager"
+        return "static cache" if self._static.mode == "eager" else self._static.mode
+
     def _trim(self, n: int) -> None:
         from transformers import DynamicCache
 
+        if self._static is not None:  # entries past the valid length are masked out
+            self._static.length = min(n, self._static.length)
+            return
         if n == 0 or self._cache is None:
             self._cache = DynamicCache(config=self.model.config)
             return
@@ -114,6 +132,9 @@ class TorchBackend(Backend):
 
     def _forward(self, ids: list[int]) -> None:
         torch = self._torch
+        if self._static is not None:
+            self._forward_static(ids)
+            return
         hooks = []
         if len(ids) > 1:  # prefill: let the cancel flag stop the chunk between layers
             def check(*_: Any) -> None:
@@ -139,6 +160,24 @@ class TorchBackend(Backend):
             for h in hooks:
                 h.remove()
 
+    def _forward_static(self, ids: list[int]) -> None:
+        assert self._static is not None
+        try:
+            with self._torch.inference_mode():
+                if len(ids) == 1:
+                    self._logits = self._static.decode(ids[0], self.n_ctx)
+                else:
+                    self._logits = self._static.prefill(ids, self.n_ctx)
+        except Aborted:
+            raise
+        except Exception as exc:
+            if _is_oom(exc):
+                raise OutOfMemory(
+                    f"{self.choice.label} ran out of memory while reading {len(ids):,} tokens.",
+                    "Use a shorter context (remove the document or older turns) or the llama.cpp backend.",
+                ) from exc
+            raise EngineError(f"The model failed while computing: {exc}") from exc
+
     def _start_sampling(self, sampling: Sampling, history: list[int]) -> None:
         self._sampler = TorchSampler(sampling, history, self.choice.device)
 
@@ -150,6 +189,9 @@ class TorchBackend(Backend):
         super().unload()
         self._cache = None
         self._logits = None
+        if self._static is not None:
+            self._static.release()
+            self._static = None
         del self.model
         if self._torch.cuda.is_available():
             self._torch.cuda.empty_cache()

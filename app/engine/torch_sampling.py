@@ -29,6 +29,12 @@ class TorchSampler:
     def next(self, logits: Any) -> int:
         torch = self._torch
         s = self.s
+        if s.temperature <= 0 and s.repetition_penalty == 1.0:  # plain greedy: no float copy
+            tok = int(torch.argmax(logits).item())
+            self._recent.append(tok)
+            if len(self._recent) > PENALTY_LAST_N:
+                self._recent.pop(0)
+            return tok
         x = logits.float()
         if s.repetition_penalty != 1.0 and self._recent:
             idx = torch.tensor(sorted(set(self._recent)), device=x.device)
