@@ -83,6 +83,8 @@ class LlamaCppBackend(Backend):
         self.tokenizer = GGUFTokenizer(self._llm._model)
         self.n_ctx = int(self._llm.n_ctx())
         self.rope_base = base
+        self.path = path  # the model file and KV type key a saved document state (doc_cache)
+        self.kv_type = kv_type
         self.prefill_chunk = n_batch
         self.n_threads = threads
         self.model_name = path.stem
@@ -96,9 +98,13 @@ class LlamaCppBackend(Backend):
             self.device_reason = ("this llama.cpp build has no GPU support" if not gpu
                                   else "GPU offload is switched off in Settings")
         self._sampler: Any = None
+        # ggml calls the abort callback after every graph node (~430 a token for 1.8B): a Python
+        # call that must take the GIL each time, which a busy GUI thread holds. So it is armed
+        # only while a prefill chunk runs; decode steps are short and are cancelled between tokens.
         self._abort_cb = llama_cpp.ggml_abort_callback(self._should_abort)
+        self._no_abort_cb = llama_cpp.ggml_abort_callback(0)  # a null function pointer
+        self._set_abort = llama_cpp.llama_set_abort_callback
         self._aborting = False
-        llama_cpp.llama_set_abort_callback(self._ctx.ctx, self._abort_cb, None)
 
     def rope_base_for(self, n_ctx: int) -> float:
         """The rope base for a context of n_ctx tokens (unscaled up to the trained length)."""
@@ -117,6 +123,8 @@ class LlamaCppBackend(Backend):
 
     def _forward(self, ids: list[int]) -> None:
         self._aborting = len(ids) > 1  # abort inside a prefill chunk; decode steps are short
+        if self._aborting:
+            self._set_abort(self._ctx.ctx, self._abort_cb, None)
         try:
             self._llm.eval(ids)
         except RuntimeError as exc:
@@ -130,6 +138,8 @@ class LlamaCppBackend(Backend):
                 ) from exc
             raise EngineError(f"llama.cpp failed while computing ({exc}).") from exc
         finally:
+            if self._aborting:
+                self._set_abort(self._ctx.ctx, self._no_abort_cb, None)
             self._aborting = False
 
     def _start_sampling(self, sampling: Sampling, history: list[int]) -> None:
