@@ -118,9 +118,12 @@ def write_tokenizer_files(folder: Path, proto: sp_pb2.ModelProto, chat: bool) ->
         {"bos_token": "<s>", "eos_token": "</s>", "pad_token": "</s>", "unk_token": "<unk>"}))
 
 
-def build_tiny_checkpoint(folder: Path, spec: TinySpec = TinySpec()) -> Path:
-    """Write config, generation config, tokenizer and safetensors weights into `folder`."""
-    proto = _train_tokenizer(spec.vocab_target)
+def build_tiny_checkpoint(folder: Path, spec: TinySpec = TinySpec(), proto: sp_pb2.ModelProto | None = None) -> Path:
+    """Write config, generation config, tokenizer and safetensors weights into `folder`.
+
+    `proto`: a SentencePiece model to use instead of the one trained on the built-in corpus
+    (its last pieces must be the 6 special placeholders)."""
+    proto = proto if proto is not None else _train_tokenizer(spec.vocab_target)
     vocab = len(proto.pieces)
     write_tokenizer_files(folder, proto, spec.chat)
     im_end = vocab - 2

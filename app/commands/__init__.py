@@ -9,6 +9,7 @@ from __future__ import annotations
 COMMAND_MODULES: dict[str, str] = {
     "convert": "app.commands.convert",
     "ask": "app.commands.ask",
+    "needle": "app.commands.needle",
     "download": "app.commands.download",
     "models": "app.commands.models",
 }

@@ -18,7 +18,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--backend", choices=("auto", "torch", "llamacpp"), default="auto")
     parser.add_argument("--device", default="auto", help="torch backend: auto, cuda, mps or cpu")
     parser.add_argument("--document", type=Path, metavar="FILE",
-                        help="a document read whole into the first question")
+                        help="a document read whole before the first question (refused, never cut, if it does not fit)")
     parser.add_argument("--system", metavar="TEXT", help="system prompt (default: the official one)")
     parser.add_argument("--max-tokens", type=int, default=1024, metavar="N")
     parser.add_argument("--temperature", type=float, default=0.8, metavar="T")
@@ -28,30 +28,55 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="context length in tokens (default: sized to the questions)")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--kv-type", choices=("f16", "q8_0", "f32"), default="f16")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="do not use or write the saved document states (read the document again)")
     parser.add_argument("--json", action="store_true", help="one JSON object per answer, one a line")
     parser.add_argument("questions", nargs="+", metavar="QUESTION")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.commands.docsupport import (
+        counting_tokenizer,
+        default_cache,
+        open_sized,
+        plan_for,
+        read_document_ahead,
+        require_fit,
+    )
     from app.engine.conversation import Conversation
-    from app.engine.loader import LoadSpec, choose_backend, open_backend
+    from app.engine.loader import LoadSpec, choose_backend
+    from app.engine.read_ahead import PrefixReader
     from app.engine.types import Finished, TextPiece
+    from app.internlm2.chat_format import DEFAULT_SYSTEM_PROMPT
 
     document = None
     if args.document is not None:
         from app.documents import read_document
 
-        document = read_document(args.document)
+        document = read_document(args.document)  # a DocumentError is one line and exit 1
+        for warning in document.warnings:
+            print(f"{document.name}: {warning}", file=sys.stderr)
     spec = LoadSpec(args.model, backend=args.backend, device=args.device, n_threads=args.threads,
                     kv_type=args.kv_type)
-    n_ctx = args.ctx
-    if n_ctx is None and choose_backend(spec) == "llamacpp":
-        n_ctx = _size_context(args, document.text if document else "")
-    backend = open_backend(LoadSpec(**{**spec.__dict__, "n_ctx": n_ctx}))
+    choose_backend(spec)
+    system = DEFAULT_SYSTEM_PROMPT if args.system is None else args.system
+    tok = counting_tokenizer(spec)
+    plan = plan_for(spec, system=system, document_name=document.name if document else None,
+                    document=document.text if document else None, questions=args.questions,
+                    answer_tokens=args.max_tokens, ctx=args.ctx, tok=tok)
+    n_ctx = require_fit(plan)  # never cut silently: a prompt that does not fit stops here
+    if document is not None:
+        print(plan.sentence, file=sys.stderr)
+    backend = open_sized(spec, n_ctx)
     try:
         convo = Conversation(backend, system=args.system, document=document.text if document else None,
                              document_name=document.name if document else None)
+        if document is not None:
+            reader = PrefixReader(backend, convo, default_cache(not args.no_cache), document.sha256)
+            read_document_ahead(reader, quiet=args.json)
+            print(f"[document: {convo.document_tokens():,} tokens, {reader.source.value} in "
+                  f"{reader.seconds:.2f} s{', state saved' if reader.saved else ''}]", file=sys.stderr)
         for question in args.questions:
             request = convo.ask(question, _sampling(args))
             done: Finished | None = None
@@ -70,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
                     "cached_tokens": stats.cached_tokens, "new_tokens": stats.new_tokens,
                     "ttft_s": round(stats.ttft_s, 4), "tok_s": round(stats.tok_s, 2),
                     "stop_reason": stats.stop_reason.value, "backend": stats.backend,
-                    "device": stats.device}, ensure_ascii=False), flush=True)
+                    "device": stats.device, "document_tokens": convo.document_tokens(),
+                    "n_ctx": backend.n_ctx}, ensure_ascii=False), flush=True)
             else:
                 print(f"\n[{stats.new_tokens} tokens, {stats.tok_s:.1f} tok/s, first token "
                       f"{stats.ttft_s:.2f} s, {stats.cached_tokens} cached, {stats.stop_reason.value}]",
@@ -85,14 +111,3 @@ def _sampling(args: argparse.Namespace) -> Any:
 
     return Sampling(temperature=args.temperature, top_p=args.top_p, max_new_tokens=args.max_tokens,
                     seed=args.seed)
-
-
-def _size_context(args: argparse.Namespace, document: str) -> int:
-    """A llama.cpp context just big enough: the first prompt plus every question and answer."""
-    from app.engine.budget import round_context
-    from app.engine.gguf_tokenizer import vocab_only_tokenizer
-
-    tok = vocab_only_tokenizer(args.model)
-    fixed = len(tok.encode((args.system or "") + document)) + 200
-    per_turn = sum(len(tok.encode(q)) + 16 for q in args.questions) + args.max_tokens * len(args.questions)
-    return round_context(fixed + per_turn)

@@ -1,18 +1,241 @@
-"""The context budget: how many tokens a conversation needs and how much memory that takes."""
+"""The context budget: how many tokens a conversation needs and how much memory that takes.
+
+`plan_context` decides, BEFORE anything is sent, whether document + history + question +
+answer budget fit the context that is loaded, need a larger one (and whether free RAM or VRAM
+allows it, weights included), or do not fit at all; then it lists the honest choices (a larger
+context, dropping the oldest turns, cutting the document at a shown position). Nothing is
+ever truncated here: a plan only describes, the caller asks the user.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
 CONTEXT_STEP = 256  # llama.cpp pads contexts to multiples of 256
 MIN_CONTEXT = 2048
+DOCUMENT_CONTEXT_STEP = 4096  # coarse steps keep a document's saved state reusable across questions
+MAX_CONTEXT = 262_144  # InternLM2's needle test reached 200K characters (~60K tokens); 256K is the cap
+MEMORY_MARGIN_BYTES = 512 * 1024 * 1024  # compute buffers, the app itself, the OS breathing room
+_KV_SCALE = {"f32": 2.0, "f16": 1.0, "q8_0": 34 / 64}
 
 
-def round_context(tokens: int, minimum: int = MIN_CONTEXT) -> int:
-    """The context length to allocate for `tokens`: rounded up, never below `minimum`."""
+def round_context(tokens: int, minimum: int = MIN_CONTEXT, step: int = CONTEXT_STEP) -> int:
+    """The context length to allocate for `tokens`: rounded up to `step`, never below `minimum`."""
     need = max(tokens, minimum)
-    return -(-need // CONTEXT_STEP) * CONTEXT_STEP
+    return -(-need // step) * step
 
 
 def kv_bytes(tokens: int, bytes_per_token_f16: int, kv_type: str = "f16") -> int:
     """KV-cache bytes for `tokens` (q8_0 is 34/64 of f16: 32 values + a scale in 34 bytes)."""
-    scale = {"f32": 2.0, "f16": 1.0, "q8_0": 34 / 64}[kv_type]
-    return int(tokens * bytes_per_token_f16 * scale)
+    return int(tokens * bytes_per_token_f16 * _KV_SCALE[kv_type])
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """What the budget needs to know about a model: KV bytes per token and the weights' size."""
+
+    kv_bytes_per_token_f16: int
+    weights_bytes: int
+    trained_context: int
+
+    @classmethod
+    def from_gguf(cls, path: Path) -> ModelFacts:
+        """Facts from a GGUF header; the weights are the file (llama.cpp maps it whole)."""
+        from app.engine.gguf_meta import read_gguf_info
+
+        info = read_gguf_info(path)
+        return cls(info.kv_bytes_per_token_f16, Path(path).stat().st_size, info.context_length)
+
+    @classmethod
+    def from_checkpoint(cls, folder: Path, dtype_bytes: int = 2) -> ModelFacts:
+        """Facts from a checkpoint folder; `dtype_bytes` 4 when the weights run in fp32 (CPU)."""
+        from app.internlm2.config import load_config
+
+        cfg = load_config(folder)
+        on_disk = sum(p.stat().st_size for p in Path(folder).glob("*.safetensors"))
+        return cls(cfg.kv_bytes_per_token_f16, on_disk * dtype_bytes // 2, cfg.max_position_embeddings)
+
+
+@dataclass(frozen=True)
+class FreeMemory:
+    """Free memory where the KV cache will live: "RAM" or "VRAM"."""
+
+    kind: str
+    available: int
+
+
+def free_memory(device: str = "cpu") -> FreeMemory:
+    """Free VRAM (torch.cuda.mem_get_info) for a CUDA device, else available RAM (psutil)."""
+    if device.startswith("cuda"):
+        import torch
+
+        if torch.cuda.is_available():
+            free, _total = torch.cuda.mem_get_info(torch.device(device))
+            return FreeMemory("VRAM", int(free))
+    import psutil
+
+    return FreeMemory("RAM", int(psutil.virtual_memory().available))
+
+
+class Verdict(str, Enum):
+    """How a prompt relates to the context."""
+
+    FITS = "fits"  # fits the context that is loaded (or the one that will be loaded)
+    NEEDS_LARGER = "needs_larger"  # fits a larger context, and the memory allows it
+    DOES_NOT_FIT = "does_not_fit"  # not within what this machine's memory allows
+
+
+class ChoiceKind(str, Enum):
+    """What the user can do when the prompt is too big for the loaded context."""
+
+    LARGER_CONTEXT = "larger_context"
+    DROP_OLDEST_TURNS = "drop_oldest_turns"
+    CUT_DOCUMENT = "cut_document"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One way to make the prompt fit; `sentence` says it to the user."""
+
+    kind: ChoiceKind
+    n_ctx: int
+    sentence: str
+    drop_turns: int = 0
+    keep_document_tokens: int = 0
+    cut_at_char: int | None = None  # where the document would end (characters kept)
+
+
+@dataclass(frozen=True)
+class ContextPlan:
+    """The budget's decision for one prompt, with the figures and a sentence for the user."""
+
+    verdict: Verdict
+    needed_tokens: int
+    document_tokens: int
+    current_ctx: int
+    n_ctx: int  # the context to use: the current one, the larger one, or the largest affordable
+    max_affordable_ctx: int
+    memory: FreeMemory | None
+    memory_needed: int  # extra bytes n_ctx needs beyond what is already allocated
+    sentence: str
+    choices: list[Choice] = field(default_factory=list)
+
+    @property
+    def fits_as_is(self) -> bool:
+        return self.verdict is Verdict.FITS
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "n/a"
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.1f} GiB" if abs(n) >= 2**30 else f"{max(n, 0) / 2**20:.0f} MiB"
+
+
+def plan_context(facts: ModelFacts, *, document_tokens: int, history_tokens: int = 0,
+                 question_tokens: int = 0, answer_tokens: int = 1024, fixed_tokens: int = 0,
+                 current_ctx: int = 0, kv_type: str = "f16", memory: FreeMemory | None = None,
+                 weights_loaded: bool = False, turn_tokens: Sequence[int] = (),
+                 max_context: int = MAX_CONTEXT, step: int = CONTEXT_STEP,
+                 locate_cut: Callable[[int], int] | None = None) -> ContextPlan:
+    """Decide whether a prompt fits, and what the choices are when it does not.
+
+    `current_ctx` is the loaded context (0: no model loaded yet). `weights_loaded`: the weights
+    already take their memory (then only the KV growth counts; otherwise weights + KV do).
+    `turn_tokens` are the history's turns, oldest first (their sum is the history when
+    `history_tokens` is 0). `locate_cut(keep_tokens)` maps kept document tokens to a
+    character position, so the cut can be shown. `memory` None means unknown: not checked.
+    """
+    history = history_tokens or sum(turn_tokens)
+    others = fixed_tokens + history + question_tokens + answer_tokens
+    need = others + document_tokens
+    per_token = kv_bytes(1, facts.kv_bytes_per_token_f16, kv_type) or 1
+    held = kv_bytes(current_ctx, facts.kv_bytes_per_token_f16, kv_type) if weights_loaded else 0
+
+    def extra_bytes(n_ctx: int) -> int:
+        base = 0 if weights_loaded else facts.weights_bytes
+        return base + kv_bytes(n_ctx, facts.kv_bytes_per_token_f16, kv_type) - held
+
+    if memory is None:
+        affordable = max_context
+    else:
+        budget = memory.available - MEMORY_MARGIN_BYTES - (0 if weights_loaded else facts.weights_bytes) + held
+        affordable = min(max_context, max(0, budget) // per_token // CONTEXT_STEP * CONTEXT_STEP)
+    affordable = max(affordable, current_ctx)
+    doc_share = (f"The document takes {document_tokens:,} tokens" if document_tokens
+                 else "The conversation takes")
+
+    if current_ctx and need <= current_ctx:
+        sentence = (f"{doc_share} of a {current_ctx:,}-token context ({_share(document_tokens, current_ctx)}); "
+                    f"with the conversation, the question and room for a {answer_tokens:,}-token answer "
+                    f"it needs {need:,} tokens: it fits.")
+        return ContextPlan(Verdict.FITS, need, document_tokens, current_ctx, current_ctx, affordable, memory,
+                           0, sentence)
+
+    wanted = round_context(need, step=step)
+    if wanted <= affordable:
+        extra = extra_bytes(wanted)
+        where = f" ({_gib(extra)} more {memory.kind}; {_gib(memory.available)} free)" if memory else ""
+        if current_ctx:
+            verdict = Verdict.NEEDS_LARGER
+            sentence = (f"{doc_share} of a {wanted:,}-token context ({_share(document_tokens, wanted)}); "
+                        f"it needs {need:,} tokens in all, more than the {current_ctx:,} loaded now: "
+                        f"the model will be reloaded with a context of {wanted:,} tokens{where}.")
+        else:
+            verdict = Verdict.FITS
+            sentence = (f"{doc_share} of a {wanted:,}-token context ({_share(document_tokens, wanted)}); "
+                        f"it needs {need:,} tokens in all: the model will be loaded with that context{where}.")
+        larger = [Choice(ChoiceKind.LARGER_CONTEXT, wanted, f"Use a context of {wanted:,} tokens{where}.")]
+        return ContextPlan(verdict, need, document_tokens, current_ctx, wanted, affordable, memory, extra,
+                           sentence, larger if current_ctx else [])
+
+    # Does not fit in what this machine allows: say why, and list what would make it fit.
+    target = affordable
+    why = (f"this machine's free {memory.kind} ({_gib(memory.available)}) allows at most {affordable:,}"
+           if memory is not None and affordable < max_context else f"the app allows at most {max_context:,}")
+    sentence = (f"{doc_share}; with the conversation, the question and room for a {answer_tokens:,}-token "
+                f"answer it needs {need:,} tokens, but {why}. Nothing was cut: choose what to do.")
+    choices: list[Choice] = []
+    dropped, freed = 0, 0
+    for turn in turn_tokens:
+        if need - freed <= target:
+            break
+        dropped, freed = dropped + 1, freed + turn
+    if dropped and need - freed <= target:
+        n_ctx = round_context(need - freed, step=step)
+        choices.append(Choice(ChoiceKind.DROP_OLDEST_TURNS, min(n_ctx, target),
+                              f"Leave out the {dropped} oldest turn{'s' if dropped > 1 else ''} "
+                              f"({freed:,} tokens); the document stays whole.", drop_turns=dropped))
+    keep = target - others
+    if document_tokens and 0 < keep < document_tokens:
+        cut = locate_cut(keep) if locate_cut else None
+        where = f" (at character {cut:,})" if cut is not None else ""
+        choices.append(Choice(ChoiceKind.CUT_DOCUMENT, target,
+                              f"Cut the document after its first {keep:,} of {document_tokens:,} tokens{where}; "
+                              f"the rest ({_share(document_tokens - keep, document_tokens)}) is left out.",
+                              keep_document_tokens=keep, cut_at_char=cut))
+    return ContextPlan(Verdict.DOES_NOT_FIT, need, document_tokens, current_ctx, target, affordable, memory,
+                       extra_bytes(target) if target > current_ctx else 0, sentence, choices)
+
+
+def cut_position(encode: Callable[[str], list[int]], text: str, keep_tokens: int) -> int:
+    """The character position where `text` holds about `keep_tokens` tokens (never more).
+
+    A binary search on prefixes: exact for any tokenizer, about 18 encodes for 200K characters.
+    """
+    if keep_tokens <= 0:
+        return 0
+    if len(encode(text)) <= keep_tokens:
+        return len(text)
+    lo, hi = 0, len(text)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if len(encode(text[:mid])) <= keep_tokens:
+            lo = mid
+        else:
+            hi = mid
+    return lo
