@@ -196,11 +196,30 @@ def test_switching_to_chinese_translates_the_window(qtbot: QtBot, window: MainWi
         menus = [a.text() for a in window.menuBar().actions()]
         assert all(re.search("[\u4e00-\u9fff]", m) for m in menus)
         assert _untranslated(_visible_texts(window)) == []
+        window.status.set_model({"backend": "llamacpp", "device": "CPU, 2 threads", "n_ctx": 2048,
+                                 "device_reason": "this llama.cpp build has no GPU support"})
+        assert window.status.device.text() == "llama.cpp，运行于 CPU，2 个线程"
+        assert _untranslated([window.status.device.toolTip()]) == []
+        window.status.set_model({})
+        items = [a.text() for m in window.menuBar().actions() for a in m.menu().actions()
+                 if not a.isSeparator()]
+        assert "导出对话…" in items and _untranslated(items) == []
         dialog = SettingsDialog(window.settings, window)
         qtbot.addWidget(dialog)
         dialog.show()
         assert _untranslated(_visible_texts(dialog)) == []
         assert window.store.settings.get("ui.language") == "zh_CN"
+        # The model manager: buttons, labels, the list's header and the models' states.
+        window.show_model_manager()
+        manager = window._manager_dialog
+        qtbot.addWidget(manager)
+        assert manager.isVisible() and re.search("[\u4e00-\u9fff]", manager.windowTitle())
+        qtbot.waitUntil(lambda: "推荐" in manager.advice.text(), timeout=30000)  # hardware probed
+        assert _untranslated(_visible_texts(manager)) == []
+        header = manager.tree.headerItem()
+        assert _untranslated([header.text(i) for i in range(header.columnCount())]) == []
+        assert manager.state_of("internlm2-chat-1_8b") == "未下载"
+        manager.close()
     finally:
         window.apply_settings(replace(window.settings, language="en"))
     assert window.conversations.new_button.text() == english

@@ -32,3 +32,13 @@ def make_window(qtbot: QtBot, store: ConversationStore, client: InferenceClient,
 def load(qtbot: QtBot, window: MainWindow, model: Path) -> None:
     with qtbot.waitSignal(window.controller.modelChanged, timeout=60000):
         assert window.open_model(model)
+
+
+def send(qtbot: QtBot, window: MainWindow, text: str, timeout: int = 60000) -> int:
+    """Type `text`, press Enter; the reply's message id once it has ended."""
+    from PySide6.QtCore import Qt
+
+    window.composer.input.setPlainText(text)
+    with qtbot.waitSignal(window.controller.replyEnded, timeout=timeout) as ended:
+        qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
+    return int(ended.args[1])

@@ -39,6 +39,8 @@ class ChatView(QTextBrowser):
         self.anchorClicked.connect(self._on_link)
         self.document().setDocumentMargin(16)
         self._texts: dict[int, str] = {}
+        self._states: dict[int, MessageState] = {}
+        self._shown: list[int] = []  # message ids in the order they are shown
         self._codes: list[str] = []
         self._stream_start = -1
         self._stream_id = 0
@@ -69,6 +71,8 @@ class ChatView(QTextBrowser):
         streaming, shown with `live_text` and continued by append_stream()."""
         self.clear()
         self._texts.clear()
+        self._states.clear()
+        self._shown.clear()
         self._codes.clear()
         self._stream_start, self._stream_id = -1, 0
         self.follow = True
@@ -82,6 +86,25 @@ class ChatView(QTextBrowser):
 
     def add_message(self, msg: Message) -> None:
         self._insert_message(msg)
+
+    def extend_messages(self, messages: list[Message], live_id: int = 0) -> bool:
+        """Render only the messages after those already shown (a new question and its reply),
+        so sending in a long conversation costs no full re-render. False, with nothing
+        changed, when the shown ones are not an unchanged prefix: call show_messages()."""
+        count = len(self._shown)
+        if self.streaming or len(messages) < count or [m.id for m in messages[:count]] != self._shown:
+            return False
+        if any(self._texts.get(m.id) != m.text or self._states.get(m.id) is not m.state
+               for m in messages[:count]):
+            return False
+        for msg in messages[count:]:
+            if msg.id == live_id:
+                self.begin_stream(msg.id)
+            else:
+                self._insert_message(msg)
+        self.follow = True
+        self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
+        return True
 
     def _end_cursor(self) -> QTextCursor:
         cursor = QTextCursor(self.document())
@@ -116,12 +139,14 @@ class ChatView(QTextBrowser):
         cursor.insertText(text, link)
 
     def _insert_message(self, msg: Message) -> None:
+        self._shown.append(msg.id)
         cursor = self._end_cursor()
         self._insert_header(cursor, msg.id, msg.role)
         self._insert_body(cursor, msg)
 
     def _insert_body(self, cursor: QTextCursor, msg: Message) -> None:
         self._texts[msg.id] = msg.text
+        self._states[msg.id] = msg.state
         if msg.role is Role.USER:
             shown = msg.text
             if len(shown) > _SHOWN_CHARS:
@@ -156,6 +181,7 @@ class ChatView(QTextBrowser):
 
     # -- streaming ------------------------------------------------------------------------
     def begin_stream(self, message_id: int) -> None:
+        self._shown.append(message_id)
         cursor = self._end_cursor()
         self._insert_header(cursor, message_id, Role.ASSISTANT)
         self._stream_start = cursor.position()

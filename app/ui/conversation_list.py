@@ -64,6 +64,7 @@ class ConversationList(QWidget):
         self.search_box.textChanged.connect(lambda _text: self._search_timer.start())
         self.list = QListWidget(self)
         self.list.setObjectName("conversations")
+        self.list.setStyleSheet("QListWidget#conversations::item { padding: 3px 2px; }")
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setUniformItemSizes(True)

@@ -13,6 +13,7 @@ from PySide6.QtGui import (
     QTextCharFormat,
     QTextCursor,
     QTextFrameFormat,
+    QTextTable,
 )
 
 _FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})[ \t]*([^\n`]*)$", re.M)
@@ -94,7 +95,7 @@ def insert_code(cursor: QTextCursor, code: Code, index: int, *, dark: bool, copy
     link.setForeground(QColor("#58a6ff" if dark else "#0969da"))
     cursor.insertText(copy_label, link)
     frame_format = QTextFrameFormat()
-    frame_format.setBackground(QColor("#161b22" if dark else "#f3f4f6"))
+    frame_format.setBackground(QColor("#262a30" if dark else "#f3f4f6"))  # apart from the base
     frame_format.setPadding(8)
     frame_format.setBorder(0)
     frame_format.setTopMargin(2)
@@ -128,4 +129,20 @@ def insert_markdown(cursor: QTextCursor, text: str, codes: list[str], *, dark: b
             codes.append(part.text)
         else:
             cursor.insertBlock()
+            start = cursor.position()
             cursor.insertMarkdown(part.text.strip("\n"))
+            _space_tables(cursor, start, dark=dark)
+
+
+def _space_tables(cursor: QTextCursor, start: int, *, dark: bool) -> None:
+    """Tables from Qt's Markdown touch the text around them: give those inserted after
+    `start` some air, cell padding and a border in a muted colour of the theme."""
+    for frame in cursor.document().rootFrame().childFrames():
+        if isinstance(frame, QTextTable) and frame.firstPosition() >= start:
+            table_format = frame.format()
+            table_format.setTopMargin(6)
+            table_format.setBottomMargin(6)
+            table_format.setCellPadding(4)
+            table_format.setBorderStyle(QTextFrameFormat.BorderStyle.BorderStyle_Solid)  # not outset
+            table_format.setBorderBrush(QColor("#6e7681" if dark else "#afb8c1"))
+            frame.setFormat(table_format)

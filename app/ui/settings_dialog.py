@@ -124,6 +124,7 @@ class ShortcutsDialog(QDialog):
             ("Shift+Enter", self.tr("New line in the message")),
             ("Esc", self.tr("Stop the reply")),
             ("Ctrl+O", self.tr("Open a model")),
+            ("Ctrl+S", self.tr("Export the conversation")),
             ("F2", self.tr("Rename the selected conversation")),
             ("Delete", self.tr("Move the selected conversation to the trash")),
             ("Ctrl+,", self.tr("Settings")),

@@ -3,6 +3,7 @@ the last reply's speed, and prefill or loading progress with the time left."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
@@ -44,9 +45,31 @@ class StatusPanel(QWidget):
         self.model.setText(str(info.get("model") or self.tr("model")))
         backend = {"llamacpp": "llama.cpp", "torch": "PyTorch"}.get(str(info.get("backend")),
                                                                     str(info.get("backend")))
-        self.device.setText(self.tr("%1 on %2").replace("%1", backend).replace("%2", str(info.get("device", ""))))
-        self.device.setToolTip(str(info.get("device_reason", "")))
+        device = self.device_text(str(info.get("device", "")))
+        self.device.setText(self.tr("%1 on %2").replace("%1", backend).replace("%2", device))
+        self.device.setToolTip(self.reason_text(str(info.get("device_reason", ""))))
         self.set_context(0, int(info.get("n_ctx", 0)))
+
+    def device_text(self, device: str) -> str:
+        """The engine's device line (English, Qt-free) in the user's language."""
+        match = re.fullmatch(r"CPU, (\d+) threads", device)
+        if match:
+            return self.tr("CPU, %1 threads").replace("%1", match.group(1))
+        match = re.fullmatch(r"GPU offload \((\w+) layers\) \+ CPU, (\d+) threads", device)
+        if match:
+            layers = self.tr("all") if match.group(1) == "all" else match.group(1)
+            return (self.tr("GPU offload (%1 layers) + CPU, %2 threads")
+                    .replace("%1", layers).replace("%2", match.group(2)))
+        return device  # a device name (e.g. the GPU's): shown as the engine gives it
+
+    def reason_text(self, reason: str) -> str:
+        """The engine's reason for the device, translated when it is one of the known ones."""
+        known = {
+            "this llama.cpp build has no GPU support": self.tr("this llama.cpp build has no GPU support"),
+            "GPU offload is switched off in Settings": self.tr("GPU offload is switched off in Settings"),
+            "this llama.cpp build can offload to the GPU": self.tr("this llama.cpp build can offload to the GPU"),
+        }
+        return known.get(reason, reason)
 
     def set_context(self, used: int, n_ctx: int) -> None:
         if n_ctx <= 0:

@@ -1,0 +1,125 @@
+"""File > Export / Import conversation: a real reply from the tiny model, written through the
+menu actions (the file dialogs answered by the test), read back as a new conversation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QFileDialog
+from pytestqt.qtbot import QtBot
+
+from app.storage import ConversationStore, MessageState, Role
+from app.ui.inference_worker import InferenceClient
+from app.ui.main_window import MainWindow
+from tests.conftest import STOP_PROMPT
+from tests.ui_helpers import load, make_window, quick_settings, send
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Iterator[ConversationStore]:
+    s = ConversationStore(tmp_path / "chat.sqlite3")
+    yield s
+    s.close()
+
+
+@pytest.fixture()
+def client() -> Iterator[InferenceClient]:
+    c = InferenceClient()
+    yield c
+    c.shutdown()
+
+
+@pytest.fixture()
+def window(qtbot: QtBot, store: ConversationStore, client: InferenceClient) -> MainWindow:
+    return make_window(qtbot, store, client, quick_settings())
+
+
+def _answer_save_dialog(monkeypatch: pytest.MonkeyPatch, path: Path, chosen_filter: str) -> list[str]:
+    asked: list[str] = []
+
+    def fake(_parent: object, _caption: str, start: str, filters: str) -> tuple[str, str]:
+        asked.extend([start, filters])
+        return str(path), chosen_filter
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(fake))
+    return asked
+
+
+def _answer_open_dialog(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *_args: (str(path), "")))
+
+
+def test_export_then_import_gives_the_same_conversation(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, tmp_path: Path,
+        stop_model: tuple[Path, Path, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    load(qtbot, window, stop_model[1])
+    send(qtbot, window, STOP_PROMPT)
+    send(qtbot, window, "And a second question, 第二个问题?")
+    cid = window.controller.conversation_id
+    original = store.messages.list_for(cid)
+    assert [m.role for m in original] == [Role.USER, Role.ASSISTANT] * 2
+
+    target = tmp_path / "out" / "chat"  # no suffix: the JSON filter decides
+    target.parent.mkdir()
+    asked = _answer_save_dialog(monkeypatch, target, "JSON, can be imported again (*.json)")
+    window.actions_["export"].trigger()
+    written = target.with_suffix(".json")
+    assert written.is_file() and asked[0].endswith(".md") and "(*.json)" in asked[1]
+    assert json.loads(written.read_text(encoding="utf-8"))["messages"][0]["text"] == STOP_PROMPT
+    assert str(written) in window.statusBar().currentMessage()
+
+    _answer_open_dialog(monkeypatch, written)
+    window.actions_["import"].trigger()
+    new_id = window.controller.conversation_id
+    assert new_id and new_id != cid
+    again = store.messages.list_for(new_id)
+    assert [(m.role, m.text, m.state) for m in again] == [(m.role, m.text, m.state) for m in original]
+    assert again[1].stats == original[1].stats
+    assert store.conversations.get(new_id).title == store.conversations.get(cid).title
+    assert window.conversations.list.count() == 2
+    assert window.conversations.current_id() == new_id  # it appears in the list, selected
+    assert original[1].text.split()[0] in window.view.toPlainText()
+
+
+def test_markdown_export_is_a_readable_transcript(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    cid = store.conversations.create(title="Code talk").id
+    store.messages.add(cid, Role.USER, "Show me code")
+    store.messages.add(cid, Role.ASSISTANT, "```python\nprint('hi')\n```")
+    window.open_conversation(cid)
+    target = tmp_path / "talk.md"
+    target.write_text("an older export", encoding="utf-8")
+    _answer_save_dialog(monkeypatch, target, "Markdown (*.md)")
+    window.actions_["export"].trigger()
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith("# Code talk\n")
+    assert "## User\n\nShow me code" in text and "```python\nprint('hi')\n```" in text
+    assert not list(tmp_path.glob("*.md.*"))  # QSaveFile left no temporary behind
+
+
+def test_export_to_a_missing_folder_and_a_bad_import_say_why(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    cid = store.conversations.create(title="Kept").id
+    store.messages.add(cid, Role.USER, "Hello")
+    window.open_conversation(cid)
+    assert not window.files.export_to(cid, tmp_path / "missing" / "x.json", "json")
+    box = window.files.last_message
+    assert box is not None and box.isVisible() and "Could not write" in box.text()
+    qtbot.addWidget(box)
+    box.close()
+
+    bad = tmp_path / "notes.json"
+    bad.write_text('{"format": "something else"}', encoding="utf-8")
+    _answer_open_dialog(monkeypatch, bad)
+    window.actions_["import"].trigger()
+    box = window.files.last_message
+    assert box is not None and box.isVisible() and "notes.json" in box.text()
+    qtbot.addWidget(box)
+    assert [c.id for c in store.conversations.list_recent()] == [cid]  # nothing half-imported
+    assert store.messages.list_for(cid)[0].state is MessageState.COMPLETE
