@@ -12,6 +12,10 @@ def main() -> int:
     args = sys.argv[1:]
     if args and (args[0] in COMMANDS or args[0] in ("-h", "--help", "--version", "--debug")):
         return cli_main(args)
+    if "--selftest" in args:  # load a model, answer once offscreen, exit (CI runs it on the bundle)
+        from app.ui.selftest import run_selftest
+
+        return run_selftest(args)
     from app.ui.application import run_gui  # Qt is imported only for the window
 
     return run_gui(args)

@@ -8,3 +8,6 @@ export QT_QPA_PLATFORM=offscreen
 echo "== ruff"; "$py" -m ruff check .
 echo "== mypy"; "$py" -m mypy app main.py
 echo "== pytest"; "$py" -m pytest "$@"
+# The light double-click bundle: rebuilt only when its inputs changed (about 2 min on 2 cores),
+# its --selftest on the tiny model always (packaging/README.md, "CI").
+echo "== bundle"; packaging/ci.sh

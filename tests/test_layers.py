@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,4 +39,18 @@ def test_core_imports_no_heavy_module_at_start() -> None:
     code = ("import sys, app.cli, app.internlm2.chat_format, app.internlm2.checkpoint; "
             "print(sorted(m for m in ('torch', 'transformers', 'llama_cpp', 'PySide6') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_window_imports_no_heavy_module_at_start() -> None:
+    """The window's whole import graph (issue 7): torch, transformers and llama_cpp load with a
+    model, never at start-up; nor do the tokenizer's sentencepiece/protobuf or the document readers."""
+    heavy = ("torch", "transformers", "llama_cpp", "sentencepiece", "google.protobuf", "gguf",
+             "pypdf", "docx", "huggingface_hub")
+    code = ("import sys, app.ui.application, app.ui.main_window, app.ui.window_menus, "
+            "app.ui.about_dialog, app.ui.selftest; "
+            f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True, env=env)
     assert out.stdout.strip() == "[]"

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import sentencepiece as spm
-
 from app.internlm2.errors import TokenizerError
 
-# protobuf-generated, untyped: the SentencePiece model proto.
-sp_pb2: Any = importlib.import_module("sentencepiece.sentencepiece_model_pb2")
+
+def _sp_pb2() -> Any:
+    """The SentencePiece model proto (protobuf-generated, untyped), imported on first use:
+    sentencepiece and protobuf cost ~0.1 s, which the window's start-up must not pay."""
+    return importlib.import_module("sentencepiece.sentencepiece_model_pb2")
 
 IM_START = "<|im_start|>"
 IM_END = "<|im_end|>"
@@ -76,7 +77,7 @@ class InternLM2Tokenizer:
     def __init__(self, model_file: Path | str, config_file: Path | str | None = None) -> None:
         model_file = Path(model_file)
         try:
-            proto = sp_pb2.ModelProto()
+            proto = _sp_pb2().ModelProto()
             proto.ParseFromString(model_file.read_bytes())
         except FileNotFoundError as exc:
             raise TokenizerError(f"{model_file.name} is missing from {model_file.parent}.",
@@ -92,6 +93,8 @@ class InternLM2Tokenizer:
         self._protect(proto, set(added.values()))
         self.add_dummy_prefix = bool(proto.normalizer_spec.add_dummy_prefix)
         self.proto = proto
+        import sentencepiece as spm  # lazy, see _sp_pb2
+
         self.sp = spm.SentencePieceProcessor()
         self.sp.LoadFromSerializedProto(proto.SerializeToString())
         self.special = SpecialTokens(by_name=added, bos=self.sp.bos_id(), eos=self.sp.eos_id(),
@@ -102,7 +105,7 @@ class InternLM2Tokenizer:
     @staticmethod
     def _protect(proto: Any, special_ids: set[int]) -> None:
         """Make special and placeholder pieces CONTROL so that text never matches them."""
-        kinds = sp_pb2.ModelProto.SentencePiece
+        kinds = _sp_pb2().ModelProto.SentencePiece
         matchable = (kinds.NORMAL, kinds.USER_DEFINED)
         for idx, piece in enumerate(proto.pieces):
             if piece.type not in matchable:

@@ -5,24 +5,36 @@
 `--db PATH` opens that SQLite file instead of the one in the user data folder
 (INTERNLM2_DESKTOP_DATA moves the whole data folder). A damaged database, or one from a
 newer version of the app, is moved aside (kept) and a fresh one opens; the user is told where.
+A second start on the same database hands its arguments to the first window and exits 0
+(`single_instance.py`); if the first does not answer, it says so and exits 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import logging.handlers
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QCoreApplication, QLocale, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import APP_NAME, __version__
-from app.storage import ConversationStore, StorageError
+from app.paths import log_dir
+from app.storage import ConversationStore, StorageError, default_path
+from app.ui.about_dialog import app_icon
 from app.ui.app_settings import AppSettings
 from app.ui.crash import CrashHandler
 from app.ui.i18n import Translations
 from app.ui.inference_worker import InferenceClient
+from app.ui.single_instance import HandOver, InstanceGuard
+from app.ui.startup_probe import watch_first_paint  # issue 7 (bench/startup.py)
 from app.ui.theme import apply_theme
+
+if TYPE_CHECKING:
+    from app.ui.main_window import MainWindow
 
 _log = logging.getLogger(__name__)
 
@@ -37,6 +49,23 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def setup_logging() -> Path | None:
+    """Log to stderr and to log_dir()/internlm2-desktop.log (rotated at 1 MB, 3 files kept);
+    the file named when an error says "the details are in the log file"."""
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    path: Path | None = log_dir() / "internlm2-desktop.log"
+    try:
+        assert path is not None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.handlers.RotatingFileHandler(path, maxBytes=1 << 20, backupCount=2,
+                                                             encoding="utf-8"))
+    except OSError:
+        path = None
+    logging.basicConfig(level=logging.INFO, handlers=handlers,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return path
+
+
 def open_store(path: Path | None) -> tuple[ConversationStore, str]:
     """The store, and a sentence for the user when a damaged file had to be moved aside."""
     try:
@@ -47,17 +76,51 @@ def open_store(path: Path | None) -> tuple[ConversationStore, str]:
         return store, f"{exc} The old file was kept as {moved}; a new, empty one was started."
 
 
+def bring_forward(window: MainWindow, argv: list[str]) -> None:
+    """A later start handed over: show this window on top and open the model it named."""
+    window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
+    window.show()
+    window.raise_()
+    window.activateWindow()
+    QApplication.alert(window)
+    model = parse_args(argv).model
+    if model is not None:
+        window.open_model(model)
+
+
+def _already_running(db: Path) -> int:
+    """A first instance holds this database but did not answer: say so, open nothing."""
+    if QLocale.system().name().startswith("zh"):
+        Translations().apply("zh_CN")
+    text = QCoreApplication.translate(
+        "Application", "InternLM2 Desktop is already running with this conversation database "
+        "(%1) but does not answer. Wait for it, or close it, then start again.").replace("%1", str(db))
+    print(text, file=sys.stderr)
+    QMessageBox.warning(None, APP_NAME, text)
+    return 1
+
+
 def run_gui(argv: list[str]) -> int:
     """Open the main window and run the Qt event loop until it closes."""
     from app.ui.main_window import MainWindow
 
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO)
+    setup_logging()
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setOrganizationName("InternLM2 Desktop")
+    app.setWindowIcon(app_icon())  # issue 7: the app's icon (resources/icons)
+    db = args.db or default_path()
+    guard = InstanceGuard(db)
+    handed = guard.hand_over(argv)
+    if handed is HandOver.HANDED_OVER:
+        print(f"{APP_NAME} is already open with {db}: its window was brought to the front.")
+        return 0
+    if handed is HandOver.NO_ANSWER:
+        return _already_running(db)
+    guard.listen()
     store, moved_note = open_store(args.db)
     settings = AppSettings.load(store)
     translations = Translations()
@@ -67,6 +130,8 @@ def run_gui(argv: list[str]) -> int:
     window = MainWindow(store, client, settings, translations)
     crash = CrashHandler(window)
     crash.install()
+    guard.received.connect(lambda later: bring_forward(window, later))
+    watch_first_paint(window)  # issue 7: quits on the first paint when bench/startup.py asks
     window.show()
     recent = store.conversations.list_recent(1)
     if recent:
@@ -79,6 +144,7 @@ def run_gui(argv: list[str]) -> int:
     try:
         return int(app.exec())
     finally:
+        guard.close()
         crash.uninstall()
         client.shutdown()
         store.close()

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -22,13 +21,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import APP_NAME, __version__
+from app import APP_NAME
 from app.internlm2.chat_format import Sampling
 from app.storage import ConversationStore, Role
 from app.ui.app_settings import AppSettings
 from app.ui.chat_controller import ChatController
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
+from app.ui.conversation_files import ConversationFiles
 from app.ui.conversation_list import ConversationList
 from app.ui.i18n import Translations
 from app.ui.inference_worker import InferenceClient
@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         self._loading_name = ""
         self._pending_model = ""
         self.shortcuts_dialog: QDialog | None = None
+        self.files = ConversationFiles(self)  # File > Export / Import conversation
         self._build()
         self._show_conversation(0)
 
@@ -143,6 +144,9 @@ class MainWindow(QMainWindow):
     def retranslate(self) -> None:
         """Rebuild every widget in the current language (the state lives in the controller)."""
         self.menus.dispose()
+        if self._manager_dialog is not None and not self._manager_dialog.isVisible():
+            self._manager_dialog.deleteLater()  # closed: made again, translated, on next use
+            self._manager_dialog = None
         self.statusBar().removeWidget(self.status)
         self.status.deleteLater()
         self.status = StatusPanel(self)
@@ -219,7 +223,9 @@ class MainWindow(QMainWindow):
 
     def _reply_started(self, conversation_id: int, message_id: int) -> None:
         if conversation_id == self.controller.conversation_id:
-            self.view.show_messages(self.store.messages.list_for(conversation_id), message_id, "")
+            messages = self.store.messages.list_for(conversation_id)
+            if not self.view.extend_messages(messages, message_id):  # only the new turn
+                self.view.show_messages(messages, message_id, "")
 
     def _reply_text(self, conversation_id: int, text: str) -> None:
         if conversation_id == self.controller.conversation_id:
@@ -327,9 +333,10 @@ class MainWindow(QMainWindow):
         self.settingsChanged.emit(settings)
 
     def show_about(self) -> None:
-        QMessageBox.about(self, self.tr("About %1").replace("%1", APP_NAME),
-                          self.tr("%1 %2: chat with the InternLM2-1.8B models offline.")
-                          .replace("%1", APP_NAME).replace("%2", __version__))
+        """Help > About: licences of the app, the model and the bundled packages (issue 7)."""
+        from app.ui.about_dialog import show_about
+
+        self.about_dialog = show_about(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.side.flush()
