@@ -149,7 +149,8 @@ def test_settings_survive_a_restart(qtbot: QtBot, window: MainWindow, client: In
                                     tmp_path: Path) -> None:
     chosen = replace(window.settings, theme="dark", backend="llamacpp", threads=3, gpu_layers=0,
                      kv_type="q8_0", n_ctx=16384, model_path="/models/chat.gguf",
-                     sampling={**window.settings.sampling, "temperature": 0.3})
+                     sampling={**window.settings.sampling, "temperature": 0.3},
+                     hub_endpoint="https://mirror.example", hub_proxy="http://proxy:8080")
     window.apply_settings(chosen)
     assert QApplication.palette().base().color().lightness() < 128
     window.close()
@@ -162,9 +163,15 @@ def test_settings_survive_a_restart(qtbot: QtBot, window: MainWindow, client: In
                 loaded.n_ctx, loaded.model_path) == ("dark", "llamacpp", 3, 0, "q8_0", 16384,
                                                      "/models/chat.gguf")
         assert loaded.default_sampling().temperature == pytest.approx(0.3)
+        # The model manager reads the hub settings under its own keys.
+        from app.hub.manager import HubSettings
+
+        hub = HubSettings.from_settings(store.settings.get)
+        assert (hub.endpoint, hub.proxy) == ("https://mirror.example", "http://proxy:8080")
         dialog = SettingsDialog(loaded, again)
         qtbot.addWidget(dialog)
         assert dialog.theme.currentData() == "dark" and dialog.kv_type.currentData() == "q8_0"
+        assert dialog.hub_endpoint.text() == "https://mirror.example"
         assert dialog.result_settings() == loaded
         again.apply_settings(replace(loaded, theme="light"))
         assert QApplication.palette().base().color().lightness() > 128

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from app.engine.loader import LoadSpec
+from app.hub.manager import SETTING_ENDPOINT, SETTING_PROXY
 from app.internlm2.chat_format import DEFAULT_SYSTEM_PROMPT, OFFICIAL_SAMPLING, Sampling
 from app.storage import ConversationStore
 
@@ -17,6 +18,12 @@ BACKENDS = ("auto", "llamacpp", "torch")
 KV_TYPES = ("f16", "q8_0", "f32")
 _SAMPLING_KEYS = ("temperature", "top_p", "top_k", "repetition_penalty", "max_new_tokens")
 _PREFIX = "ui."
+# Settings read by other layers keep their own keys (the model manager reads hub.*).
+_SHARED_KEYS = {"hub_endpoint": SETTING_ENDPOINT, "hub_proxy": SETTING_PROXY}
+
+
+def _key(name: str) -> str:
+    return _SHARED_KEYS.get(name, _PREFIX + name)
 
 
 def sampling_to_dict(sampling: Sampling) -> dict[str, Any]:
@@ -52,13 +59,15 @@ class AppSettings:
     n_ctx: int = 4096
     sampling: dict[str, Any] = field(default_factory=lambda: sampling_to_dict(OFFICIAL_SAMPLING))
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    hub_endpoint: str = ""  # a mirror of the model hub (blank: HF_ENDPOINT or the hub itself)
+    hub_proxy: str = ""  # e.g. http://proxy:8080 (blank: the system's proxy settings)
 
     @classmethod
     def load(cls, store: ConversationStore) -> AppSettings:
         stored = store.settings.as_dict()
         settings = cls()
         for item in fields(cls):
-            key = _PREFIX + item.name
+            key = _key(item.name)
             if key in stored and isinstance(stored[key], type(getattr(settings, item.name))):
                 setattr(settings, item.name, stored[key])
         if settings.theme not in THEMES:
@@ -73,8 +82,8 @@ class AppSettings:
 
     def save(self, store: ConversationStore) -> None:
         with store.db.transaction():
-            for key, value in asdict(self).items():
-                store.settings.set(_PREFIX + key, value)
+            for name, value in asdict(self).items():
+                store.settings.set(_key(name), value)
 
     def default_sampling(self) -> Sampling:
         return sampling_from_dict(self.sampling)

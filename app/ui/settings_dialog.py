@@ -81,6 +81,17 @@ class SettingsDialog(QDialog):
         self.n_ctx.setValue(settings.n_ctx)
         model_form.addRow(self.tr("Context (tokens)"), self.n_ctx)
         layout.addWidget(model)
+        hub = QGroupBox(self.tr("Downloads"), self)
+        hub_form = QFormLayout(hub)
+        self.hub_endpoint = QLineEdit(settings.hub_endpoint, hub)
+        self.hub_endpoint.setPlaceholderText(self.tr("https://huggingface.co, or a mirror"))
+        self.hub_endpoint.setToolTip(self.tr("Where models are downloaded from: set a mirror if the hub "
+                                             "is slow or unreachable where you are."))
+        hub_form.addRow(self.tr("Model hub address"), self.hub_endpoint)
+        self.hub_proxy = QLineEdit(settings.hub_proxy, hub)
+        self.hub_proxy.setPlaceholderText(self.tr("none (use the system's settings)"))
+        hub_form.addRow(self.tr("Proxy"), self.hub_proxy)
+        layout.addWidget(hub)
         chat = QGroupBox(self.tr("New conversations"), self)
         chat_layout = QVBoxLayout(chat)
         self.sampling = SamplingForm(chat)
@@ -107,7 +118,8 @@ class SettingsDialog(QDialog):
                        model_path=self.model_path.text().strip(),
                        backend=str(self.backend.currentData()), threads=self.threads.value(),
                        gpu_layers=self.gpu_layers.value(), kv_type=str(self.kv_type.currentData()),
-                       n_ctx=self.n_ctx.value(), sampling=sampling_to_dict(self.sampling.sampling()))
+                       n_ctx=self.n_ctx.value(), sampling=sampling_to_dict(self.sampling.sampling()),
+                       hub_endpoint=self.hub_endpoint.text().strip(), hub_proxy=self.hub_proxy.text().strip())
 
 
 class ShortcutsDialog(QDialog):
