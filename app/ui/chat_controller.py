@@ -7,6 +7,8 @@
 The user's message is committed before any inference; the reply row is begun at once and
 checkpointed every CHECKPOINT_MS while text streams; it ends `complete` with its stats,
 `interrupted` (Stop) or `error` (the worker failed; the partial text is kept).
+With a document attached (self.documents), a question is first checked against the context
+(nothing is stored or sent when it does not fit), and waits while the document is read ahead.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.engine.loader import LoadSpec
+from app.engine.types import GenerateRequest
 from app.internlm2.chat_format import Sampling
 from app.storage import ConversationStore, Message, ReplyStats, Role
 from app.ui.app_settings import AppSettings, sampling_from_dict, sampling_to_dict
+from app.ui.document_controller import DocumentController
+from app.ui.document_jobs import Fit
 from app.ui.inference_worker import InferenceClient
 from app.ui.prompting import PromptJob, turns_from
 
@@ -61,6 +66,9 @@ class ChatController(QObject):
         self._stopping = False
         self._loading = False
         self._job: PromptJob | None = None
+        self._queued: GenerateRequest | None = None  # waits for the document's reading
+        self._deferred_load: LoadSpec | None = None  # waits for a cancelled reading to end
+        self.spec: LoadSpec | None = None  # the last model asked for
         self._timer = QTimer(self)
         self._timer.setInterval(self.CHECKPOINT_MS)
         self._timer.timeout.connect(self.checkpoint)
@@ -69,6 +77,8 @@ class ChatController(QObject):
         client.finished.connect(self._on_finished)
         client.failed.connect(self._on_failed)
         client.refused.connect(self.notice)
+        self.documents = DocumentController(self)
+        self.documents.readEnded.connect(self._after_reading)
 
     # -- state ----------------------------------------------------------------------------
     @property
@@ -88,7 +98,12 @@ class ChatController(QObject):
             self.notice.emit(self.tr("Stop the current reply before loading another model."))
             return False
         self._loading = True
+        self.spec = spec
         self._busy(True)
+        if self.documents.reading:  # stop the reading first; the load follows when it has ended
+            self._deferred_load = spec
+            self.documents.cancel_reading()
+            return True
         if not self.client.load(spec):
             self._loading = False
             self._busy(False)
@@ -100,11 +115,15 @@ class ChatController(QObject):
         self.model = dict(info)
         self.modelChanged.emit(self.model)
         self._busy(False)
+        self.documents.refresh()
 
     # -- conversations --------------------------------------------------------------------
     def open(self, conversation_id: int) -> None:
+        if conversation_id != self.conversation_id:
+            self.documents.cancel_reading()
         self.conversation_id = conversation_id
         self.conversationOpened.emit(conversation_id)
+        self.documents.refresh()
 
     def new_conversation(self) -> int:
         chat = self.store.conversations.create(
@@ -149,6 +168,9 @@ class ChatController(QObject):
         if not self.model:
             self.notice.emit(self.tr("No model is loaded. Open a model first."))
             return False
+        if self.documents.checking or self.documents.loading:
+            self.notice.emit(self.tr("The document is still being checked; send again in a moment."))
+            return False
         return True
 
     def send(self, text: str) -> bool:
@@ -157,10 +179,22 @@ class ChatController(QObject):
             return False
         if not self.conversation_id:
             self.new_conversation()
+        if self.documents.document() is not None:  # fits? (off the GUI thread; nothing stored yet)
+            cid = self.conversation_id
+            return self.documents.check_fit(text, lambda fit: self._commit(cid, text, fit))
         self.store.messages.add(self.conversation_id, Role.USER, text)
         self.conversationsChanged.emit()
         self._start_reply()
         return True
+
+    def _commit(self, conversation_id: int, text: str, fit: Fit) -> None:
+        """The question fits: store it and ask for the reply with the prompt already built."""
+        if conversation_id != self.conversation_id or self.busy:
+            self.notice.emit(self.tr("The question was not sent: the conversation changed meanwhile."))
+            return
+        self.store.messages.add(conversation_id, Role.USER, text)
+        self.conversationsChanged.emit()
+        self._start_reply(fit.request)
 
     def edit_and_resend(self, message_id: int, text: str) -> bool:
         """Replace an earlier question (later turns are deleted) and answer it again."""
@@ -187,6 +221,9 @@ class ChatController(QObject):
     def stop(self) -> None:
         if not self.reply_id:
             return
+        if self._queued is not None:  # waiting for the document: the reading itself goes on
+            self._end("interrupted", {})
+            return
         self._stopping = True
         self.client.cancel()
         if self._job is not None:  # still building the prompt: nothing runs yet
@@ -198,11 +235,12 @@ class ChatController(QObject):
 
     def abandon(self) -> None:
         """The window closes: stop the reply and store it as interrupted right now."""
+        self.documents.cancel_reading()
         if self.reply_id:
             self.client.cancel()
             self._end("interrupted", {})
 
-    def _start_reply(self) -> None:
+    def _start_reply(self, request: GenerateRequest | None = None) -> None:
         cid = self.conversation_id
         history = self.store.messages.list_for(cid)
         self.reply_id = self.store.messages.begin_reply(cid)
@@ -216,10 +254,14 @@ class ChatController(QObject):
         if backend is None:
             self._end("error", {}, self.tr("No model is loaded. Open a model first."))
             return
+        if request is not None:
+            self._dispatch(request)
+            return
         chat = self.store.conversations.get(cid)
+        turns = turns_from(history)[2 * self.documents.drop_turns.get(cid, 0):]
         job = PromptJob(backend.tokenizer, is_chat=bool(self.model.get("is_chat", True)),
-                        system=chat.system_prompt, turns=turns_from(history),
-                        sampling=replace(self.sampling()), parent=self)
+                        system=chat.system_prompt, turns=turns, sampling=replace(self.sampling()),
+                        document=self.documents.block_for(cid), parent=self)
         job.ready.connect(lambda request, j=job: self._on_prompt(j, request))
         job.failed.connect(lambda message, j=job: self._on_prompt_failed(j, message))
         self._job = job
@@ -230,9 +272,25 @@ class ChatController(QObject):
         if job is not self._job:
             return  # stopped while the prompt was built
         self._job = None
+        self._dispatch(request)
+
+    def _dispatch(self, request: GenerateRequest) -> None:
         n_ctx = int(self.model.get("n_ctx", 0))
         self.contextUsed.emit(len(request.prompt_ids), n_ctx)
+        if self.documents.reading:  # the question only appends to the prefix being read
+            self._queued = request
+            self.notice.emit(self.tr("The question will be sent once the document has been read."))
+            return
         if not self.client.generate(request):
+            self._end("error", {}, self.tr("The model is busy; try again in a moment."))
+
+    def _after_reading(self, _data: dict[str, Any]) -> None:
+        spec, self._deferred_load = self._deferred_load, None
+        if spec is not None and not self.client.load(spec):
+            self._loading = False
+            self._busy(False)
+        request, self._queued = self._queued, None
+        if request is not None and self.reply_id and not self.client.generate(request):
             self._end("error", {}, self.tr("The model is busy; try again in a moment."))
 
     def _on_prompt_failed(self, job: PromptJob, message: str) -> None:
@@ -282,6 +340,7 @@ class ChatController(QObject):
             self.store.messages.fail(reply, error, self.reply_text, stats)
         self.reply_id = self.reply_conversation = 0
         self._job = None
+        self._queued = None
         if data:
             self.statsReady.emit(data)
             total = int(data.get("prompt_tokens", 0)) + int(data.get("new_tokens", 0))

@@ -13,13 +13,17 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.engine.backend import Backend
+from app.engine.conversation import Conversation
+from app.engine.doc_cache import DocStateCache
 from app.engine.loader import LoadSpec, open_backend
-from app.engine.types import Finished, GenerateRequest, PrefillProgress, TextPiece
+from app.engine.read_ahead import PrefixReader
+from app.engine.types import Finished, GenerateRequest, PrefillProgress, StopReason, TextPiece
 from app.errors import UserError
 
 _log = logging.getLogger(__name__)
@@ -35,6 +39,19 @@ def user_message(exc: BaseException) -> str:
     return f"Something went wrong in the model ({type(exc).__name__}: {exc}). The details are in the log file."
 
 
+@dataclass(frozen=True)
+class PrefixJob:
+    """Read a conversation's system prompt + document ahead (app.engine.read_ahead.PrefixReader)."""
+
+    conversation_id: int
+    system: str
+    document: str
+    document_name: str | None
+    sha256: str
+    cache: DocStateCache | None = None
+    cancel: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
+
+
 class InferenceWorker(QObject):
     """Owns the backend for the life of the loaded model; lives on the inference thread."""
 
@@ -45,6 +62,7 @@ class InferenceWorker(QObject):
     finished = Signal(dict)  # ReplyStats.to_dict() plus "text"
     failed = Signal(str)
     unloaded = Signal()
+    prefixRead = Signal(dict)  # a PrefixJob ended: state prefilled/cancelled/failed, source, tokens
 
     def __init__(self, factory: Callable[..., Backend] = open_backend) -> None:
         super().__init__()
@@ -105,6 +123,39 @@ class InferenceWorker(QObject):
                 self.textReady.emit("".join(pending))
             self._report(exc)
 
+    @Slot(object)
+    def read_prefix(self, job: PrefixJob) -> None:
+        """Bring system prompt + document into the KV cache (memory, saved state, or read)."""
+        data: dict[str, Any] = {"conversation": job.conversation_id, "sha256": job.sha256}
+        backend = self._backend
+        try:
+            if backend is None:
+                raise UserError("No model is loaded. Open a model first.")
+            convo = Conversation(backend, system=job.system, document=job.document,
+                                 document_name=job.document_name)
+            reader = PrefixReader(backend, convo, job.cache, job.sha256)
+            final: Finished | None = None
+            events = iter(()) if job.cancel.is_set() else reader.run()
+            for event in events:
+                if job.cancel.is_set():
+                    backend.cancel()  # the reader's own request flag: stops before the next chunk
+                if isinstance(event, PrefillProgress):
+                    left = -1.0 if event.seconds_left is None else float(event.seconds_left)
+                    self.prefillProgress.emit(event.done, event.total, left)
+                elif isinstance(event, Finished):
+                    final = event
+            if final is not None:
+                data.update(final.stats.to_dict())
+            done = final is not None and final.stats.stop_reason is StopReason.PREFILLED
+            data.update(state="prefilled" if done else "cancelled", source=reader.source.value,
+                        saved=reader.saved, seconds=reader.seconds,
+                        document_tokens=convo.document_tokens(), prefix_tokens=len(convo.prefix_ids()))
+        except BaseException as exc:  # noqa: BLE001 - the thread must never die silently
+            if not isinstance(exc, UserError):
+                _log.error("read-ahead error:\n%s", "".join(traceback.format_exception(exc)))
+            data.update(state="failed", error=user_message(exc))
+        self.prefixRead.emit(data)
+
     @Slot()
     def unload(self) -> None:
         self._drop()
@@ -141,9 +192,11 @@ class InferenceClient(QObject):
     unloaded = Signal()
     busyChanged = Signal(bool)
     refused = Signal(str)  # a request refused because the model is busy (the running one goes on)
+    prefixRead = Signal(dict)
 
     _load = Signal(object)
     _generate = Signal(object)
+    _readPrefix = Signal(object)
     _unload = Signal()
 
     def __init__(self, factory: Callable[..., Backend] = open_backend, parent: QObject | None = None) -> None:
@@ -154,15 +207,18 @@ class InferenceClient(QObject):
         self.worker.moveToThread(self.worker_thread)
         self._load.connect(self.worker.load)
         self._generate.connect(self.worker.generate)
+        self._readPrefix.connect(self.worker.read_prefix)
         self._unload.connect(self.worker.unload)
         w = self.worker
         for src, dst in ((w.loadProgress, self.loadProgress), (w.loaded, self.loaded),
                          (w.prefillProgress, self.prefillProgress), (w.textReady, self.textReady),
-                         (w.finished, self.finished), (w.failed, self.failed), (w.unloaded, self.unloaded)):
+                         (w.finished, self.finished), (w.failed, self.failed), (w.unloaded, self.unloaded),
+                         (w.prefixRead, self.prefixRead)):
             src.connect(dst)
-        for sig in (self.finished, self.failed, self.loaded, self.unloaded):
+        for sig in (self.finished, self.failed, self.loaded, self.unloaded, self.prefixRead):
             sig.connect(self._idle)
         self.busy = False
+        self.reading = False  # a PrefixJob runs
         self._current: threading.Event | None = None
         self.worker_thread.start()
 
@@ -172,6 +228,7 @@ class InferenceClient(QObject):
             self.busyChanged.emit(busy)
 
     def _idle(self, *_: object) -> None:
+        self.reading = False
         self._set_busy(False)
 
     def load(self, spec: LoadSpec) -> bool:
@@ -191,10 +248,22 @@ class InferenceClient(QObject):
         self._generate.emit(request)
         return True
 
+    def read_prefix(self, job: PrefixJob) -> bool:
+        """Read a document ahead; False (nothing started, nothing emitted) while the model is busy."""
+        if self.busy:
+            return False
+        self._set_busy(True)
+        self.reading = True
+        self._current = job.cancel
+        self._readPrefix.emit(job)
+        return True
+
     def cancel(self) -> None:
         """Stop the running or just-requested reply (its own flag: a late Stop hits nothing)."""
         if self._current is not None:
             self._current.set()
+        if self.reading:
+            self.worker.cancel()  # inside the chunk being read, not only before the next
 
     def unload(self) -> None:
         self._unload.emit()

@@ -1,5 +1,5 @@
-"""The main window: conversation list | chat (or the welcome page) | conversation settings,
-with the menus, shortcuts, status bar, model opening (dialog or drag and drop) and settings."""
+"""The main window: conversation list | chat (or the welcome page) | document | conversation
+settings, with the menus, shortcuts, status bar, model opening (dialog or drag and drop) and settings."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
 from app.ui.conversation_files import ConversationFiles
 from app.ui.conversation_list import ConversationList
+from app.ui.document_jobs import Fit
+from app.ui.document_pane import DocumentPane
 from app.ui.i18n import Translations
 from app.ui.inference_worker import InferenceClient
 from app.ui.side_panel import SidePanel
@@ -86,6 +88,9 @@ class MainWindow(QMainWindow):
         c.statsReady.connect(lambda stats: self.status.set_stats(stats))
         client.prefillProgress.connect(lambda done, total, left: self.status.set_prefill(done, total, left))
         client.loadProgress.connect(self._load_progress)
+        c.documents.readEnded.connect(lambda _data: self.status.clear_progress())
+        c.documents.doesNotFit.connect(self._does_not_fit)
+        self._resend_after_load = False
         self._loading_name = ""
         self._pending_model = ""
         self.shortcuts_dialog: QDialog | None = None
@@ -129,12 +134,15 @@ class MainWindow(QMainWindow):
         self.side = SidePanel(self)
         self.side.systemPromptChanged.connect(self.controller.set_system_prompt)
         self.side.samplingChanged.connect(self._sampling_changed)
+        self.document_pane = DocumentPane(self.controller.documents, self)
+        self.document_pane.choiceChosen.connect(self._fit_choice)
         splitter = QSplitter(self)
         splitter.addWidget(self.conversations)
         splitter.addWidget(self.stack)
+        splitter.addWidget(self.document_pane)
         splitter.addWidget(self.side)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([250, 700, 270])
+        splitter.setSizes([220, 560, 300, 250])
         self.setCentralWidget(splitter)
         self.status.set_model(self.controller.model)
         self.menus = WindowMenus(self)
@@ -183,6 +191,7 @@ class MainWindow(QMainWindow):
             self.view.show_messages([])
             self.side.show_settings(self.settings.system_prompt, self.settings.default_sampling())
             self.side.setEnabled(False)
+            self.document_pane.show_document(None)
             self._busy_changed(c.busy)
             return
         self.stack.setCurrentIndex(1)
@@ -196,6 +205,7 @@ class MainWindow(QMainWindow):
         chat = self.store.conversations.get(conversation_id)
         self.side.setEnabled(True)
         self.side.show_settings(chat.system_prompt, c.sampling())
+        self.document_pane.show_document(c.documents.document(conversation_id))
         item = self.conversations.item_for(conversation_id)
         if item is not None and self.conversations.list.currentItem() is not item:
             self.conversations.refresh(conversation_id)
@@ -212,6 +222,23 @@ class MainWindow(QMainWindow):
               else self.controller.send(text))
         if ok:
             self.composer.sent()
+
+    def _does_not_fit(self, _fit: Fit, question: str) -> None:
+        """Nothing was sent: the question goes back into the composer while the user chooses."""
+        if not self.composer.input.toPlainText().strip():
+            self.composer.input.setPlainText(question)
+        self.document_pane.show()
+        self.statusBar().showMessage(self.tr("The question was not sent: it does not fit the context. "
+                                             "Choose what to do in the document pane."), 15000)
+
+    def _fit_choice(self, choice: Any, question: str) -> None:
+        from app.engine.budget import ChoiceKind
+
+        self.controller.documents.apply_choice(choice)
+        if choice.kind is ChoiceKind.LARGER_CONTEXT:
+            self._resend_after_load = True  # sent once the model is loaded with that context
+        else:
+            self.send(self.composer.input.toPlainText() or question)
 
     def start_edit(self, message_id: int) -> None:
         if self.controller.busy:
@@ -301,8 +328,12 @@ class MainWindow(QMainWindow):
             self.settings.model_path = pending
             self.settings.save(self.store)
         self._show_conversation(self.controller.conversation_id)
+        if self._resend_after_load and self.composer.input.toPlainText().strip():
+            self.send(self.composer.input.toPlainText())
+        self._resend_after_load = False
 
     def _load_failed(self, message: str) -> None:
+        self._resend_after_load = False
         self.status.clear_progress()
         self.welcome.set_error(message)
         self.statusBar().showMessage(message, 15000)

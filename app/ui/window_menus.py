@@ -34,6 +34,10 @@ def _toggle_side(window: MainWindow) -> None:
     window.side.setVisible(not window.side.isVisible())
 
 
+def _toggle_document(window: MainWindow) -> None:
+    window.document_pane.setVisible(not window.document_pane.isVisible())
+
+
 class WindowMenus(QObject):
     """Creates the menu bar of a window; `actions` by name (tests and the window use them)."""
 
@@ -63,6 +67,8 @@ class WindowMenus(QObject):
         self._add("chat", "rename", self.tr("Rename conversation"), w.conversations.rename_current)
         self._add("chat", "delete", self.tr("Delete conversation"), w.conversations.delete_current)
         self._add("view", "side", self.tr("Conversation settings panel"), lambda: _toggle_side(w))
+        self._add("view", "document", self.tr("Document panel"), lambda: _toggle_document(w))
+        self._add("file", "attach", self.tr("Attach a document…"), w.document_pane.choose_file)
         self._add("help", "shortcuts", self.tr("Keyboard shortcuts"), lambda: _shortcuts(w), "F1")
         self._add("help", "about", self.tr("About"), w.show_about)
         self.actions["stop"].setEnabled(False)

@@ -76,23 +76,39 @@ Python %1，%2。</translation>
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../../app/ui/chat_controller.py" line="88"/>
+        <location filename="../../app/ui/chat_controller.py" line="98"/>
         <source>Stop the current reply before loading another model.</source>
         <translation>请先停止当前回复，再加载其他模型。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/chat_controller.py" line="147"/>
+        <location filename="../../app/ui/chat_controller.py" line="166"/>
         <source>A reply is still being written; stop it or wait for it to finish.</source>
         <translation>回复仍在生成中；请停止它或等待其完成。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/chat_controller.py" line="150"/>
-        <location filename="../../app/ui/chat_controller.py" line="217"/>
+        <location filename="../../app/ui/chat_controller.py" line="169"/>
+        <location filename="../../app/ui/chat_controller.py" line="255"/>
         <source>No model is loaded. Open a model first.</source>
         <translation>尚未加载模型。请先打开一个模型。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/chat_controller.py" line="236"/>
+        <location filename="../../app/ui/chat_controller.py" line="172"/>
+        <source>The document is still being checked; send again in a moment.</source>
+        <translation>仍在检查文档，请稍后再发送。</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/chat_controller.py" line="193"/>
+        <source>The question was not sent: the conversation changed meanwhile.</source>
+        <translation>问题未发送：对话在此期间已切换。</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/chat_controller.py" line="282"/>
+        <source>The question will be sent once the document has been read.</source>
+        <translation>文档读完后将发送这个问题。</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/chat_controller.py" line="285"/>
+        <location filename="../../app/ui/chat_controller.py" line="294"/>
         <source>The model is busy; try again in a moment.</source>
         <translation>模型正忙，请稍后再试。</translation>
     </message>
@@ -400,44 +416,223 @@ Python %1，%2。</translation>
     </message>
 </context>
 <context>
+    <name>DocumentController</name>
+    <message>
+        <location filename="../../app/ui/document_controller.py" line="171"/>
+        <source>%1 (first %2 characters)</source>
+        <translation>%1（前 %2 个字符）</translation>
+    </message>
+</context>
+<context>
+    <name>DocumentPane</name>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="52"/>
+        <source>&lt;b&gt;Document&lt;/b&gt;</source>
+        <translation>&lt;b&gt;文档&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="54"/>
+        <location filename="../../app/ui/document_pane.py" line="166"/>
+        <source>Open…</source>
+        <translation>打开…</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="56"/>
+        <source>Paste</source>
+        <translation>粘贴</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="57"/>
+        <source>Attach the text on the clipboard</source>
+        <translation>附加剪贴板中的文本</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="59"/>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="64"/>
+        <source>Drop a file here (text, Markdown, code, HTML, PDF, Word, EPUB), open one, or paste text. It is read whole into the conversation.</source>
+        <translation>将文件拖放到这里（文本、Markdown、代码、HTML、PDF、Word、EPUB），或打开文件、粘贴文本。文档会被完整读入对话。</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="93"/>
+        <source>Find in the document</source>
+        <translation>在文档中查找</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="114"/>
+        <source>Open a document</source>
+        <translation>打开文档</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="115"/>
+        <source>Documents (%1);;All files (*)</source>
+        <translation>文档 (%1);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="121"/>
+        <source>Opening %1…</source>
+        <translation>正在打开 %1…</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="127"/>
+        <source>The clipboard holds no text.</source>
+        <translation>剪贴板中没有文本。</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="142"/>
+        <source>Not found</source>
+        <translation>未找到</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="166"/>
+        <source>Replace…</source>
+        <translation>替换…</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="176"/>
+        <source>%1 characters · tokens: counting…</source>
+        <translation>%1 个字符 · 词元：正在计数…</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="178"/>
+        <source>%1 characters · tokens: load a model to count them</source>
+        <translation>%1 个字符 · 词元：加载模型后计数</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="188"/>
+        <source>%1 characters · %2 tokens</source>
+        <translation>%1 个字符 · %2 个词元</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="191"/>
+        <source>Takes %1% of the %2-token context.</source>
+        <translation>占用 %2 词元上下文的 %1%。</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="194"/>
+        <source>With room for an answer it needs a context of %1 tokens; sending will offer it.</source>
+        <translation>加上回答的空间，需要 %1 词元的上下文；发送时会提供此选项。</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="197"/>
+        <source>It is longer than this computer&apos;s memory allows (at most %1 tokens); sending will offer to cut it.</source>
+        <translation>文档超出了本机内存允许的长度（最多 %1 词元）；发送时会提供截断选项。</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="205"/>
+        <source>about %1 min left</source>
+        <translation>约剩 %1 分钟</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="206"/>
+        <source>about %1 s left</source>
+        <translation>约剩 %1 秒</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="209"/>
+        <source>Reading the document: %1 / %2 tokens</source>
+        <translation>正在阅读文档：%1 / %2 词元</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="224"/>
+        <source>Read: %1 tokens, restored from the saved state.</source>
+        <translation>已读：%1 词元，从保存的状态恢复。</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="226"/>
+        <source>Read: %1 tokens, already in memory.</source>
+        <translation>已读：%1 词元，已在内存中。</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="228"/>
+        <source>Read: %1 tokens in %2 s; questions now only add to it.</source>
+        <translation>已读：%1 词元，用时 %2 秒；之后的问题只需追加。</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="232"/>
+        <source>Reading stopped.</source>
+        <translation>已停止阅读。</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="234"/>
+        <source>The document could not be read ahead: %1</source>
+        <translation>无法预先阅读文档：%1</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="247"/>
+        <source>Not sent: the document (%1 tokens), the conversation, the question and room for the answer need %2 tokens, but the model is loaded with a context of %3. Nothing was cut; choose what to do:</source>
+        <translation>未发送：文档（%1 词元）、对话、问题和回答空间共需 %2 词元，但模型加载的上下文为 %3。没有截断任何内容；请选择如何处理：</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="257"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="262"/>
+        <source>Reload the model with a context of %1 tokens</source>
+        <translation>以 %1 词元的上下文重新加载模型</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../app/ui/document_pane.py" line="264"/>
+        <source>Leave out the %n oldest turn(s)</source>
+        <translation>
+            <numerusform>省略最早的 %n 轮对话</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="266"/>
+        <source>Cut the document at character %1 (keep %2 tokens)</source>
+        <translation>在第 %1 个字符处截断文档（保留 %2 词元）</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/ui/main_window.py" line="114"/>
+        <location filename="../../app/ui/main_window.py" line="119"/>
         <source>No model is loaded: you can read and search, but not send.</source>
         <translation>尚未加载模型：可以阅读和搜索，但不能发送。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main_window.py" line="115"/>
+        <location filename="../../app/ui/main_window.py" line="120"/>
         <source>Open a model…</source>
         <translation>打开模型…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main_window.py" line="121"/>
+        <location filename="../../app/ui/main_window.py" line="126"/>
         <source>Copied.</source>
         <translation>已复制。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main_window.py" line="218"/>
+        <location filename="../../app/ui/main_window.py" line="231"/>
+        <source>The question was not sent: it does not fit the context. Choose what to do in the document pane.</source>
+        <translation>问题未发送：超出上下文长度。请在文档面板中选择如何处理。</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/main_window.py" line="245"/>
         <source>Stop the reply before editing.</source>
         <translation>请先停止回复再编辑。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main_window.py" line="251"/>
+        <location filename="../../app/ui/main_window.py" line="278"/>
         <source>Open a model</source>
         <translation>打开模型</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main_window.py" line="252"/>
+        <location filename="../../app/ui/main_window.py" line="279"/>
         <source>Models (*.gguf config.json);;GGUF files (*.gguf);;Checkpoint folder (config.json)</source>
         <translation>模型 (*.gguf config.json);;GGUF 文件 (*.gguf);;检查点文件夹 (config.json)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main_window.py" line="257"/>
+        <location filename="../../app/ui/main_window.py" line="284"/>
         <source>Open a checkpoint folder</source>
         <translation>打开检查点文件夹</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main_window.py" line="264"/>
+        <location filename="../../app/ui/main_window.py" line="291"/>
         <source>That is not a model: drop a .gguf file or a checkpoint folder.</source>
         <translation>这不是模型：请拖入 .gguf 文件或检查点文件夹。</translation>
     </message>
@@ -1178,102 +1373,112 @@ To begin, open a model: a .gguf file or a checkpoint folder. You can also drop o
 <context>
     <name>WindowMenus</name>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="45"/>
+        <location filename="../../app/ui/window_menus.py" line="49"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="45"/>
+        <location filename="../../app/ui/window_menus.py" line="49"/>
         <source>&amp;Chat</source>
         <translation>对话(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="46"/>
+        <location filename="../../app/ui/window_menus.py" line="50"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="46"/>
+        <location filename="../../app/ui/window_menus.py" line="50"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="48"/>
+        <location filename="../../app/ui/window_menus.py" line="52"/>
         <source>New conversation</source>
         <translation>新建对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="49"/>
+        <location filename="../../app/ui/window_menus.py" line="53"/>
         <source>Open a model…</source>
         <translation>打开模型…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="50"/>
+        <location filename="../../app/ui/window_menus.py" line="54"/>
         <source>Open a checkpoint folder…</source>
         <translation>打开检查点文件夹…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="51"/>
+        <location filename="../../app/ui/window_menus.py" line="55"/>
         <source>Download a model…</source>
         <translation>下载模型…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="53"/>
+        <location filename="../../app/ui/window_menus.py" line="57"/>
         <source>Export conversation…</source>
         <translation>导出对话…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="54"/>
+        <location filename="../../app/ui/window_menus.py" line="58"/>
         <source>Import conversation…</source>
         <translation>导入对话…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="56"/>
+        <location filename="../../app/ui/window_menus.py" line="60"/>
         <source>Settings…</source>
         <translation>设置…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="58"/>
+        <location filename="../../app/ui/window_menus.py" line="62"/>
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="59"/>
+        <location filename="../../app/ui/window_menus.py" line="63"/>
         <source>Search conversations</source>
         <translation>搜索对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="61"/>
+        <location filename="../../app/ui/window_menus.py" line="65"/>
         <source>Stop the reply</source>
         <translation>停止回复</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="62"/>
+        <location filename="../../app/ui/window_menus.py" line="66"/>
         <source>Regenerate the last reply</source>
         <translation>重新生成最后一条回复</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="63"/>
+        <location filename="../../app/ui/window_menus.py" line="67"/>
         <source>Rename conversation</source>
         <translation>重命名对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="64"/>
+        <location filename="../../app/ui/window_menus.py" line="68"/>
         <source>Delete conversation</source>
         <translation>删除对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="65"/>
+        <location filename="../../app/ui/window_menus.py" line="69"/>
         <source>Conversation settings panel</source>
         <translation>对话设置面板</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="66"/>
+        <location filename="../../app/ui/window_menus.py" line="70"/>
+        <source>Document panel</source>
+        <translation>文档面板</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/window_menus.py" line="71"/>
+        <source>Attach a document…</source>
+        <translation>附加文档…</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/window_menus.py" line="72"/>
         <source>Keyboard shortcuts</source>
         <translation>键盘快捷键</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="67"/>
+        <location filename="../../app/ui/window_menus.py" line="73"/>
         <source>About</source>
         <translation>关于</translation>
     </message>

@@ -1,0 +1,276 @@
+"""The document of the open conversation: attach, count, read ahead, check the fit, choices.
+
+    DocumentPane (view)  <-  DocumentController  ->  store.documents, InferenceClient.read_prefix
+                                   ^
+                             ChatController (asks it before sending; waits for the reading)
+
+One document per conversation (attaching another replaces it). The moment a document is
+attached, the conversation opened, or a model loaded, system prompt + document are read
+ahead on the inference worker (memory -> saved state -> read); replacing or removing the
+document, or switching conversations, cancels that reading. A question sent while it runs
+waits for it (ChatController queues the request). Before a question is sent, `check_fit`
+builds its prompt off the GUI thread: when it does not fit the loaded context, nothing is
+sent and `doesNotFit` carries the budget's choices; nothing is ever cut silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app.documents import DocumentText, read_document, read_pasted_text
+from app.engine.budget import Choice, ChoiceKind
+from app.engine.conversation import document_block
+from app.engine.doc_cache import DEFAULT_CAP_BYTES, SETTING_KEY, DocStateCache
+from app.storage import Document
+from app.ui.document_jobs import (
+    Background,
+    Count,
+    Fit,
+    Loaded,
+    ModelView,
+    check_fit,
+    count_document,
+    read_and_count,
+)
+from app.ui.inference_worker import PrefixJob
+from app.ui.prompting import turns_from
+
+if TYPE_CHECKING:
+    from app.ui.chat_controller import ChatController
+
+
+class DocumentController(QObject):
+    """Owned by the ChatController; the pane and the window connect to its signals."""
+
+    changed = Signal(int)  # conversation id whose document was attached, replaced or removed
+    counted = Signal(object)  # Count (for the open conversation's document)
+    loadFailed = Signal(str)  # a file could not be read (the reader's sentence)
+    readProgress = Signal(int, int, float)  # done, total, seconds left (-1 unknown)
+    readEnded = Signal(dict)  # the worker's prefixRead dict (state prefilled/cancelled/failed)
+    readingChanged = Signal(bool)
+    doesNotFit = Signal(object, str)  # Fit (with plan and choices), the question (not sent)
+    fitChecked = Signal(bool)  # a fit check started (True) / ended (False)
+
+    def __init__(self, chat: ChatController) -> None:
+        super().__init__(chat)
+        self.chat = chat
+        self.store = chat.store
+        self.client = chat.client
+        self.counts: dict[str, Count] = {}  # by document sha256 + context
+        self.warnings: dict[str, list[str]] = {}  # the readers' warnings, by document sha256
+        self.drop_turns: dict[int, int] = {}  # conversation id -> oldest pairs left out
+        self.loading = False
+        self.checking = False
+        self._job: PrefixJob | None = None
+        self._jobs: set[Background] = set()
+        self.client.prefixRead.connect(self._on_read)
+        self.client.prefillProgress.connect(self._on_progress)
+
+    # -- the attached document --------------------------------------------------------------
+    def document(self, conversation_id: int | None = None) -> Document | None:
+        cid = self.chat.conversation_id if conversation_id is None else conversation_id
+        docs = self.store.documents.list_for(cid) if cid else []
+        return docs[-1] if docs else None
+
+    def block_for(self, conversation_id: int) -> str | None:
+        """The document's turn as the prompt holds it (None without a document)."""
+        doc = self.document(conversation_id)
+        return document_block(doc.name, doc.text) if doc else None
+
+    def model_view(self) -> ModelView | None:
+        backend = self.client.worker.backend
+        if backend is None or not self.chat.model:
+            return None
+        spec = self.chat.spec
+        device = "cuda" if "GPU" in backend.device or "cuda" in backend.device.lower() else "cpu"
+        return ModelView(backend.tokenizer, backend.n_ctx, backend.is_chat,
+                         Path(spec.path) if spec is not None else None,
+                         str(getattr(backend, "kv_type", spec.kv_type if spec else "f16")), device)
+
+    def _system(self, conversation_id: int) -> str:
+        if not conversation_id:
+            return self.chat.settings.system_prompt
+        return self.store.conversations.get(conversation_id).system_prompt
+
+    def _answer_tokens(self) -> int:
+        return self.chat.sampling().max_new_tokens
+
+    def _run(self, fn: Callable[[], Any], done: Callable[[Any], None], failed: Callable[[str], None]) -> None:
+        job = Background(fn, self)
+        self._jobs.add(job)
+
+        def finish(*_: object) -> None:
+            self._jobs.discard(job)
+            job.deleteLater()
+
+        job.done.connect(done)
+        job.failed.connect(failed)
+        job.done.connect(finish)
+        job.failed.connect(finish)
+        job.start()
+
+    # -- importing -----------------------------------------------------------------------------
+    def open_file(self, path: Path) -> None:
+        """Read a file (and count it) off the GUI thread, then attach it."""
+        self._import(lambda: read_document(Path(path)))
+
+    def paste(self, text: str) -> None:
+        self._import(lambda: read_pasted_text(text))
+
+    def _import(self, read: Callable[[], DocumentText]) -> None:
+        self.loading = True
+        model, system = self.model_view(), self._system(self.chat.conversation_id)
+
+        def block(doc: DocumentText) -> str:
+            return document_block(doc.name, doc.text)
+
+        self._run(lambda: read_and_count(read, model, system, block, self._answer_tokens()),
+                  self._imported, self._import_failed)
+
+    def _imported(self, loaded: Loaded) -> None:
+        self.loading = False
+        if loaded.count is not None:
+            self.counts[f"{loaded.count.sha256}:{loaded.count.n_ctx}"] = loaded.count
+        self.warnings[loaded.document.sha256] = list(loaded.document.warnings)
+        self.attach(loaded.document)
+
+    def _import_failed(self, message: str) -> None:
+        self.loading = False
+        self.loadFailed.emit(message)
+
+    def attach(self, doc: DocumentText) -> Document:
+        """Attach (replacing the conversation's document) and start reading it ahead."""
+        self.cancel_reading()
+        cid = self.chat.conversation_id or self.chat.new_conversation()
+        for old in self.store.documents.list_for(cid):
+            self.store.documents.remove(old.id)
+        stored = self.store.documents.attach(cid, doc.name, doc.text,
+                                             path=str(doc.path) if doc.path else "", sha256=doc.sha256)
+        self.changed.emit(cid)
+        self.refresh()
+        return stored
+
+    def remove(self) -> None:
+        """Detach the open conversation's document (a reading in progress is cancelled)."""
+        self.cancel_reading()
+        cid = self.chat.conversation_id
+        for old in self.store.documents.list_for(cid) if cid else []:
+            self.store.documents.remove(old.id)
+        self.changed.emit(cid)
+
+    def cut(self, at_char: int) -> None:
+        """Replace the document with its first `at_char` characters (the user chose the cut)."""
+        doc = self.document()
+        if doc is None:
+            return
+        name = self.tr("%1 (first %2 characters)").replace("%1", doc.name).replace("%2", f"{at_char:,}")
+        self.attach(replace(read_pasted_text(doc.text[:at_char], name), path=Path(doc.path) if doc.path else None))
+
+    # -- counting --------------------------------------------------------------------------------
+    def _count_key(self, sha256: str) -> str:
+        model = self.model_view()
+        return f"{sha256}:{model.n_ctx if model else 0}"
+
+    def cached_count(self, sha256: str) -> Count | None:
+        """The count already made for this document on the loaded context, if any."""
+        return self.counts.get(self._count_key(sha256))
+
+    def refresh(self) -> None:
+        """Count the open document (cached per hash and context), then read it ahead."""
+        doc, model = self.document(), self.model_view()
+        if doc is not None and model is not None:
+            known = self.counts.get(self._count_key(doc.sha256))
+            if known is not None:
+                self.counted.emit(known)
+            else:
+                system, block, answer = self._system(doc.conversation_id), self.block_for(doc.conversation_id), \
+                    self._answer_tokens()
+                self._run(lambda: count_document(model, system, block or "", doc.sha256, answer),
+                          self._on_count, self.loadFailed.emit)
+        self.start_reading()
+
+    def _on_count(self, count: Count) -> None:
+        self.counts[f"{count.sha256}:{count.n_ctx}"] = count
+        doc = self.document()
+        if doc is not None and doc.sha256 == count.sha256:
+            self.counted.emit(count)
+
+    # -- reading ahead ---------------------------------------------------------------------------
+    @property
+    def reading(self) -> bool:
+        return self._job is not None
+
+    def start_reading(self) -> bool:
+        """Read the open conversation's prefix ahead, if there is a document and the model is idle."""
+        doc = self.document()
+        if doc is None or self._job is not None or self.chat.busy or self.client.busy \
+                or self.client.worker.backend is None:
+            return False
+        cap = int(self.store.settings.get(SETTING_KEY, DEFAULT_CAP_BYTES))
+        job = PrefixJob(doc.conversation_id, self._system(doc.conversation_id), doc.text, doc.name,
+                        doc.sha256, DocStateCache(cap_bytes=cap))
+        if not self.client.read_prefix(job):
+            return False
+        self._job = job
+        self.readingChanged.emit(True)
+        return True
+
+    def cancel_reading(self) -> None:
+        if self._job is not None:
+            self.client.cancel()
+
+    def _on_progress(self, done: int, total: int, left: float) -> None:
+        if self._job is not None:
+            self.readProgress.emit(done, total, left)
+
+    def _on_read(self, data: dict[str, Any]) -> None:
+        self._job = None
+        self.readingChanged.emit(False)
+        self.readEnded.emit(data)
+
+    # -- fitting before sending --------------------------------------------------------------------
+    def check_fit(self, question: str, then: Callable[[Fit], None]) -> bool:
+        """Build the question's prompt with the document off the GUI thread; `then(fit)` when it
+        fits, else `doesNotFit(fit, question)` and nothing is sent."""
+        cid, doc, model = self.chat.conversation_id, self.document(), self.model_view()
+        if doc is None or model is None:
+            return False
+        turns = turns_from(self.store.messages.list_for(cid))[2 * self.drop_turns.get(cid, 0):]
+        system, sampling = self._system(cid), self.chat.sampling()
+        block = document_block(doc.name, doc.text)
+        self.checking = True
+        self.fitChecked.emit(True)
+
+        def done(fit: Fit) -> None:
+            self.checking = False
+            self.fitChecked.emit(False)
+            if fit.fits:
+                then(fit)
+            else:
+                self.doesNotFit.emit(fit, question)
+
+        def failed(message: str) -> None:
+            self.checking = False
+            self.fitChecked.emit(False)
+            self.chat.notice.emit(message)
+
+        self._run(lambda: check_fit(model, system=system, turns=turns, question=question, document=doc.text,
+                                    block=block, sampling=sampling), done, failed)
+        return True
+
+    def apply_choice(self, choice: Choice) -> None:
+        """Do what the user chose: reload with a larger context, leave out turns, or cut."""
+        if choice.kind is ChoiceKind.LARGER_CONTEXT:
+            spec = self.chat.spec
+            if spec is not None:
+                self.chat.load_model(replace(spec, n_ctx=choice.n_ctx))
+        elif choice.kind is ChoiceKind.DROP_OLDEST_TURNS:
+            cid = self.chat.conversation_id
+            self.drop_turns[cid] = self.drop_turns.get(cid, 0) + choice.drop_turns
+        elif choice.kind is ChoiceKind.CUT_DOCUMENT and choice.cut_at_char is not None:
+            self.cut(choice.cut_at_char)

@@ -1,0 +1,283 @@
+"""The document pane: drop, open or paste a long document; see its size, its share of the
+context and the reading progress; search it; remove or replace it; choose what to do when it
+does not fit. A view over `DocumentController` (all reading and counting happen elsewhere)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.documents import SUPPORTED_SUFFIXES
+from app.engine.budget import Choice, ChoiceKind, Verdict
+from app.storage import Document
+from app.ui.document_controller import DocumentController
+from app.ui.document_jobs import Count, Fit
+
+
+def _dropped_document(event: QDragEnterEvent | QDropEvent) -> Path | None:
+    urls = event.mimeData().urls()
+    if not urls or not urls[0].isLocalFile():
+        return None
+    path = Path(urls[0].toLocalFile())
+    return path if path.suffix.lower() in SUPPORTED_SUFFIXES else None
+
+
+class DocumentPane(QWidget):
+    """Shows the open conversation's document; `choiceChosen(Choice, question)` for the window."""
+
+    choiceChosen = Signal(object, str)
+
+    def __init__(self, documents: DocumentController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.documents = documents
+        self.setAcceptDrops(True)
+        self._question = ""
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 8, 4, 8)
+        layout.addWidget(QLabel(self.tr("<b>Document</b>"), self))
+        row = QHBoxLayout()
+        self.open_button = QPushButton(self.tr("Open…"), self)
+        self.open_button.clicked.connect(self.choose_file)
+        self.paste_button = QPushButton(self.tr("Paste"), self)
+        self.paste_button.setToolTip(self.tr("Attach the text on the clipboard"))
+        self.paste_button.clicked.connect(self.paste)
+        self.remove_button = QPushButton(self.tr("Remove"), self)
+        self.remove_button.clicked.connect(documents.remove)
+        for button in (self.open_button, self.paste_button, self.remove_button):
+            row.addWidget(button)
+        layout.addLayout(row)
+        self.hint = QLabel(self.tr("Drop a file here (text, Markdown, code, HTML, PDF, Word, EPUB), "
+                                   "open one, or paste text. It is read whole into the conversation."), self)
+        self.hint.setWordWrap(True)
+        layout.addWidget(self.hint)
+        self.name = QLabel(self)
+        self.name.setWordWrap(True)
+        self.facts = QLabel(self)
+        self.share = QLabel(self)
+        self.share.setWordWrap(True)
+        self.warnings = QLabel(self)
+        self.warnings.setWordWrap(True)
+        self.warnings.setStyleSheet("color: #b26a00;")
+        self.reading = QLabel(self)
+        self.reading.setWordWrap(True)
+        self.progress = QProgressBar(self)
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(10)
+        for widget in (self.name, self.facts, self.share, self.warnings, self.reading, self.progress):
+            layout.addWidget(widget)
+        self.fit_box = QFrame(self)
+        self.fit_box.setFrameShape(QFrame.Shape.StyledPanel)
+        self._fit_layout = QVBoxLayout(self.fit_box)
+        self.fit_text = QLabel(self.fit_box)
+        self.fit_text.setWordWrap(True)
+        self._fit_layout.addWidget(self.fit_text)
+        self.choice_buttons: list[QPushButton] = []
+        layout.addWidget(self.fit_box)
+        find = QHBoxLayout()
+        self.find_box = QLineEdit(self)
+        self.find_box.setPlaceholderText(self.tr("Find in the document"))
+        self.find_box.returnPressed.connect(self.find_next)
+        self.find_status = QLabel(self)
+        find.addWidget(self.find_box, 1)
+        find.addWidget(self.find_status)
+        layout.addLayout(find)
+        self.preview = QPlainTextEdit(self)
+        self.preview.setReadOnly(True)
+        self.preview.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        layout.addWidget(self.preview, 1)
+        documents.changed.connect(self._changed)
+        documents.counted.connect(self.show_count)
+        documents.loadFailed.connect(self.show_error)
+        documents.readProgress.connect(self.show_progress)
+        documents.readEnded.connect(self.show_read_end)
+        documents.doesNotFit.connect(self.show_fit)
+        self.show_document(documents.document())
+
+    # -- user actions --------------------------------------------------------------------------
+    def choose_file(self) -> None:
+        kinds = " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES))
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Open a document"), "",
+                                              self.tr("Documents (%1);;All files (*)").replace("%1", kinds))
+        if path:
+            self.open_path(Path(path))
+
+    def open_path(self, path: Path) -> None:
+        self.warnings.clear()
+        self.reading.setText(self.tr("Opening %1…").replace("%1", path.name))
+        self.documents.open_file(path)
+
+    def paste(self) -> None:
+        text = QGuiApplication.clipboard().text()
+        if not text.strip():
+            self.show_error(self.tr("The clipboard holds no text."))
+            return
+        self.documents.paste(text)
+
+    def find_next(self) -> bool:
+        """Select the next match (wrapping around); False when there is none."""
+        text = self.find_box.text()
+        if not text:
+            return False
+        found = self.preview.find(text)
+        if not found:
+            cursor = self.preview.textCursor()
+            cursor.movePosition(cursor.MoveOperation.Start)
+            self.preview.setTextCursor(cursor)
+            found = self.preview.find(text)
+        self.find_status.setText("" if found else self.tr("Not found"))
+        return found
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if _dropped_document(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        path = _dropped_document(event)
+        if path is not None:
+            event.acceptProposedAction()
+            self.open_path(path)
+
+    # -- what the controller says ----------------------------------------------------------------
+    def _changed(self, conversation_id: int) -> None:
+        if conversation_id == self.documents.chat.conversation_id:
+            self.show_document(self.documents.document())
+
+    def show_document(self, doc: Document | None) -> None:
+        self.fit_box.hide()
+        self.progress.hide()
+        self.reading.clear()
+        self.find_status.clear()
+        self.remove_button.setEnabled(doc is not None)
+        self.open_button.setText(self.tr("Replace…") if doc is not None else self.tr("Open…"))
+        self.hint.setVisible(doc is None)
+        for label in (self.name, self.facts, self.share):
+            label.clear()
+        if doc is None:
+            self.preview.clear()
+            self.warnings.clear()
+            return
+        self.name.setText(doc.name)
+        self.name.setToolTip(doc.path)
+        self.facts.setText(self.tr("%1 characters · tokens: counting…").replace("%1", f"{doc.characters:,}")
+                           if self.documents.model_view() is not None else
+                           self.tr("%1 characters · tokens: load a model to count them")
+                           .replace("%1", f"{doc.characters:,}"))
+        self.warnings.setText("\n".join(self.documents.warnings.get(doc.sha256, [])))
+        if self.preview.toPlainText() != doc.text:
+            self.preview.setPlainText(doc.text)
+        known = self.documents.cached_count(doc.sha256)
+        if known is not None:
+            self.show_count(known)
+
+    def show_count(self, count: Count) -> None:
+        doc = self.documents.document()
+        if doc is None or doc.sha256 != count.sha256:
+            return
+        self.facts.setText(self.tr("%1 characters · %2 tokens").replace("%1", f"{doc.characters:,}")
+                           .replace("%2", f"{count.tokens:,}"))
+        share = f"{100 * count.tokens / count.n_ctx:.0f}" if count.n_ctx else "?"
+        text = (self.tr("Takes %1% of the %2-token context.").replace("%1", share)
+                .replace("%2", f"{count.n_ctx:,}"))
+        if count.verdict is Verdict.NEEDS_LARGER:
+            text += " " + self.tr("With room for an answer it needs a context of %1 tokens; "
+                                  "sending will offer it.").replace("%1", f"{count.plan_ctx:,}")
+        elif count.verdict is Verdict.DOES_NOT_FIT:
+            text += " " + self.tr("It is longer than this computer's memory allows (at most %1 tokens); "
+                                  "sending will offer to cut it.").replace("%1", f"{count.plan_ctx:,}")
+        self.share.setText(text)
+
+    def duration_text(self, seconds: float) -> str:
+        if seconds < 0:
+            return ""
+        if seconds >= 90:
+            return self.tr("about %1 min left").replace("%1", str(round(seconds / 60)))
+        return self.tr("about %1 s left").replace("%1", str(max(1, round(seconds))))
+
+    def show_progress(self, done: int, total: int, seconds_left: float) -> None:
+        text = (self.tr("Reading the document: %1 / %2 tokens").replace("%1", f"{done:,}")
+                .replace("%2", f"{total:,}"))
+        left = self.duration_text(seconds_left) if done < total else ""
+        self.reading.setText(f"{text}, {left}" if left else text)
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setVisible(done < total)
+
+    def show_read_end(self, data: dict[str, Any]) -> None:
+        self.progress.hide()
+        state = data.get("state")
+        if state == "prefilled":
+            source = data.get("source")
+            tokens = f"{int(data.get('prefix_tokens', 0)):,}"
+            if source == "saved":
+                text = self.tr("Read: %1 tokens, restored from the saved state.")
+            elif source == "memory":
+                text = self.tr("Read: %1 tokens, already in memory.")
+            else:
+                text = self.tr("Read: %1 tokens in %2 s; questions now only add to it.") \
+                    .replace("%2", f"{float(data.get('seconds', 0.0)):.1f}")
+            self.reading.setText(text.replace("%1", tokens))
+        elif state == "cancelled":
+            self.reading.setText(self.tr("Reading stopped."))
+        else:
+            self.reading.setText(self.tr("The document could not be read ahead: %1")
+                                 .replace("%1", str(data.get("error", ""))))
+
+    def show_error(self, message: str) -> None:
+        self.reading.setText(message)
+
+    def show_fit(self, fit: Fit, question: str) -> None:
+        """The question does not fit: say so, with a button per choice (nothing was sent)."""
+        plan = fit.plan
+        if plan is None:
+            return
+        self._question = question
+        self.fit_text.setText(self.tr(
+            "Not sent: the document (%1 tokens), the conversation, the question and room for the "
+            "answer need %2 tokens, but the model is loaded with a context of %3. Nothing was cut; "
+            "choose what to do:").replace("%1", f"{fit.document_tokens:,}")
+            .replace("%2", f"{plan.needed_tokens:,}").replace("%3", f"{plan.current_ctx:,}"))
+        for button in self.choice_buttons:
+            self._fit_layout.removeWidget(button)
+            button.deleteLater()
+        self.choice_buttons = []
+        for choice in fit.choices:
+            self._add_choice(self.choice_text(choice), choice)
+        self._add_choice(self.tr("Cancel"), None)
+        self.fit_box.show()
+
+    def choice_text(self, choice: Choice) -> str:
+        if choice.kind is ChoiceKind.LARGER_CONTEXT:
+            return self.tr("Reload the model with a context of %1 tokens").replace("%1", f"{choice.n_ctx:,}")
+        if choice.kind is ChoiceKind.DROP_OLDEST_TURNS:
+            return self.tr("Leave out the %n oldest turn(s)", "", choice.drop_turns)
+        cut = f"{choice.cut_at_char:,}" if choice.cut_at_char is not None else "?"
+        return (self.tr("Cut the document at character %1 (keep %2 tokens)").replace("%1", cut)
+                .replace("%2", f"{choice.keep_document_tokens:,}"))
+
+    def _add_choice(self, text: str, choice: Choice | None) -> None:
+        button = QPushButton(text, self.fit_box)
+        button.setStyleSheet("text-align: left; padding: 3px 6px;")
+        button.clicked.connect(lambda _checked=False, c=choice: self._chosen(c))
+        self._fit_layout.addWidget(button)
+        self.choice_buttons.append(button)
+
+    def _chosen(self, choice: Choice | None) -> None:
+        self.fit_box.hide()
+        if choice is not None:
+            self.choiceChosen.emit(choice, self._question)
+

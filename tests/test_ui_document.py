@@ -1,0 +1,188 @@
+"""The document pane end to end: real store, real llama.cpp worker, the tiny stop model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from pytestqt.qtbot import QtBot
+
+from app.storage import ConversationStore, MessageState
+from app.ui.inference_worker import InferenceClient
+from app.ui.main_window import MainWindow
+from tests.conftest import STOP_PROMPT
+from tests.ui_helpers import load, make_window, quick_settings, send
+
+LINES = [
+    "The quick brown fox jumps over the lazy dog near the river bank.",
+    "Long documents are read whole: two hundred thousand characters fit in the context.",
+    "Question: what is the capital of France? Answer: Paris is the capital of France.",
+    "InternLM2 is a family of open language models from Shanghai AI Laboratory.",
+]
+
+
+def _text(chars: int) -> str:
+    out, i = [], 0
+    while sum(len(s) + 1 for s in out) < chars:
+        out.append(f"{i}. {LINES[i % len(LINES)]}")
+        i += 1
+    return "\n".join(out)[:chars]
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Iterator[ConversationStore]:
+    s = ConversationStore(tmp_path / "chat.sqlite3")
+    yield s
+    s.close()
+
+
+@pytest.fixture()
+def client() -> Iterator[InferenceClient]:
+    c = InferenceClient()
+    yield c
+    c.shutdown()
+
+
+def _window(qtbot: QtBot, store: ConversationStore, client: InferenceClient, model: Path, n_ctx: int) -> MainWindow:
+    window = make_window(qtbot, store, client, replace(quick_settings(), n_ctx=n_ctx))
+    load(qtbot, window, model)
+    return window
+
+
+def _drop(window: MainWindow, path: Path) -> QDropEvent:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
+    window.document_pane.dropEvent(event)
+    return event
+
+
+def _tokens_shown(window: MainWindow) -> int:
+    facts = window.document_pane.facts.text()  # "2,000 characters · 812 tokens"
+    return int(facts.split("·")[1].split()[0].replace(",", ""))
+
+
+def test_dropped_document_is_counted_read_ahead_and_reused_by_the_question(
+        qtbot: QtBot, store: ConversationStore, client: InferenceClient, stop_model: tuple[Path, Path, int],
+        tmp_path: Path) -> None:
+    window = _window(qtbot, store, client, stop_model[1], 4096)
+    docs = window.controller.documents
+    path = tmp_path / "notes.txt"
+    path.write_text(_text(2000), encoding="utf-8")
+    progress: list[tuple[int, int]] = []
+    docs.readProgress.connect(lambda done, total, _left: progress.append((done, total)))
+    with qtbot.waitSignal(docs.readEnded, timeout=60000) as ended:
+        assert _drop(window, path).isAccepted()
+    read: dict[str, Any] = ended.args[0]
+    pane = window.document_pane
+    assert pane.name.text() == "notes.txt"
+    assert "2,000 characters" in pane.facts.text()
+    tokens = _tokens_shown(window)
+    assert tokens == read["document_tokens"] > 100
+    assert "% of the 4,096-token context" in pane.share.text()
+    assert read["state"] == "prefilled" and read["source"] == "read"
+    assert progress and progress[-1][0] == progress[-1][1] == read["prefix_tokens"]
+    assert pane.reading.text().startswith("Read:")
+    cid = window.controller.conversation_id
+    (stored,) = store.documents.list_for(cid)
+    assert stored.text == path.read_text(encoding="utf-8") and len(stored.sha256) == 64
+    assert pane.find_box is not None
+    pane.find_box.setText("Paris")
+    assert pane.find_next() and pane.preview.textCursor().selectedText() == "Paris"
+
+    reply = store.messages.get(send(qtbot, window, STOP_PROMPT))
+    assert reply.state is MessageState.COMPLETE and reply.stats is not None
+    assert reply.stats.cached_tokens >= tokens  # the question only appended to the read prefix
+    assert reply.stats.prompt_tokens > read["prefix_tokens"]
+
+    # Reopening the conversation shows its document; the prefix is still in memory.
+    window.open_conversation(0)
+    assert pane.name.text() == "" and pane.hint.isVisible()
+    with qtbot.waitSignal(docs.readEnded, timeout=60000) as again:
+        window.open_conversation(cid)
+    assert pane.name.text() == "notes.txt" and pane.preview.toPlainText() == stored.text
+    assert again.args[0]["source"] == "memory"
+
+
+def test_too_big_document_says_so_with_choices_and_sends_nothing(
+        qtbot: QtBot, store: ConversationStore, client: InferenceClient, stop_model: tuple[Path, Path, int],
+        tmp_path: Path) -> None:
+    window = _window(qtbot, store, client, stop_model[1], 1024)
+    docs = window.controller.documents
+    path = tmp_path / "long.md"
+    path.write_text(_text(6000), encoding="utf-8")
+    with qtbot.waitSignal(docs.readEnded, timeout=60000) as ended:
+        _drop(window, path)
+    assert ended.args[0]["state"] == "failed"  # the document alone overflows the context: said, not cut
+    pane = window.document_pane
+    assert _tokens_shown(window) > 1024 and "needs a context of" in pane.share.text()
+    cid = window.controller.conversation_id
+    generated: list[Any] = []
+    client.finished.connect(generated.append)
+    window.composer.input.setPlainText(STOP_PROMPT)
+    with qtbot.waitSignal(docs.doesNotFit, timeout=30000):
+        qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
+    assert pane.fit_box.isVisible() and "Not sent" in pane.fit_text.text()
+    labels = [b.text() for b in pane.choice_buttons]
+    assert any("Reload the model with a context of" in t for t in labels)
+    assert any("Cut the document at character" in t for t in labels)
+    assert store.messages.list_for(cid) == [] and not generated and not client.busy
+    assert window.composer.input.toPlainText() == STOP_PROMPT  # kept for the user's choice
+
+    # Cutting (the cut shown in the name) makes it fit: the question is then sent.
+    cut = next(b for b in pane.choice_buttons if "Cut the document" in b.text())
+    with qtbot.waitSignal(window.controller.replyEnded, timeout=60000):
+        cut.click()
+    (doc,) = store.documents.list_for(cid)
+    assert doc.characters < 6000 and "first" in doc.name and path.read_text()[: doc.characters] == doc.text
+    messages = store.messages.list_for(cid)
+    assert len(messages) == 2 and messages[1].state is MessageState.COMPLETE
+
+
+def test_removing_the_document_cancels_a_running_read(
+        qtbot: QtBot, store: ConversationStore, client: InferenceClient, stop_model: tuple[Path, Path, int],
+        tmp_path: Path) -> None:
+    window = _window(qtbot, store, client, stop_model[1], 16384)
+    docs = window.controller.documents
+    path = tmp_path / "big.txt"
+    path.write_text(_text(30000), encoding="utf-8")
+    removed: list[int] = []
+
+    def remove_midway(done: int, total: int, _left: float) -> None:
+        if 0 < done < total and not removed:
+            removed.append(done)
+            window.document_pane.remove_button.click()
+
+    docs.readProgress.connect(remove_midway)
+    with qtbot.waitSignal(docs.readEnded, timeout=60000) as ended:
+        _drop(window, path)
+    assert removed and ended.args[0]["state"] == "cancelled"
+    assert store.documents.list_for(window.controller.conversation_id) == []
+    assert window.document_pane.hint.isVisible() and window.document_pane.reading.text() == "Reading stopped."
+    assert not client.busy
+
+
+def test_question_sent_while_reading_waits_for_it(
+        qtbot: QtBot, store: ConversationStore, client: InferenceClient, stop_model: tuple[Path, Path, int],
+        tmp_path: Path) -> None:
+    window = _window(qtbot, store, client, stop_model[1], 16384)
+    docs = window.controller.documents
+    path = tmp_path / "report.txt"
+    path.write_text(_text(20000), encoding="utf-8")
+    notices: list[str] = []
+    window.controller.notice.connect(notices.append)
+    with qtbot.waitSignal(docs.readingChanged, timeout=30000):
+        _drop(window, path)
+    window.composer.input.setPlainText(STOP_PROMPT)
+    with qtbot.waitSignal(window.controller.replyEnded, timeout=60000) as ended:
+        qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
+    assert any("once the document has been read" in n for n in notices)  # it waited, visibly
+    reply = store.messages.get(int(ended.args[1]))
+    assert reply.state is MessageState.COMPLETE and reply.stats is not None
+    assert reply.stats.cached_tokens >= _tokens_shown(window)
