@@ -298,6 +298,10 @@ class MainWindow(QMainWindow):
         self.status.set_loading(0, 0)
         return True
 
+    def current_model_path(self) -> str:
+        """The loaded (or loading) model's file or folder; empty when none."""
+        return self._pending_model
+
     def show_model_manager(self) -> None:
         """Open the model manager (non-modal); a model chosen there loads here."""
         from app.hub.manager import HubSettings, ModelManager

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 
 from app.ui.settings_dialog import SettingsDialog, ShortcutsDialog
@@ -28,6 +28,17 @@ def _shortcuts(window: MainWindow) -> None:
     dialog.setModal(False)
     dialog.show()
     window.shortcuts_dialog = dialog
+
+
+def _needle(window: MainWindow) -> None:
+    from pathlib import Path
+
+    from app.ui.needle_dialog import NeedleDialog
+
+    model = window.current_model_path()
+    dialog = NeedleDialog(Path(model) if model else None, window)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()
 
 
 def _toggle_side(window: MainWindow) -> None:
@@ -69,6 +80,7 @@ class WindowMenus(QObject):
         self._add("view", "side", self.tr("Conversation settings panel"), lambda: _toggle_side(w))
         self._add("view", "document", self.tr("Document panel"), lambda: _toggle_document(w))
         self._add("file", "attach", self.tr("Attach a document…"), w.document_pane.choose_file)
+        self._add("help", "needle", self.tr("Needle-in-a-haystack check…"), lambda: _needle(w))
         self._add("help", "shortcuts", self.tr("Keyboard shortcuts"), lambda: _shortcuts(w), "F1")
         self._add("help", "about", self.tr("About"), w.show_about)
         self.actions["stop"].setEnabled(False)

@@ -502,89 +502,89 @@ Python %1，%2。</translation>
         <translation>%1 个字符 · 词元：加载模型后计数</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="188"/>
+        <location filename="../../app/ui/document_pane.py" line="191"/>
         <source>%1 characters · %2 tokens</source>
         <translation>%1 个字符 · %2 个词元</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="191"/>
+        <location filename="../../app/ui/document_pane.py" line="194"/>
         <source>Takes %1% of the %2-token context.</source>
         <translation>占用 %2 词元上下文的 %1%。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="194"/>
+        <location filename="../../app/ui/document_pane.py" line="197"/>
         <source>With room for an answer it needs a context of %1 tokens; sending will offer it.</source>
         <translation>加上回答的空间，需要 %1 词元的上下文；发送时会提供此选项。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="197"/>
+        <location filename="../../app/ui/document_pane.py" line="200"/>
         <source>It is longer than this computer&apos;s memory allows (at most %1 tokens); sending will offer to cut it.</source>
         <translation>文档超出了本机内存允许的长度（最多 %1 词元）；发送时会提供截断选项。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="205"/>
+        <location filename="../../app/ui/document_pane.py" line="208"/>
         <source>about %1 min left</source>
         <translation>约剩 %1 分钟</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="206"/>
+        <location filename="../../app/ui/document_pane.py" line="209"/>
         <source>about %1 s left</source>
         <translation>约剩 %1 秒</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="209"/>
+        <location filename="../../app/ui/document_pane.py" line="212"/>
         <source>Reading the document: %1 / %2 tokens</source>
         <translation>正在阅读文档：%1 / %2 词元</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="224"/>
+        <location filename="../../app/ui/document_pane.py" line="227"/>
         <source>Read: %1 tokens, restored from the saved state.</source>
         <translation>已读：%1 词元，从保存的状态恢复。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="226"/>
+        <location filename="../../app/ui/document_pane.py" line="229"/>
         <source>Read: %1 tokens, already in memory.</source>
         <translation>已读：%1 词元，已在内存中。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="228"/>
+        <location filename="../../app/ui/document_pane.py" line="231"/>
         <source>Read: %1 tokens in %2 s; questions now only add to it.</source>
         <translation>已读：%1 词元，用时 %2 秒；之后的问题只需追加。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="232"/>
+        <location filename="../../app/ui/document_pane.py" line="235"/>
         <source>Reading stopped.</source>
         <translation>已停止阅读。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="234"/>
+        <location filename="../../app/ui/document_pane.py" line="237"/>
         <source>The document could not be read ahead: %1</source>
         <translation>无法预先阅读文档：%1</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="247"/>
+        <location filename="../../app/ui/document_pane.py" line="250"/>
         <source>Not sent: the document (%1 tokens), the conversation, the question and room for the answer need %2 tokens, but the model is loaded with a context of %3. Nothing was cut; choose what to do:</source>
         <translation>未发送：文档（%1 词元）、对话、问题和回答空间共需 %2 词元，但模型加载的上下文为 %3。没有截断任何内容；请选择如何处理：</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="257"/>
+        <location filename="../../app/ui/document_pane.py" line="260"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="262"/>
+        <location filename="../../app/ui/document_pane.py" line="265"/>
         <source>Reload the model with a context of %1 tokens</source>
         <translation>以 %1 词元的上下文重新加载模型</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/ui/document_pane.py" line="264"/>
+        <location filename="../../app/ui/document_pane.py" line="267"/>
         <source>Leave out the %n oldest turn(s)</source>
         <translation>
             <numerusform>省略最早的 %n 轮对话</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="266"/>
+        <location filename="../../app/ui/document_pane.py" line="269"/>
         <source>Cut the document at character %1 (keep %2 tokens)</source>
         <translation>在第 %1 个字符处截断文档（保留 %2 词元）</translation>
     </message>
@@ -969,6 +969,64 @@ Licence: {1}</source>
         <location filename="../../app/ui/model_manager.py" line="398"/>
         <source>Recommended for this computer: {0} as a {1} GGUF on the CPU.</source>
         <translation>为这台电脑推荐：{0}，转换为 {1} GGUF，在 CPU 上运行。</translation>
+    </message>
+</context>
+<context>
+    <name>NeedleDialog</name>
+    <message>
+        <location filename="../../app/ui/needle_dialog.py" line="48"/>
+        <source>Needle-in-a-haystack check</source>
+        <translation>大海捞针测试</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/needle_dialog.py" line="54"/>
+        <source>Hides a sentence at several depths of a long filler text and asks the model for it. With the real weights this checks the long-context claim on this computer; it reads the whole text once per depth, which takes minutes on a CPU.</source>
+        <translation>在一段很长的填充文本的不同深度处藏入一句话，再让模型把它找出来。使用真实权重时，可在本机验证长上下文能力；每个深度都要完整读取一次文本，在 CPU 上需要几分钟。</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/needle_dialog.py" line="60"/>
+        <source>No model is loaded.</source>
+        <translation>尚未加载模型。</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/needle_dialog.py" line="61"/>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/needle_dialog.py" line="66"/>
+        <source>Characters</source>
+        <translation>字符数</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/needle_dialog.py" line="68"/>
+        <source>Depths (%)</source>
+        <translation>深度（%）</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/needle_dialog.py" line="77"/>
+        <source>Run</source>
+        <translation>运行</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/needle_dialog.py" line="78"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/needle_dialog.py" line="103"/>
+        <source>Running the check…</source>
+        <translation>正在运行测试…</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/needle_dialog.py" line="111"/>
+        <source>Cancelled.</source>
+        <translation>已取消。</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/needle_dialog.py" line="123"/>
+        <source>The check did not finish (exit status %1).</source>
+        <translation>测试未完成（退出状态 %1）。</translation>
     </message>
 </context>
 <context>
@@ -1373,112 +1431,117 @@ To begin, open a model: a .gguf file or a checkpoint folder. You can also drop o
 <context>
     <name>WindowMenus</name>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="49"/>
+        <location filename="../../app/ui/window_menus.py" line="60"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="49"/>
+        <location filename="../../app/ui/window_menus.py" line="60"/>
         <source>&amp;Chat</source>
         <translation>对话(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="50"/>
+        <location filename="../../app/ui/window_menus.py" line="61"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="50"/>
+        <location filename="../../app/ui/window_menus.py" line="61"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="52"/>
+        <location filename="../../app/ui/window_menus.py" line="63"/>
         <source>New conversation</source>
         <translation>新建对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="53"/>
+        <location filename="../../app/ui/window_menus.py" line="64"/>
         <source>Open a model…</source>
         <translation>打开模型…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="54"/>
+        <location filename="../../app/ui/window_menus.py" line="65"/>
         <source>Open a checkpoint folder…</source>
         <translation>打开检查点文件夹…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="55"/>
+        <location filename="../../app/ui/window_menus.py" line="66"/>
         <source>Download a model…</source>
         <translation>下载模型…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="57"/>
+        <location filename="../../app/ui/window_menus.py" line="68"/>
         <source>Export conversation…</source>
         <translation>导出对话…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="58"/>
+        <location filename="../../app/ui/window_menus.py" line="69"/>
         <source>Import conversation…</source>
         <translation>导入对话…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="60"/>
+        <location filename="../../app/ui/window_menus.py" line="71"/>
         <source>Settings…</source>
         <translation>设置…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="62"/>
+        <location filename="../../app/ui/window_menus.py" line="73"/>
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="63"/>
+        <location filename="../../app/ui/window_menus.py" line="74"/>
         <source>Search conversations</source>
         <translation>搜索对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="65"/>
+        <location filename="../../app/ui/window_menus.py" line="76"/>
         <source>Stop the reply</source>
         <translation>停止回复</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="66"/>
+        <location filename="../../app/ui/window_menus.py" line="77"/>
         <source>Regenerate the last reply</source>
         <translation>重新生成最后一条回复</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="67"/>
+        <location filename="../../app/ui/window_menus.py" line="78"/>
         <source>Rename conversation</source>
         <translation>重命名对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="68"/>
+        <location filename="../../app/ui/window_menus.py" line="79"/>
         <source>Delete conversation</source>
         <translation>删除对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="69"/>
+        <location filename="../../app/ui/window_menus.py" line="80"/>
         <source>Conversation settings panel</source>
         <translation>对话设置面板</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="70"/>
+        <location filename="../../app/ui/window_menus.py" line="81"/>
         <source>Document panel</source>
         <translation>文档面板</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="71"/>
+        <location filename="../../app/ui/window_menus.py" line="82"/>
         <source>Attach a document…</source>
         <translation>附加文档…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="72"/>
+        <location filename="../../app/ui/window_menus.py" line="83"/>
+        <source>Needle-in-a-haystack check…</source>
+        <translation>大海捞针测试…</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/window_menus.py" line="84"/>
         <source>Keyboard shortcuts</source>
         <translation>键盘快捷键</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="73"/>
+        <location filename="../../app/ui/window_menus.py" line="85"/>
         <source>About</source>
         <translation>关于</translation>
     </message>
