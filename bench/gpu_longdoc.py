@@ -29,6 +29,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=Path("/tmp/internlm2-1_8b-random"))
     parser.add_argument("--doc-tokens", type=int, default=50000)
+    parser.add_argument("--chunks", default="", help="prefill chunk sizes to compare, e.g. 2048,8192 "
+                                                    "(default: the backend's own)")
     parser.add_argument("--dry-run", action="store_true", help="CPU, the tests' tiny model")
     args = parser.parse_args()
     import numpy as np
@@ -85,23 +87,28 @@ def main() -> int:
     warm, warm_s = run(build_chat_prompt([Message("user", "hello")]).ids(tok))
     print(f"first reply of the process (compile + capture): {warm_s:.1f} s", flush=True)
     rows = []
-    backend._reset_cache()
-    q1 = build_chat_prompt([*head, question]).ids(tok)
-    first, _ = run(q1)
-    rows.append(("first question sent at the drop: time to first token", first.stats.ttft_s,
-                 f"{len(q1):,} prompt tokens read, {first.stats.prefill_s:.2f} s prefill"))
-    q2 = build_chat_prompt([*head, question, Message("assistant", first.text, token_ids=tuple(first.token_ids)),
-                            follow]).ids(tok)
-    second, _ = run(q2)
-    rows.append(("follow-up question: time to first token", second.stats.ttft_s,
-                 f"{second.stats.cached_tokens:,} of {len(q2):,} tokens reused"))
-    backend._reset_cache()
-    prefix = build_chat_prompt(head, add_generation_prompt=False).ids(tok)
-    _, read_s = run(prefix, prefill_only=True)
-    early, _ = run(q1)
-    rows.append(("question after the document was read ahead: time to first token", early.stats.ttft_s,
-                 f"read-ahead took {read_s:.2f} s; {early.stats.cached_tokens:,} tokens reused"))
-    rows.append(("decode after the document", first.stats.tok_s, "tok/s"))
+    chunks = [int(c) for c in args.chunks.split(",") if c] or [backend.prefill_chunk]
+    for chunk in chunks:
+        backend.prefill_chunk = chunk
+        tag = f" [chunk {chunk}]" if len(chunks) > 1 else ""
+        backend._reset_cache()
+        q1 = build_chat_prompt([*head, question]).ids(tok)
+        first, _ = run(q1)
+        rows.append((f"first question sent at the drop: time to first token{tag}", first.stats.ttft_s,
+                     f"{len(q1):,} prompt tokens read, {first.stats.prefill_s:.2f} s prefill"))
+        q2 = build_chat_prompt([*head, question,
+                                Message("assistant", first.text, token_ids=tuple(first.token_ids)),
+                                follow]).ids(tok)
+        second, _ = run(q2)
+        rows.append((f"follow-up question: time to first token{tag}", second.stats.ttft_s,
+                     f"{second.stats.cached_tokens:,} of {len(q2):,} tokens reused"))
+        backend._reset_cache()
+        prefix = build_chat_prompt(head, add_generation_prompt=False).ids(tok)
+        _, read_s = run(prefix, prefill_only=True)
+        early, _ = run(q1)
+        rows.append((f"question after the document was read ahead: time to first token{tag}",
+                     early.stats.ttft_s, f"read-ahead took {read_s:.2f} s; {early.stats.cached_tokens:,} tokens reused"))
+        rows.append((f"decode after the document{tag}", first.stats.tok_s, "tok/s"))
     print("\n| figure | value | note |\n| --- | --- | --- |")
     for name, value, note in rows:
         unit = "" if note == "tok/s" else " s"

@@ -73,7 +73,9 @@ class TorchBackend(Backend):
         im_end = self.tokenizer.special.im_end
         self.is_chat = im_end is not None and (im_end in eos_ids or (folder / "tokenizer_config.json").exists()
                                                and "chat_template" in (folder / "tokenizer_config.json").read_text())
-        self.prefill_chunk = 2048 if self.choice.device.startswith("cuda") else 256
+        # CUDA: 4,096-token chunks read 50K tokens in 1.35 s on an H100 (2,048: 1.98 s; 8,192: 1.30 s);
+        # cancel is still checked between layers.
+        self.prefill_chunk = 4096 if self.choice.device.startswith("cuda") else 256
         self._cache: Any = None
         # transformers 5.x renamed past_key_values to cache; older releases know only the former.
         params = inspect.signature(self.model.forward).parameters
