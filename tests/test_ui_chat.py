@@ -196,6 +196,11 @@ def test_drop_a_gguf_on_the_window_loads_it(qtbot: QtBot, store: ConversationSto
     with qtbot.waitSignal(window.controller.modelChanged, timeout=60000):
         assert drop(stop_model[1]).isAccepted()
     assert window.stack.currentIndex() == 1
+    # With a model open, a document dropped on the window goes to the document pane.
+    assert drop(note).isAccepted()
+    assert window.document_pane.isVisible()
+    qtbot.waitUntil(lambda: "notes.txt" in window.document_pane.reading.text()
+                    or "notes.txt" in window.document_pane.name.text(), timeout=10000)
     assert "llama.cpp" in window.status.device.text()
     assert window.status.device.toolTip()
     assert window.settings.model_path == str(stop_model[1])

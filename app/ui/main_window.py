@@ -342,14 +342,38 @@ class MainWindow(QMainWindow):
         self.welcome.set_error(message)
         self.statusBar().showMessage(message, 15000)
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+    def _dropped(self, event: QDragEnterEvent | QDropEvent) -> tuple[str, Path] | None:
+        """What a drop on the window is: ("model", path), ("document", path) or nothing.
+
+        A .gguf file or checkpoint folder loads as the model; a document (txt, md, pdf, docx...)
+        goes to the document pane once a model is open (it is read for the open conversation).
+        """
         urls = event.mimeData().urls()
-        if urls and urls[0].isLocalFile() and model_path_from(Path(urls[0].toLocalFile())):
+        if not urls or not urls[0].isLocalFile():
+            return None
+        path = Path(urls[0].toLocalFile())
+        if model_path_from(path):
+            return "model", path
+        from app.documents import SUPPORTED_SUFFIXES
+
+        if path.suffix.lower() in SUPPORTED_SUFFIXES and self.stack.currentWidget() is not self.welcome:
+            return "document", path
+        return None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if self._dropped(event):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
-        urls = event.mimeData().urls()
-        if urls and urls[0].isLocalFile() and self.open_model(Path(urls[0].toLocalFile())):
+        dropped = self._dropped(event)
+        if dropped is None:
+            return
+        kind, path = dropped
+        if kind == "model" and self.open_model(path):
+            event.acceptProposedAction()
+        elif kind == "document":
+            self.document_pane.show()
+            self.document_pane.open_path(path)
             event.acceptProposedAction()
 
     # -- settings and help ------------------------------------------------------------------
