@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from tests.tiny_model import TinySpec, build_tiny_checkpoint  # noqa: E402
+
+if TYPE_CHECKING:
+    from app.storage import ConversationStore
+    from app.ui.inference_worker import InferenceClient
 
 
 @pytest.fixture(scope="session")
@@ -59,3 +65,23 @@ def tiny_gguf(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     from app.internlm2.gguf_export import export_gguf
 
     return export_gguf(tiny_model, tmp_path_factory.mktemp("tiny-gguf") / "tiny-f32.gguf", "f32")
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Iterator[ConversationStore]:
+    """A real conversation database in the test's folder."""
+    from app.storage import ConversationStore
+
+    s = ConversationStore(tmp_path / "chat.sqlite3")
+    yield s
+    s.close()
+
+
+@pytest.fixture()
+def client() -> Iterator[InferenceClient]:
+    """The real inference worker thread (Qt is imported only by the tests that use it)."""
+    from app.ui.inference_worker import InferenceClient
+
+    c = InferenceClient()
+    yield c
+    c.shutdown()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,20 +16,6 @@ from app.ui.inference_worker import InferenceClient
 from app.ui.main_window import MainWindow
 from tests.conftest import STOP_PROMPT
 from tests.ui_helpers import load, make_window, quick_settings
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[ConversationStore]:
-    s = ConversationStore(tmp_path / "chat.sqlite3")
-    yield s
-    s.close()
-
-
-@pytest.fixture()
-def client() -> Iterator[InferenceClient]:
-    c = InferenceClient()
-    yield c
-    c.shutdown()
 
 
 @pytest.fixture()
@@ -199,8 +184,9 @@ def test_drop_a_gguf_on_the_window_loads_it(qtbot: QtBot, store: ConversationSto
     # With a model open, a document dropped on the window goes to the document pane.
     assert drop(note).isAccepted()
     assert window.document_pane.isVisible()
-    qtbot.waitUntil(lambda: "notes.txt" in window.document_pane.reading.text()
-                    or "notes.txt" in window.document_pane.name.text(), timeout=10000)
+    qtbot.waitUntil(lambda: window.controller.conversation_id is not None and any(
+        d.name == "notes.txt" for d in store.documents.list_for(window.controller.conversation_id)),
+        timeout=20000)
     assert "llama.cpp" in window.status.device.text()
     assert window.status.device.toolTip()
     assert window.settings.model_path == str(stop_model[1])

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from pytestqt.qtbot import QtBot
@@ -32,20 +30,6 @@ def _text(chars: int) -> str:
         out.append(f"{i}. {LINES[i % len(LINES)]}")
         i += 1
     return "\n".join(out)[:chars]
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[ConversationStore]:
-    s = ConversationStore(tmp_path / "chat.sqlite3")
-    yield s
-    s.close()
-
-
-@pytest.fixture()
-def client() -> Iterator[InferenceClient]:
-    c = InferenceClient()
-    yield c
-    c.shutdown()
 
 
 def _window(qtbot: QtBot, store: ConversationStore, client: InferenceClient, model: Path, n_ctx: int) -> MainWindow:

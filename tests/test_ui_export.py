@@ -4,7 +4,6 @@ menu actions (the file dialogs answered by the test), read back as a new convers
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,20 +15,6 @@ from app.ui.inference_worker import InferenceClient
 from app.ui.main_window import MainWindow
 from tests.conftest import STOP_PROMPT
 from tests.ui_helpers import load, make_window, quick_settings, send
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[ConversationStore]:
-    s = ConversationStore(tmp_path / "chat.sqlite3")
-    yield s
-    s.close()
-
-
-@pytest.fixture()
-def client() -> Iterator[InferenceClient]:
-    c = InferenceClient()
-    yield c
-    c.shutdown()
 
 
 @pytest.fixture()

@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,20 +23,6 @@ from tests.conftest import STOP_PROMPT
 from tests.ui_helpers import load, make_window, quick_settings, send
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[ConversationStore]:
-    s = ConversationStore(tmp_path / "chat.sqlite3")
-    yield s
-    s.close()
-
-
-@pytest.fixture()
-def client() -> Iterator[InferenceClient]:
-    c = InferenceClient()
-    yield c
-    c.shutdown()
 
 
 @pytest.fixture()

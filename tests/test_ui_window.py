@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,20 +21,6 @@ from app.ui.inference_worker import InferenceClient
 from app.ui.main_window import MainWindow
 from app.ui.settings_dialog import SettingsDialog
 from tests.ui_helpers import make_window
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[ConversationStore]:
-    s = ConversationStore(tmp_path / "chat.sqlite3")
-    yield s
-    s.close()
-
-
-@pytest.fixture()
-def client() -> Iterator[InferenceClient]:
-    c = InferenceClient()
-    yield c
-    c.shutdown()
 
 
 @pytest.fixture()

@@ -236,6 +236,7 @@ class ChatController(QObject):
     def abandon(self) -> None:
         """The window closes: stop the reply and store it as interrupted right now."""
         self.documents.cancel_reading()
+        self.documents.closed = True
         if self.reply_id:
             self.client.cancel()
             self._end("interrupted", {})

@@ -65,6 +65,7 @@ class DocumentController(QObject):
         self.warnings: dict[str, list[str]] = {}  # the readers' warnings, by document sha256
         self.drop_turns: dict[int, int] = {}  # conversation id -> oldest pairs left out
         self.loading = False
+        self.closed = False  # set when the window closes: late background results are dropped
         self.checking = False
         self._job: PrefixJob | None = None
         self._jobs: set[Background] = set()
@@ -108,8 +109,9 @@ class DocumentController(QObject):
             self._jobs.discard(job)
             job.deleteLater()
 
-        job.done.connect(done)
-        job.failed.connect(failed)
+        # A job that ends after the window closed (its store may be closed) is dropped.
+        job.done.connect(lambda result: None if self.closed else done(result))
+        job.failed.connect(lambda message: None if self.closed else failed(message))
         job.done.connect(finish)
         job.failed.connect(finish)
         job.start()
