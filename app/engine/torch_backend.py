@@ -152,12 +152,7 @@ class TorchBackend(Backend):
         except Aborted:
             raise
         except Exception as exc:
-            if _is_oom(exc):
-                raise OutOfMemory(
-                    f"{self.choice.label} ran out of memory while reading {len(ids):,} tokens.",
-                    "Use a shorter context (remove the document or older turns) or the llama.cpp backend.",
-                ) from exc
-            raise EngineError(f"The model failed while computing: {exc}") from exc
+            raise self._compute_error(exc, len(ids)) from exc
         finally:
             for h in hooks:
                 h.remove()
@@ -173,12 +168,16 @@ class TorchBackend(Backend):
         except Aborted:
             raise
         except Exception as exc:
-            if _is_oom(exc):
-                raise OutOfMemory(
-                    f"{self.choice.label} ran out of memory while reading {len(ids):,} tokens.",
-                    "Use a shorter context (remove the document or older turns) or the llama.cpp backend.",
-                ) from exc
-            raise EngineError(f"The model failed while computing: {exc}") from exc
+            raise self._compute_error(exc, len(ids)) from exc
+
+    def _compute_error(self, exc: Exception, n_tokens: int) -> EngineError:
+        """The sentence for a failure while running the model (out of memory said as such)."""
+        if _is_oom(exc):
+            return OutOfMemory(
+                f"{self.choice.label} ran out of memory while reading {n_tokens:,} tokens.",
+                "Use a shorter context (remove the document or older turns) or the llama.cpp backend.",
+            )
+        return EngineError(f"The model failed while computing: {exc}")
 
     def _start_sampling(self, sampling: Sampling, history: list[int]) -> None:
         self._sampler = TorchSampler(sampling, history, self.choice.device)
