@@ -12,7 +12,6 @@ from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 
-from app.documents.docx_text import read_docx
 from app.documents.epub import ZIP_ERRORS, read_epub
 from app.documents.errors import (
     DocumentAccessError,
@@ -24,9 +23,24 @@ from app.documents.errors import (
 )
 from app.documents.html_text import read_html
 from app.documents.kinds import KIND_BY_SUFFIX, SUPPORTED_KINDS, advice_for
-from app.documents.pdf import read_pdf
 from app.documents.result import DocumentKind, DocumentText, Extraction, normalize_text, sha256_hex
 from app.documents.text import decode_bytes
+
+
+def _lazy(module: str, name: str) -> Callable[..., Extraction]:
+    """A reader imported on first use: pypdf and python-docx stay out of the app's start-up."""
+
+    def call(*args: object, **kwargs: object) -> Extraction:
+        import importlib
+
+        impl: Callable[..., Extraction] = getattr(importlib.import_module(module), name)
+        return impl(*args, **kwargs)
+
+    return call
+
+
+read_pdf = _lazy("app.documents.pdf", "read_pdf")
+read_docx = _lazy("app.documents.docx_text", "read_docx")
 
 #: Files bigger than this on disk are refused before they are read.
 MAX_FILE_BYTES = 50 * 1024 * 1024

@@ -25,6 +25,7 @@ from app.hub.registry import LocalModel, ModelRegistry
 from app.hub.state import ModelState, Status, model_state
 from app.hub.transfer import TransferSettings
 from app.internlm2.catalog import CatalogModel, load_catalog
+from app.settings_keys import HUB_ENDPOINT, HUB_OFFLINE, HUB_PROXY
 
 ConvertProgress = Callable[[str, int, int], None]
 """progress(stage, done, total) from the GGUF exporter: stage "convert" or "quantize"."""
@@ -35,9 +36,9 @@ CONVERT_TYPES: tuple[str, ...] = ("f32", "f16", "bf16", "q8_0", "q4_k_m", "q5_k_
 _BITS_PER_WEIGHT = {"q4_k_m": 4.9, "q5_k_m": 5.7, "q6_k": 6.6, "q8_0": 8.5, "f16": 16.0,
                     "bf16": 16.0, "f32": 32.0}
 
-SETTING_ENDPOINT = "hub.endpoint"
-SETTING_PROXY = "hub.proxy"
-SETTING_OFFLINE = "hub.offline"
+SETTING_ENDPOINT = HUB_ENDPOINT
+SETTING_PROXY = HUB_PROXY
+SETTING_OFFLINE = HUB_OFFLINE
 
 
 class ModelManagerError(UserError):

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from app.engine.loader import LoadSpec
-from app.hub.manager import SETTING_ENDPOINT, SETTING_PROXY
 from app.internlm2.chat_format import DEFAULT_SYSTEM_PROMPT, OFFICIAL_SAMPLING, Sampling
+from app.settings_keys import HUB_ENDPOINT, HUB_PROXY
 from app.storage import ConversationStore
 
 THEMES = ("system", "light", "dark")
@@ -19,7 +19,7 @@ KV_TYPES = ("f16", "q8_0", "f32")
 _SAMPLING_KEYS = ("temperature", "top_p", "top_k", "repetition_penalty", "max_new_tokens")
 _PREFIX = "ui."
 # Settings read by other layers keep their own keys (the model manager reads hub.*).
-_SHARED_KEYS = {"hub_endpoint": SETTING_ENDPOINT, "hub_proxy": SETTING_PROXY}
+_SHARED_KEYS = {"hub_endpoint": HUB_ENDPOINT, "hub_proxy": HUB_PROXY}
 
 
 def _key(name: str) -> str:
