@@ -27,6 +27,7 @@ from app.engine.budget import Choice, ChoiceKind, Verdict
 from app.storage import Document
 from app.ui.document_controller import DocumentController
 from app.ui.document_jobs import Count, Fit
+from app.ui.status_panel import time_left_text
 
 
 def _dropped_document(event: QDragEnterEvent | QDropEvent) -> Path | None:
@@ -202,11 +203,7 @@ class DocumentPane(QWidget):
         self.share.setText(text)
 
     def duration_text(self, seconds: float) -> str:
-        if seconds < 0:
-            return ""
-        if seconds >= 90:
-            return self.tr("about %1 min left").replace("%1", str(round(seconds / 60)))
-        return self.tr("about %1 s left").replace("%1", str(max(1, round(seconds))))
+        return time_left_text(seconds)
 
     def show_progress(self, done: int, total: int, seconds_left: float) -> None:
         text = (self.tr("Reading the document: %1 / %2 tokens").replace("%1", f"{done:,}")

@@ -6,7 +6,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
+
+
+def time_left_text(seconds: float) -> str:
+    """'about 3 min left' / 'about 20 s left' / '' when unknown (the status bar and the pane)."""
+    if seconds < 0:
+        return ""
+    if seconds >= 90:
+        return QCoreApplication.translate("StatusPanel", "about %1 min left").replace("%1", str(round(seconds / 60)))
+    return QCoreApplication.translate("StatusPanel", "about %1 s left").replace("%1", str(max(1, round(seconds))))
 
 
 class StatusPanel(QWidget):
@@ -91,11 +101,7 @@ class StatusPanel(QWidget):
 
     def duration_text(self, seconds: float) -> str:
         """'about 3 min left' / 'about 20 s left' / '' when unknown."""
-        if seconds < 0:
-            return ""
-        if seconds >= 90:
-            return self.tr("about %1 min left").replace("%1", str(round(seconds / 60)))
-        return self.tr("about %1 s left").replace("%1", str(max(1, round(seconds))))
+        return time_left_text(seconds)
 
     def set_prefill(self, done: int, total: int, seconds_left: float) -> None:
         if total <= 0 or done >= total:

@@ -87,7 +87,7 @@ Python %1，%2。</translation>
     </message>
     <message>
         <location filename="../../app/ui/chat_controller.py" line="169"/>
-        <location filename="../../app/ui/chat_controller.py" line="255"/>
+        <location filename="../../app/ui/chat_controller.py" line="256"/>
         <source>No model is loaded. Open a model first.</source>
         <translation>尚未加载模型。请先打开一个模型。</translation>
     </message>
@@ -102,13 +102,13 @@ Python %1，%2。</translation>
         <translation>问题未发送：对话在此期间已切换。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/chat_controller.py" line="282"/>
+        <location filename="../../app/ui/chat_controller.py" line="283"/>
         <source>The question will be sent once the document has been read.</source>
         <translation>文档读完后将发送这个问题。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/chat_controller.py" line="285"/>
-        <location filename="../../app/ui/chat_controller.py" line="294"/>
+        <location filename="../../app/ui/chat_controller.py" line="286"/>
+        <location filename="../../app/ui/chat_controller.py" line="295"/>
         <source>The model is busy; try again in a moment.</source>
         <translation>模型正忙，请稍后再试。</translation>
     </message>
@@ -418,7 +418,7 @@ Python %1，%2。</translation>
 <context>
     <name>DocumentController</name>
     <message>
-        <location filename="../../app/ui/document_controller.py" line="171"/>
+        <location filename="../../app/ui/document_controller.py" line="173"/>
         <source>%1 (first %2 characters)</source>
         <translation>%1（前 %2 个字符）</translation>
     </message>
@@ -426,165 +426,155 @@ Python %1，%2。</translation>
 <context>
     <name>DocumentPane</name>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="52"/>
+        <location filename="../../app/ui/document_pane.py" line="53"/>
         <source>&lt;b&gt;Document&lt;/b&gt;</source>
         <translation>&lt;b&gt;文档&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="54"/>
-        <location filename="../../app/ui/document_pane.py" line="166"/>
+        <location filename="../../app/ui/document_pane.py" line="55"/>
+        <location filename="../../app/ui/document_pane.py" line="167"/>
         <source>Open…</source>
         <translation>打开…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="56"/>
+        <location filename="../../app/ui/document_pane.py" line="57"/>
         <source>Paste</source>
         <translation>粘贴</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="57"/>
+        <location filename="../../app/ui/document_pane.py" line="58"/>
         <source>Attach the text on the clipboard</source>
         <translation>附加剪贴板中的文本</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="59"/>
+        <location filename="../../app/ui/document_pane.py" line="60"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="64"/>
+        <location filename="../../app/ui/document_pane.py" line="65"/>
         <source>Drop a file here (text, Markdown, code, HTML, PDF, Word, EPUB), open one, or paste text. It is read whole into the conversation.</source>
         <translation>将文件拖放到这里（文本、Markdown、代码、HTML、PDF、Word、EPUB），或打开文件、粘贴文本。文档会被完整读入对话。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="93"/>
+        <location filename="../../app/ui/document_pane.py" line="94"/>
         <source>Find in the document</source>
         <translation>在文档中查找</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="114"/>
+        <location filename="../../app/ui/document_pane.py" line="115"/>
         <source>Open a document</source>
         <translation>打开文档</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="115"/>
+        <location filename="../../app/ui/document_pane.py" line="116"/>
         <source>Documents (%1);;All files (*)</source>
         <translation>文档 (%1);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="121"/>
+        <location filename="../../app/ui/document_pane.py" line="122"/>
         <source>Opening %1…</source>
         <translation>正在打开 %1…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="127"/>
+        <location filename="../../app/ui/document_pane.py" line="128"/>
         <source>The clipboard holds no text.</source>
         <translation>剪贴板中没有文本。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="142"/>
+        <location filename="../../app/ui/document_pane.py" line="143"/>
         <source>Not found</source>
         <translation>未找到</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="166"/>
+        <location filename="../../app/ui/document_pane.py" line="167"/>
         <source>Replace…</source>
         <translation>替换…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="176"/>
+        <location filename="../../app/ui/document_pane.py" line="177"/>
         <source>%1 characters · tokens: counting…</source>
         <translation>%1 个字符 · 词元：正在计数…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="178"/>
+        <location filename="../../app/ui/document_pane.py" line="179"/>
         <source>%1 characters · tokens: load a model to count them</source>
         <translation>%1 个字符 · 词元：加载模型后计数</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="191"/>
+        <location filename="../../app/ui/document_pane.py" line="192"/>
         <source>%1 characters · %2 tokens</source>
         <translation>%1 个字符 · %2 个词元</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="194"/>
+        <location filename="../../app/ui/document_pane.py" line="195"/>
         <source>Takes %1% of the %2-token context.</source>
         <translation>占用 %2 词元上下文的 %1%。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="197"/>
+        <location filename="../../app/ui/document_pane.py" line="198"/>
         <source>With room for an answer it needs a context of %1 tokens; sending will offer it.</source>
         <translation>加上回答的空间，需要 %1 词元的上下文；发送时会提供此选项。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="200"/>
+        <location filename="../../app/ui/document_pane.py" line="201"/>
         <source>It is longer than this computer&apos;s memory allows (at most %1 tokens); sending will offer to cut it.</source>
         <translation>文档超出了本机内存允许的长度（最多 %1 词元）；发送时会提供截断选项。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="208"/>
-        <source>about %1 min left</source>
-        <translation>约剩 %1 分钟</translation>
-    </message>
-    <message>
         <location filename="../../app/ui/document_pane.py" line="209"/>
-        <source>about %1 s left</source>
-        <translation>约剩 %1 秒</translation>
-    </message>
-    <message>
-        <location filename="../../app/ui/document_pane.py" line="212"/>
         <source>Reading the document: %1 / %2 tokens</source>
         <translation>正在阅读文档：%1 / %2 词元</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="227"/>
+        <location filename="../../app/ui/document_pane.py" line="224"/>
         <source>Read: %1 tokens, restored from the saved state.</source>
         <translation>已读：%1 词元，从保存的状态恢复。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="229"/>
+        <location filename="../../app/ui/document_pane.py" line="226"/>
         <source>Read: %1 tokens, already in memory.</source>
         <translation>已读：%1 词元，已在内存中。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="231"/>
+        <location filename="../../app/ui/document_pane.py" line="228"/>
         <source>Read: %1 tokens in %2 s; questions now only add to it.</source>
         <translation>已读：%1 词元，用时 %2 秒；之后的问题只需追加。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="235"/>
+        <location filename="../../app/ui/document_pane.py" line="232"/>
         <source>Reading stopped.</source>
         <translation>已停止阅读。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="237"/>
+        <location filename="../../app/ui/document_pane.py" line="234"/>
         <source>The document could not be read ahead: %1</source>
         <translation>无法预先阅读文档：%1</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="250"/>
+        <location filename="../../app/ui/document_pane.py" line="247"/>
         <source>Not sent: the document (%1 tokens), the conversation, the question and room for the answer need %2 tokens, but the model is loaded with a context of %3. Nothing was cut; choose what to do:</source>
         <translation>未发送：文档（%1 词元）、对话、问题和回答空间共需 %2 词元，但模型加载的上下文为 %3。没有截断任何内容；请选择如何处理：</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="260"/>
+        <location filename="../../app/ui/document_pane.py" line="257"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="265"/>
+        <location filename="../../app/ui/document_pane.py" line="262"/>
         <source>Reload the model with a context of %1 tokens</source>
         <translation>以 %1 词元的上下文重新加载模型</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/ui/document_pane.py" line="267"/>
+        <location filename="../../app/ui/document_pane.py" line="264"/>
         <source>Leave out the %n oldest turn(s)</source>
         <translation>
             <numerusform>省略最早的 %n 轮对话</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="269"/>
+        <location filename="../../app/ui/document_pane.py" line="266"/>
         <source>Cut the document at character %1 (keep %2 tokens)</source>
         <translation>在第 %1 个字符处截断文档（保留 %2 词元）</translation>
     </message>
@@ -1320,78 +1310,78 @@ Licence: {1}</source>
 <context>
     <name>StatusPanel</name>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="29"/>
         <location filename="../../app/ui/status_panel.py" line="39"/>
+        <location filename="../../app/ui/status_panel.py" line="49"/>
         <source>No model loaded</source>
         <translation>未加载模型</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="45"/>
+        <location filename="../../app/ui/status_panel.py" line="55"/>
         <source>model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="49"/>
+        <location filename="../../app/ui/status_panel.py" line="59"/>
         <source>%1 on %2</source>
         <translation>%1，运行于 %2</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="57"/>
+        <location filename="../../app/ui/status_panel.py" line="67"/>
         <source>CPU, %1 threads</source>
         <translation>CPU，%1 个线程</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="60"/>
+        <location filename="../../app/ui/status_panel.py" line="70"/>
         <source>all</source>
         <translation>全部</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="61"/>
+        <location filename="../../app/ui/status_panel.py" line="71"/>
         <source>GPU offload (%1 layers) + CPU, %2 threads</source>
         <translation>GPU 卸载（%1 层）+ CPU，%2 个线程</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="68"/>
+        <location filename="../../app/ui/status_panel.py" line="78"/>
         <source>this llama.cpp build has no GPU support</source>
         <translation>此 llama.cpp 版本不支持 GPU</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="69"/>
+        <location filename="../../app/ui/status_panel.py" line="79"/>
         <source>GPU offload is switched off in Settings</source>
         <translation>GPU 卸载已在设置中关闭</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="70"/>
+        <location filename="../../app/ui/status_panel.py" line="80"/>
         <source>this llama.cpp build can offload to the GPU</source>
         <translation>此 llama.cpp 版本可以卸载到 GPU</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="80"/>
+        <location filename="../../app/ui/status_panel.py" line="90"/>
         <source>Context: %1 / %2 tokens</source>
         <translation>上下文：%1 / %2 个词元</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="89"/>
+        <location filename="../../app/ui/status_panel.py" line="99"/>
         <source>First token %1 s · %2 tokens/s</source>
         <translation>首个词元 %1 秒 · 每秒 %2 个词元</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="97"/>
+        <location filename="../../app/ui/status_panel.py" line="18"/>
         <source>about %1 min left</source>
         <translation>约剩 %1 分钟</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="98"/>
+        <location filename="../../app/ui/status_panel.py" line="19"/>
         <source>about %1 s left</source>
         <translation>约剩 %1 秒</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="105"/>
+        <location filename="../../app/ui/status_panel.py" line="111"/>
         <source>Reading: %1 / %2 tokens</source>
         <translation>正在读取：%1 / %2 个词元</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="112"/>
+        <location filename="../../app/ui/status_panel.py" line="118"/>
         <source>Loading the model…</source>
         <translation>正在加载模型…</translation>
     </message>
