@@ -242,8 +242,8 @@ def _cancel_when(
 
     def on_progress(event: DownloadProgress) -> None:
         if condition(event) and not set_at and not cancel.is_set():
+            set_at.append(0.0)  # before the thread starts: its time must come last
             threading.Thread(target=fire, daemon=True).start()
-            set_at.append(0.0)
 
     return on_progress, set_at
 
