@@ -85,7 +85,7 @@ def test_new_file_is_wal_with_foreign_keys_and_latest_schema(tmp_path: Path) -> 
         conn = store.db._conn
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-        assert store.db.schema_version == schema.LATEST_VERSION == 3
+        assert store.db.schema_version == schema.LATEST_VERSION == 4
         with pytest.raises(sqlite3.IntegrityError):  # foreign keys are enforced
             conn.execute(
                 "INSERT INTO messages (conversation_id, position, role, created) "
@@ -117,6 +117,8 @@ def test_version_1_file_is_upgraded_with_its_data(tmp_path: Path) -> None:
         )
         assert not chat.in_trash
         assert [d.name for d in store.documents.list_for(7)] == ["peaks.txt"]
+        # Version 4: nothing left out, no reader warnings recorded for old documents.
+        assert chat.drop_turns == 0 and store.documents.list_for(7)[0].warnings == ()
         # The v1 file had a reply left streaming by a crash: recovered, text kept.
         assert store.recovered_replies == 1
         reply = store.messages.get(22)
@@ -146,7 +148,7 @@ def test_failed_migration_rolls_back_and_leaves_the_file(
     monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, broken_step))
     with pytest.raises(MigrationError) as caught:
         ConversationStore(path)
-    assert "from schema 1 to 4" in str(caught.value)
+    assert f"from schema 1 to {schema.LATEST_VERSION + 1}" in str(caught.value)
     assert _pragma(path, "user_version") == 1
     conn = sqlite3.connect(path)
     names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}

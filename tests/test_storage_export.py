@@ -35,7 +35,8 @@ def _full_conversation(store: ConversationStore) -> int:
         sampling={"temperature": 0.7, "top_p": 0.8, "max_new_tokens": 1024},
     )
     store.documents.attach(
-        chat.id, "paper.md", "# Title\nBody of the paper. 正文。", path="/tmp/paper.md"
+        chat.id, "paper.md", "# Title\nBody of the paper. 正文。", path="/tmp/paper.md",
+        warnings=["1 character of “paper.md” could not be decoded and was replaced."],
     )
     store.messages.add(chat.id, Role.USER, "Summarise the paper.\nIn three points.")
     reply = store.messages.begin_reply(chat.id)
@@ -95,6 +96,7 @@ def test_json_round_trip_is_equal_apart_from_ids(store: ConversationStore) -> No
     assert [_without_ids(m) for m in copy_messages] == [_without_ids(m) for m in original_messages]
     assert copy_messages[1].stats == _STATS
     assert [m.parent_id for m in copy_messages[1:]] == [m.id for m in copy_messages[:-1]]
+    assert store.documents.list_for(copy_id)[0].warnings  # the reader's warnings travel too
     assert [_without_ids(d) for d in store.documents.list_for(copy_id)] == [
         _without_ids(d) for d in store.documents.list_for(original_id)
     ]

@@ -170,3 +170,123 @@ def test_question_sent_while_reading_waits_for_it(
     reply = store.messages.get(int(ended.args[1]))
     assert reply.state is MessageState.COMPLETE and reply.stats is not None
     assert reply.stats.cached_tokens >= _tokens_shown(window)
+
+
+def test_regenerate_and_edit_check_the_fit_first_and_change_nothing_when_it_does_not_fit(
+        qtbot: QtBot, store: ConversationStore, client: InferenceClient, stop_model: tuple[Path, Path, int],
+        tmp_path: Path) -> None:
+    window = _window(qtbot, store, client, stop_model[1], 1024)
+    docs, pane, chat = window.controller.documents, window.document_pane, window.controller
+    path = tmp_path / "memo.txt"
+    path.write_text(_text(900), encoding="utf-8")
+    with qtbot.waitSignal(docs.readEnded, timeout=60000):
+        _drop(window, path)
+    cid = chat.conversation_id
+    send(qtbot, window, STOP_PROMPT)
+    before = [(m.id, m.text, m.state, m.created) for m in store.messages.list_for(cid)]
+    assert len(before) == 2 and before[1][2] is MessageState.COMPLETE
+
+    # Regenerate with room for a 1,000-token answer: does not fit; the last reply stays.
+    chat.set_sampling(replace(chat.sampling(), max_new_tokens=1000))
+    assert window.composer.regenerate_button.isVisible()
+    with qtbot.waitSignal(docs.doesNotFit, timeout=30000):
+        window.composer.regenerate_button.click()
+    assert docs.refused is not None and docs.refused.kind == "regenerate"
+    assert [(m.id, m.text, m.state, m.created) for m in store.messages.list_for(cid)] == before
+    assert pane.fit_box.isVisible() and window.composer.input.toPlainText() == ""
+    # The larger context is loaded, then the reply is written again.
+    larger = next(b for b in pane.choice_buttons if "Reload the model with a context of" in b.text())
+    with qtbot.waitSignal(chat.replyEnded, timeout=120000):
+        larger.click()
+    after = store.messages.list_for(cid)
+    assert after[0].id == before[0][0] and after[1].created > before[1][3]  # a new reply
+    assert len(after) == 2 and after[1].state is MessageState.COMPLETE
+    n_ctx = int(chat.model["n_ctx"])
+    assert n_ctx > 1024
+
+    # Editing the question into one longer than the context: nothing is edited or deleted, and
+    # the composer is still editing that question with the new text.
+    chat.set_sampling(replace(chat.sampling(), max_new_tokens=32))
+    question = after[0]
+    window.start_edit(question.id)
+    huge = _text(4 * n_ctx)
+    window.composer.input.setPlainText(huge)
+    with qtbot.waitSignal(docs.doesNotFit, timeout=30000):
+        qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
+    assert docs.refused is not None and (docs.refused.kind, docs.refused.message_id) == ("edit", question.id)
+    assert [(m.id, m.text) for m in store.messages.list_for(cid)] == [(m.id, m.text) for m in after]
+    assert window.composer.editing_id == question.id and window.composer.input.toPlainText() == huge
+    next(b for b in pane.choice_buttons if b.text() == "Cancel").click()
+    assert not pane.fit_box.isVisible()
+    # A shorter edit fits: the question is replaced and answered again.
+    window.composer.input.setPlainText("Which animal jumps over the dog?")
+    with qtbot.waitSignal(chat.replyEnded, timeout=60000):
+        qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
+    edited = store.messages.list_for(cid)
+    assert (edited[0].id, edited[0].text) == (question.id, "Which animal jumps over the dog?")
+    assert len(edited) == 2 and edited[1].state is MessageState.COMPLETE and window.composer.editing_id == 0
+
+
+def test_left_out_turns_and_reader_warnings_survive_a_restart(
+        qtbot: QtBot, store: ConversationStore, client: InferenceClient, stop_model: tuple[Path, Path, int],
+        tmp_path: Path, monkeypatch: Any) -> None:
+    from app.engine.budget import Choice, ChoiceKind
+
+    window = _window(qtbot, store, client, stop_model[1], 2048)
+    docs, chat = window.controller.documents, window.controller
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(_text(600).encode("utf-8") + b"\n\xff\xfe broken bytes\n")
+    with qtbot.waitSignal(docs.readEnded, timeout=60000):
+        _drop(window, path)
+    warning = window.document_pane.warnings.text()
+    assert "could not be decoded" in warning
+    cid = chat.conversation_id
+    prompts: list[str] = []
+    generate = client.generate
+
+    def spy(request: Any) -> bool:
+        prompts.append(client.worker.backend.tokenizer.decode(request.prompt_ids))
+        return bool(generate(request))
+
+    monkeypatch.setattr(client, "generate", spy)
+    send(qtbot, window, "Apples first")
+    send(qtbot, window, "Bananas second")
+    assert "Apples first" in prompts[-1]
+    # The user's answer to "does not fit": leave out the oldest pair.
+    docs.apply_choice(Choice(ChoiceKind.DROP_OLDEST_TURNS, n_ctx=2048, sentence="", drop_turns=1))
+    assert window.document_pane.dropped_box.isVisible()
+    assert "1 oldest turn" in window.document_pane.dropped.text()
+    send(qtbot, window, "Cherries third")
+    assert "Apples first" not in prompts[-1] and "Bananas second" in prompts[-1]
+    assert len(store.messages.list_for(cid)) == 6  # left out of the prompt, never deleted
+
+    window.close()
+    store.close()
+    reopened = ConversationStore(tmp_path / "chat.sqlite3")
+    client2 = InferenceClient()  # a new process would have its own worker too
+    generate2 = client2.generate
+
+    def spy2(request: Any) -> bool:
+        prompts.append(client2.worker.backend.tokenizer.decode(request.prompt_ids))
+        return bool(generate2(request))
+
+    monkeypatch.setattr(client2, "generate", spy2)
+    try:
+        assert reopened.conversations.get(cid).drop_turns == 1
+        (doc,) = reopened.documents.list_for(cid)
+        assert "\n".join(doc.warnings) == warning
+        again = _window(qtbot, reopened, client2, stop_model[1], 2048)
+        again.open_conversation(cid)
+        pane = again.document_pane
+        assert pane.warnings.text() == warning
+        assert pane.dropped_box.isVisible() and "1 oldest turn" in pane.dropped.text()
+        send(qtbot, again, "Dates fourth")
+        assert "Apples first" not in prompts[-1] and "Cherries third" in prompts[-1]
+        # "Include them again" undoes the choice, also for the next start.
+        pane.include_button.click()
+        assert not pane.dropped_box.isVisible() and reopened.conversations.get(cid).drop_turns == 0
+        send(qtbot, again, "Elderberries fifth")
+        assert "Apples first" in prompts[-1]
+    finally:
+        client2.shutdown()
+        reopened.close()

@@ -19,7 +19,7 @@ from app.storage.models import Conversation, conversation_from_row
 
 TITLE_MAX_CHARS = 50
 _ELLIPSIS = "…"
-_COLUMNS = "id, title, created, updated, model, system_prompt, sampling, deleted_at"
+_COLUMNS = "id, title, created, updated, model, system_prompt, sampling, deleted_at, drop_turns"
 
 
 def suggest_title(text: str, max_chars: int = TITLE_MAX_CHARS) -> str:
@@ -108,8 +108,9 @@ class Conversations:
         model: str | None = None,
         system_prompt: str | None = None,
         sampling: Mapping[str, Any] | None = None,
+        drop_turns: int | None = None,
     ) -> None:
-        """Change the model, system prompt or sampling settings (those given)."""
+        """Change the model, system prompt, sampling settings or left-out turns (those given)."""
         sets: list[str] = []
         values: list[Any] = []
         if model is not None:
@@ -121,6 +122,9 @@ class Conversations:
         if sampling is not None:
             sets.append("sampling = ?")
             values.append(_sampling_json(sampling))
+        if drop_turns is not None:
+            sets.append("drop_turns = ?")
+            values.append(max(0, int(drop_turns)))
         if sets:
             self._update(conversation_id, ", ".join(sets), tuple(values))
 

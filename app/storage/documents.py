@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Sequence
 
 from app.storage.conversations import Conversations
 from app.storage.db import Database
 from app.storage.errors import NotFoundError
 from app.storage.models import Document, document_from_row
 
-_COLUMNS = "id, conversation_id, name, path, sha256, characters, text, created"
+_COLUMNS = "id, conversation_id, name, path, sha256, characters, text, created, warnings"
 
 
 def text_sha256(text: str) -> str:
@@ -32,14 +34,15 @@ class Documents:
         *,
         path: str = "",
         sha256: str | None = None,
+        warnings: Sequence[str] = (),
     ) -> Document:
         """Store a document's text with a conversation (committed); `sha256` is the file's
-        hash if the reader has it, else the text's."""
+        hash if the reader has it, else the text's; `warnings` are the reader's sentences."""
         with self._db.transaction() as conn:
             self._conversations.touch(conversation_id)
             cursor = conn.execute(
                 "INSERT INTO documents (conversation_id, name, path, sha256, characters, text, "
-                "created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "created, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     conversation_id,
                     name,
@@ -48,6 +51,7 @@ class Documents:
                     len(text),
                     text,
                     self._db.now(),
+                    json.dumps(list(warnings), ensure_ascii=False),
                 ),
             )
             return self.get(int(cursor.lastrowid or 0))

@@ -96,6 +96,7 @@ def to_dict(
                 "characters": document.characters,
                 "text": document.text,
                 "created": format_timestamp(document.created),
+                "warnings": list(document.warnings),
             }
             for document in documents
         ],
@@ -235,6 +236,7 @@ def _parse_document(item: Any) -> dict[str, Any]:
         "characters": len(text),
         "text": text,
         "created": _timestamp(item, "created"),
+        "warnings": json.dumps([str(w) for w in _get(item, "warnings", list, [])], ensure_ascii=False),
     }
 
 
@@ -267,7 +269,8 @@ def write_archive(db: Database, archive: Archive) -> int:
         for document in archive.documents:
             conn.execute(
                 "INSERT INTO documents (conversation_id, name, path, sha256, characters, text, "
-                "created) VALUES (:cid, :name, :path, :sha256, :characters, :text, :created)",
+                "created, warnings) VALUES (:cid, :name, :path, :sha256, :characters, :text, "
+                ":created, :warnings)",
                 {"cid": conversation_id, **document},
             )
     return conversation_id

@@ -97,6 +97,7 @@ class Conversation:
     system_prompt: str
     sampling: dict[str, Any] = field(default_factory=dict)
     deleted_at: datetime | None = None
+    drop_turns: int = 0  # oldest user/assistant pairs left out of the prompt (the user chose so)
 
     @property
     def in_trash(self) -> bool:
@@ -131,6 +132,7 @@ class Document:
     characters: int
     text: str
     created: datetime
+    warnings: tuple[str, ...] = ()  # what the reader noticed (replaced bytes, pages without text)
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,7 @@ def conversation_from_row(row: sqlite3.Row) -> Conversation:
         system_prompt=row["system_prompt"],
         sampling=json.loads(row["sampling"]),
         deleted_at=parse_timestamp(deleted) if deleted else None,
+        drop_turns=int(row["drop_turns"]),
     )
 
 
@@ -185,4 +188,13 @@ def document_from_row(row: sqlite3.Row) -> Document:
         characters=row["characters"],
         text=row["text"],
         created=parse_timestamp(row["created"]),
+        warnings=_warnings(row["warnings"]),
     )
+
+
+def _warnings(raw: str) -> tuple[str, ...]:
+    try:
+        items = json.loads(raw)
+    except ValueError:
+        return ()
+    return tuple(str(item) for item in items) if isinstance(items, list) else ()

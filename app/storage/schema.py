@@ -11,6 +11,10 @@ History:
      kept in sync by triggers (rows still `streaming` are left out of the index, so a reply's
      once-a-second checkpoints do not churn it; the row is indexed when it ends).
   3. the trash (`conversations.deleted_at`) and the settings key/value table.
+  4. what the long-document pane must remember across restarts: the readers' warnings of a
+     document (`documents.warnings`, a JSON list of sentences) and how many of the oldest
+     turn pairs a conversation leaves out of its prompt (`conversations.drop_turns`, the
+     user's answer to "it does not fit").
 """
 
 from __future__ import annotations
@@ -128,7 +132,20 @@ def _v3_trash_and_settings(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-MIGRATIONS: Sequence[_Migration] = (_v1_core, _v2_search, _v3_trash_and_settings)
+def _v4_document_memory(conn: sqlite3.Connection) -> None:
+    for statement in (
+        "ALTER TABLE documents ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE conversations ADD COLUMN drop_turns INTEGER NOT NULL DEFAULT 0",
+    ):
+        conn.execute(statement)
+
+
+MIGRATIONS: Sequence[_Migration] = (
+    _v1_core,
+    _v2_search,
+    _v3_trash_and_settings,
+    _v4_document_memory,
+)
 """Step i (0-based) upgrades version i to i + 1."""
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -23,7 +23,7 @@ from app.engine.types import GenerateRequest
 from app.internlm2.chat_format import Sampling
 from app.storage import ConversationStore, Message, ReplyStats, Role
 from app.ui.app_settings import AppSettings, sampling_from_dict, sampling_to_dict
-from app.ui.document_controller import DocumentController
+from app.ui.document_controller import DocumentController, Refused
 from app.ui.document_jobs import Fit
 from app.ui.inference_worker import InferenceClient
 from app.ui.prompting import PromptJob, turns_from
@@ -179,44 +179,73 @@ class ChatController(QObject):
             return False
         if not self.conversation_id:
             self.new_conversation()
+        cid = self.conversation_id
         if self.documents.document() is not None:  # fits? (off the GUI thread; nothing stored yet)
-            cid = self.conversation_id
             return self.documents.check_fit(text, lambda fit: self._commit(cid, text, fit))
-        self.store.messages.add(self.conversation_id, Role.USER, text)
-        self.conversationsChanged.emit()
-        self._start_reply()
+        self._commit(cid, text, None)
         return True
 
-    def _commit(self, conversation_id: int, text: str, fit: Fit) -> None:
-        """The question fits: store it and ask for the reply with the prompt already built."""
+    def _still_open(self, conversation_id: int) -> bool:
+        """After a fit check: is the conversation it was made for still open and idle?"""
         if conversation_id != self.conversation_id or self.busy:
             self.notice.emit(self.tr("The question was not sent: the conversation changed meanwhile."))
+            return False
+        return True
+
+    def _commit(self, conversation_id: int, text: str, fit: Fit | None) -> None:
+        """The question fits: store it and ask for the reply (with the prompt already built)."""
+        if fit is not None and not self._still_open(conversation_id):
             return
         self.store.messages.add(conversation_id, Role.USER, text)
         self.conversationsChanged.emit()
-        self._start_reply(fit.request)
+        self._start_reply(fit.request if fit else None)
 
     def edit_and_resend(self, message_id: int, text: str) -> bool:
-        """Replace an earlier question (later turns are deleted) and answer it again."""
+        """Replace an earlier question (later turns are deleted) and answer it again. With a
+        document the fit is checked first: when it does not fit, nothing is edited or deleted."""
         if not text.strip() or not self._can_reply():
             return False
-        self.store.messages.edit(message_id, text)
-        self.open(self.store.messages.get(message_id).conversation_id)
-        self._start_reply()
+        target = self.store.messages.get(message_id)
+        cid = target.conversation_id
+        if cid != self.conversation_id:
+            self.open(cid)
+        if self.documents.document() is not None:
+            return self.documents.check_fit(
+                text, lambda fit: self._commit_edit(cid, message_id, text, fit),
+                before=target.position, refused=Refused("edit", text, message_id))
+        self._commit_edit(cid, message_id, text, None)
         return True
 
+    def _commit_edit(self, conversation_id: int, message_id: int, text: str, fit: Fit | None) -> None:
+        if fit is not None and not self._still_open(conversation_id):
+            return
+        self.store.messages.edit(message_id, text)
+        self.open(conversation_id)
+        self._start_reply(fit.request if fit else None)
+
     def regenerate(self) -> bool:
-        """Answer the last question again (the last reply is replaced)."""
+        """Answer the last question again (the last reply is replaced). With a document the fit
+        is checked first: when it does not fit, the last reply stays."""
         if not self.conversation_id or not self._can_reply():
             return False
-        messages = self.store.messages.list_for(self.conversation_id)
-        questions = [m for m in messages if m.role is Role.USER]
+        cid = self.conversation_id
+        questions = [m for m in self.store.messages.list_for(cid) if m.role is Role.USER]
         if not questions:
             return False
-        self.store.messages.truncate_after(questions[-1].id)
-        self.open(self.conversation_id)
-        self._start_reply()
+        last = questions[-1]
+        if self.documents.document() is not None:
+            return self.documents.check_fit(
+                last.text, lambda fit: self._commit_regenerate(cid, last.id, fit),
+                before=last.position, refused=Refused("regenerate", last.text, last.id))
+        self._commit_regenerate(cid, last.id, None)
         return True
+
+    def _commit_regenerate(self, conversation_id: int, question_id: int, fit: Fit | None) -> None:
+        if fit is not None and not self._still_open(conversation_id):
+            return
+        self.store.messages.truncate_after(question_id)
+        self.open(conversation_id)
+        self._start_reply(fit.request if fit else None)
 
     def stop(self) -> None:
         if not self.reply_id:
@@ -259,7 +288,7 @@ class ChatController(QObject):
             self._dispatch(request)
             return
         chat = self.store.conversations.get(cid)
-        turns = turns_from(history)[2 * self.documents.drop_turns.get(cid, 0):]
+        turns = turns_from(history)[2 * self.documents.dropped_turns(cid):]
         job = PromptJob(backend.tokenizer, is_chat=bool(self.model.get("is_chat", True)),
                         system=chat.system_prompt, turns=turns, sampling=replace(self.sampling()),
                         document=self.documents.block_for(cid), parent=self)

@@ -16,7 +16,7 @@ sent and `doesNotFit` carries the budget's choices; nothing is ever cut silently
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,15 @@ if TYPE_CHECKING:
     from app.ui.chat_controller import ChatController
 
 
+@dataclass(frozen=True)
+class Refused:
+    """What was not sent because it did not fit, to do again once the user has chosen."""
+
+    kind: str  # "send" (a new question), "edit" (an earlier question, edited) or "regenerate"
+    text: str  # the question
+    message_id: int = 0  # the edited or regenerated question's message
+
+
 class DocumentController(QObject):
     """Owned by the ChatController; the pane and the window connect to its signals."""
 
@@ -55,6 +64,7 @@ class DocumentController(QObject):
     readingChanged = Signal(bool)
     doesNotFit = Signal(object, str)  # Fit (with plan and choices), the question (not sent)
     fitChecked = Signal(bool)  # a fit check started (True) / ended (False)
+    droppedChanged = Signal(int)  # conversation id whose left-out oldest turns changed
 
     def __init__(self, chat: ChatController) -> None:
         super().__init__(chat)
@@ -62,11 +72,10 @@ class DocumentController(QObject):
         self.store = chat.store
         self.client = chat.client
         self.counts: dict[str, Count] = {}  # by document sha256 + context
-        self.warnings: dict[str, list[str]] = {}  # the readers' warnings, by document sha256
-        self.drop_turns: dict[int, int] = {}  # conversation id -> oldest pairs left out
         self.loading = False
         self.closed = False  # set when the window closes: late background results are dropped
         self.checking = False
+        self.refused: Refused | None = None  # the last question that did not fit
         self._job: PrefixJob | None = None
         self._jobs: set[Background] = set()
         self.client.prefixRead.connect(self._on_read)
@@ -77,6 +86,18 @@ class DocumentController(QObject):
         cid = self.chat.conversation_id if conversation_id is None else conversation_id
         docs = self.store.documents.list_for(cid) if cid else []
         return docs[-1] if docs else None
+
+    def dropped_turns(self, conversation_id: int) -> int:
+        """How many of the oldest question/answer pairs the prompt leaves out (the user chose
+        it when the conversation stopped fitting; stored with the conversation)."""
+        return self.store.conversations.get(conversation_id).drop_turns if conversation_id else 0
+
+    def include_all_turns(self) -> None:
+        """Undo "leave out the oldest turns" for the open conversation."""
+        cid = self.chat.conversation_id
+        if cid and self.dropped_turns(cid):
+            self.store.conversations.update(cid, drop_turns=0)
+            self.droppedChanged.emit(cid)
 
     def block_for(self, conversation_id: int) -> str | None:
         """The document's turn as the prompt holds it (None without a document)."""
@@ -138,7 +159,6 @@ class DocumentController(QObject):
         self.loading = False
         if loaded.count is not None:
             self.counts[f"{loaded.count.sha256}:{loaded.count.n_ctx}"] = loaded.count
-        self.warnings[loaded.document.sha256] = list(loaded.document.warnings)
         self.attach(loaded.document)
 
     def _import_failed(self, message: str) -> None:
@@ -151,8 +171,8 @@ class DocumentController(QObject):
         cid = self.chat.conversation_id or self.chat.new_conversation()
         for old in self.store.documents.list_for(cid):
             self.store.documents.remove(old.id)
-        stored = self.store.documents.attach(cid, doc.name, doc.text,
-                                             path=str(doc.path) if doc.path else "", sha256=doc.sha256)
+        stored = self.store.documents.attach(cid, doc.name, doc.text, path=str(doc.path) if doc.path else "",
+                                             sha256=doc.sha256, warnings=doc.warnings)
         self.changed.emit(cid)
         self.refresh()
         return stored
@@ -171,7 +191,8 @@ class DocumentController(QObject):
         if doc is None:
             return
         name = self.tr("%1 (first %2 characters)").replace("%1", doc.name).replace("%2", f"{at_char:,}")
-        self.attach(replace(read_pasted_text(doc.text[:at_char], name), path=Path(doc.path) if doc.path else None))
+        self.attach(replace(read_pasted_text(doc.text[:at_char], name), path=Path(doc.path) if doc.path else None,
+                            warnings=list(doc.warnings)))
 
     # -- counting --------------------------------------------------------------------------------
     def _count_key(self, sha256: str) -> str:
@@ -236,17 +257,22 @@ class DocumentController(QObject):
         self.readEnded.emit(data)
 
     # -- fitting before sending --------------------------------------------------------------------
-    def check_fit(self, question: str, then: Callable[[Fit], None]) -> bool:
+    def check_fit(self, question: str, then: Callable[[Fit], None], *, before: int | None = None,
+                  refused: Refused | None = None) -> bool:
         """Build the question's prompt with the document off the GUI thread; `then(fit)` when it
-        fits, else `doesNotFit(fit, question)` and nothing is sent."""
+        fits, else `doesNotFit(fit, question)`, `self.refused` says what was refused, and nothing
+        is sent or changed. `before`: only turns before this message position go into the prompt
+        (an edited or regenerated question); by default all of them."""
         cid, doc, model = self.chat.conversation_id, self.document(), self.model_view()
         if doc is None or model is None:
             return False
-        turns = turns_from(self.store.messages.list_for(cid))[2 * self.drop_turns.get(cid, 0):]
+        messages = [m for m in self.store.messages.list_for(cid) if before is None or m.position < before]
+        turns = turns_from(messages)[2 * self.dropped_turns(cid):]
         system, sampling = self._system(cid), self.chat.sampling()
         block = document_block(doc.name, doc.text)
         self.checking = True
         self.fitChecked.emit(True)
+        refused = refused or Refused("send", question)
 
         def done(fit: Fit) -> None:
             self.checking = False
@@ -254,6 +280,7 @@ class DocumentController(QObject):
             if fit.fits:
                 then(fit)
             else:
+                self.refused = refused
                 self.doesNotFit.emit(fit, question)
 
         def failed(message: str) -> None:
@@ -273,6 +300,7 @@ class DocumentController(QObject):
                 self.chat.load_model(replace(spec, n_ctx=choice.n_ctx))
         elif choice.kind is ChoiceKind.DROP_OLDEST_TURNS:
             cid = self.chat.conversation_id
-            self.drop_turns[cid] = self.drop_turns.get(cid, 0) + choice.drop_turns
+            self.store.conversations.update(cid, drop_turns=self.dropped_turns(cid) + choice.drop_turns)
+            self.droppedChanged.emit(cid)
         elif choice.kind is ChoiceKind.CUT_DOCUMENT and choice.cut_at_char is not None:
             self.cut(choice.cut_at_char)

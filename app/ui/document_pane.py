@@ -81,6 +81,17 @@ class DocumentPane(QWidget):
         self.progress.setMaximumHeight(10)
         for widget in (self.name, self.facts, self.share, self.warnings, self.reading, self.progress):
             layout.addWidget(widget)
+        self.dropped_box = QWidget(self)  # "the oldest turns are left out" (a choice the user made)
+        dropped_row = QHBoxLayout(self.dropped_box)
+        dropped_row.setContentsMargins(0, 0, 0, 0)
+        self.dropped = QLabel(self.dropped_box)
+        self.dropped.setWordWrap(True)
+        self.include_button = QPushButton(self.tr("Include them again"), self.dropped_box)
+        self.include_button.clicked.connect(documents.include_all_turns)
+        dropped_row.addWidget(self.dropped, 1)
+        dropped_row.addWidget(self.include_button)
+        self.dropped_box.hide()
+        layout.addWidget(self.dropped_box)
         self.fit_box = QFrame(self)
         self.fit_box.setFrameShape(QFrame.Shape.StyledPanel)
         self._fit_layout = QVBoxLayout(self.fit_box)
@@ -102,6 +113,7 @@ class DocumentPane(QWidget):
         self.preview.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         layout.addWidget(self.preview, 1)
         documents.changed.connect(self._changed)
+        documents.droppedChanged.connect(lambda _cid: self.show_dropped_turns())
         documents.counted.connect(self.show_count)
         documents.loadFailed.connect(self.show_error)
         documents.readProgress.connect(self.show_progress)
@@ -168,6 +180,7 @@ class DocumentPane(QWidget):
         self.hint.setVisible(doc is None)
         for label in (self.name, self.facts, self.share):
             label.clear()
+        self.show_dropped_turns()
         if doc is None:
             self.preview.clear()
             self.warnings.clear()
@@ -178,12 +191,19 @@ class DocumentPane(QWidget):
                            if self.documents.model_view() is not None else
                            self.tr("%1 characters · tokens: load a model to count them")
                            .replace("%1", f"{doc.characters:,}"))
-        self.warnings.setText("\n".join(self.documents.warnings.get(doc.sha256, [])))
+        self.warnings.setText("\n".join(doc.warnings))
         if self.preview.toPlainText() != doc.text:
             self.preview.setPlainText(doc.text)
         known = self.documents.cached_count(doc.sha256)
         if known is not None:
             self.show_count(known)
+
+    def show_dropped_turns(self) -> None:
+        cid = self.documents.chat.conversation_id
+        dropped = self.documents.dropped_turns(cid) if cid else 0
+        self.dropped.setText(self.tr("The model does not see the %n oldest turn(s) of this conversation "
+                                     "(chosen when it did not fit).", "", dropped))
+        self.dropped_box.setVisible(dropped > 0)
 
     def show_count(self, count: Count) -> None:
         doc = self.documents.document()

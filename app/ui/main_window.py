@@ -224,8 +224,12 @@ class MainWindow(QMainWindow):
             self.composer.sent()
 
     def _does_not_fit(self, _fit: Fit, question: str) -> None:
-        """Nothing was sent: the question goes back into the composer while the user chooses."""
-        if not self.composer.input.toPlainText().strip():
+        """Nothing was sent or changed: an edited question goes back into the composer (still
+        editing), a new one too, while the user chooses in the document pane."""
+        refused = self.controller.documents.refused
+        if refused is not None and refused.kind == "edit":
+            self.start_edit(refused.message_id, refused.text)
+        elif (refused is None or refused.kind == "send") and not self.composer.input.toPlainText().strip():
             self.composer.input.setPlainText(question)
         self.document_pane.show()
         self.statusBar().showMessage(self.tr("The question was not sent: it does not fit the context. "
@@ -238,15 +242,26 @@ class MainWindow(QMainWindow):
         if choice.kind is ChoiceKind.LARGER_CONTEXT:
             self._resend_after_load = True  # sent once the model is loaded with that context
         else:
-            self.send(self.composer.input.toPlainText() or question)
+            self._retry_refused(question)
 
-    def start_edit(self, message_id: int) -> None:
+    def _retry_refused(self, question: str) -> None:
+        """Do again what did not fit: regenerate, or send the composer's text (an edit while the
+        composer is still editing, else a new question)."""
+        refused = self.controller.documents.refused
+        if refused is not None and refused.kind == "regenerate":
+            self.controller.regenerate()
+            return
+        text = self.composer.input.toPlainText() or question
+        if text.strip():
+            self.send(text)
+
+    def start_edit(self, message_id: int, text: str | None = None) -> None:
         if self.controller.busy:
             self.statusBar().showMessage(self.tr("Stop the reply before editing."), 8000)
             return
         msg = self.store.messages.get(message_id)
         later = sum(1 for m in self.store.messages.list_for(msg.conversation_id) if m.position > msg.position)
-        self.composer.start_edit(message_id, msg.text, later)
+        self.composer.start_edit(message_id, msg.text if text is None else text, later)
 
     def _reply_started(self, conversation_id: int, message_id: int) -> None:
         if conversation_id == self.controller.conversation_id:
@@ -332,8 +347,8 @@ class MainWindow(QMainWindow):
             self.settings.model_path = pending
             self.settings.save(self.store)
         self._show_conversation(self.controller.conversation_id)
-        if self._resend_after_load and self.composer.input.toPlainText().strip():
-            self.send(self.composer.input.toPlainText())
+        if self._resend_after_load:
+            self._retry_refused("")
         self._resend_after_load = False
 
     def _load_failed(self, message: str) -> None:

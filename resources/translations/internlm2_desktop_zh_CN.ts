@@ -87,7 +87,7 @@ Python %1，%2。</translation>
     </message>
     <message>
         <location filename="../../app/ui/chat_controller.py" line="169"/>
-        <location filename="../../app/ui/chat_controller.py" line="256"/>
+        <location filename="../../app/ui/chat_controller.py" line="285"/>
         <source>No model is loaded. Open a model first.</source>
         <translation>尚未加载模型。请先打开一个模型。</translation>
     </message>
@@ -97,18 +97,18 @@ Python %1，%2。</translation>
         <translation>仍在检查文档，请稍后再发送。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/chat_controller.py" line="193"/>
+        <location filename="../../app/ui/chat_controller.py" line="191"/>
         <source>The question was not sent: the conversation changed meanwhile.</source>
         <translation>问题未发送：对话在此期间已切换。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/chat_controller.py" line="283"/>
+        <location filename="../../app/ui/chat_controller.py" line="312"/>
         <source>The question will be sent once the document has been read.</source>
         <translation>文档读完后将发送这个问题。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/chat_controller.py" line="286"/>
-        <location filename="../../app/ui/chat_controller.py" line="295"/>
+        <location filename="../../app/ui/chat_controller.py" line="315"/>
+        <location filename="../../app/ui/chat_controller.py" line="324"/>
         <source>The model is busy; try again in a moment.</source>
         <translation>模型正忙，请稍后再试。</translation>
     </message>
@@ -418,7 +418,7 @@ Python %1，%2。</translation>
 <context>
     <name>DocumentController</name>
     <message>
-        <location filename="../../app/ui/document_controller.py" line="173"/>
+        <location filename="../../app/ui/document_controller.py" line="193"/>
         <source>%1 (first %2 characters)</source>
         <translation>%1（前 %2 个字符）</translation>
     </message>
@@ -432,7 +432,7 @@ Python %1，%2。</translation>
     </message>
     <message>
         <location filename="../../app/ui/document_pane.py" line="55"/>
-        <location filename="../../app/ui/document_pane.py" line="167"/>
+        <location filename="../../app/ui/document_pane.py" line="179"/>
         <source>Open…</source>
         <translation>打开…</translation>
     </message>
@@ -457,124 +457,136 @@ Python %1，%2。</translation>
         <translation>将文件拖放到这里（文本、Markdown、代码、HTML、PDF、Word、EPUB），或打开文件、粘贴文本。文档会被完整读入对话。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="94"/>
+        <location filename="../../app/ui/document_pane.py" line="89"/>
+        <source>Include them again</source>
+        <translation>重新包含它们</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="105"/>
         <source>Find in the document</source>
         <translation>在文档中查找</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="115"/>
+        <location filename="../../app/ui/document_pane.py" line="127"/>
         <source>Open a document</source>
         <translation>打开文档</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="116"/>
+        <location filename="../../app/ui/document_pane.py" line="128"/>
         <source>Documents (%1);;All files (*)</source>
         <translation>文档 (%1);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="122"/>
+        <location filename="../../app/ui/document_pane.py" line="134"/>
         <source>Opening %1…</source>
         <translation>正在打开 %1…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="128"/>
+        <location filename="../../app/ui/document_pane.py" line="140"/>
         <source>The clipboard holds no text.</source>
         <translation>剪贴板中没有文本。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="143"/>
+        <location filename="../../app/ui/document_pane.py" line="155"/>
         <source>Not found</source>
         <translation>未找到</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="167"/>
+        <location filename="../../app/ui/document_pane.py" line="179"/>
         <source>Replace…</source>
         <translation>替换…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="177"/>
+        <location filename="../../app/ui/document_pane.py" line="190"/>
         <source>%1 characters · tokens: counting…</source>
         <translation>%1 个字符 · 词元：正在计数…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="179"/>
+        <location filename="../../app/ui/document_pane.py" line="192"/>
         <source>%1 characters · tokens: load a model to count them</source>
         <translation>%1 个字符 · 词元：加载模型后计数</translation>
     </message>
+    <message numerus="yes">
+        <location filename="../../app/ui/document_pane.py" line="204"/>
+        <source>The model does not see the %n oldest turn(s) of this conversation (chosen when it did not fit).</source>
+        <translation>
+            <numerusform>模型看不到此对话中最早的 %n 轮（在放不下时所选）。</numerusform>
+        </translation>
+    </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="192"/>
+        <location filename="../../app/ui/document_pane.py" line="212"/>
         <source>%1 characters · %2 tokens</source>
         <translation>%1 个字符 · %2 个词元</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="195"/>
+        <location filename="../../app/ui/document_pane.py" line="215"/>
         <source>Takes %1% of the %2-token context.</source>
         <translation>占用 %2 词元上下文的 %1%。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="198"/>
+        <location filename="../../app/ui/document_pane.py" line="218"/>
         <source>With room for an answer it needs a context of %1 tokens; sending will offer it.</source>
         <translation>加上回答的空间，需要 %1 词元的上下文；发送时会提供此选项。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="201"/>
+        <location filename="../../app/ui/document_pane.py" line="221"/>
         <source>It is longer than this computer&apos;s memory allows (at most %1 tokens); sending will offer to cut it.</source>
         <translation>文档超出了本机内存允许的长度（最多 %1 词元）；发送时会提供截断选项。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="209"/>
+        <location filename="../../app/ui/document_pane.py" line="229"/>
         <source>Reading the document: %1 / %2 tokens</source>
         <translation>正在阅读文档：%1 / %2 词元</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="224"/>
+        <location filename="../../app/ui/document_pane.py" line="244"/>
         <source>Read: %1 tokens, restored from the saved state.</source>
         <translation>已读：%1 词元，从保存的状态恢复。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="226"/>
+        <location filename="../../app/ui/document_pane.py" line="246"/>
         <source>Read: %1 tokens, already in memory.</source>
         <translation>已读：%1 词元，已在内存中。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="228"/>
+        <location filename="../../app/ui/document_pane.py" line="248"/>
         <source>Read: %1 tokens in %2 s; questions now only add to it.</source>
         <translation>已读：%1 词元，用时 %2 秒；之后的问题只需追加。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="232"/>
+        <location filename="../../app/ui/document_pane.py" line="252"/>
         <source>Reading stopped.</source>
         <translation>已停止阅读。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="234"/>
+        <location filename="../../app/ui/document_pane.py" line="254"/>
         <source>The document could not be read ahead: %1</source>
         <translation>无法预先阅读文档：%1</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="247"/>
+        <location filename="../../app/ui/document_pane.py" line="267"/>
         <source>Not sent: the document (%1 tokens), the conversation, the question and room for the answer need %2 tokens, but the model is loaded with a context of %3. Nothing was cut; choose what to do:</source>
         <translation>未发送：文档（%1 词元）、对话、问题和回答空间共需 %2 词元，但模型加载的上下文为 %3。没有截断任何内容；请选择如何处理：</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="257"/>
+        <location filename="../../app/ui/document_pane.py" line="277"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="262"/>
+        <location filename="../../app/ui/document_pane.py" line="282"/>
         <source>Reload the model with a context of %1 tokens</source>
         <translation>以 %1 词元的上下文重新加载模型</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/ui/document_pane.py" line="264"/>
+        <location filename="../../app/ui/document_pane.py" line="284"/>
         <source>Leave out the %n oldest turn(s)</source>
         <translation>
             <numerusform>省略最早的 %n 轮对话</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="266"/>
+        <location filename="../../app/ui/document_pane.py" line="286"/>
         <source>Cut the document at character %1 (keep %2 tokens)</source>
         <translation>在第 %1 个字符处截断文档（保留 %2 词元）</translation>
     </message>
@@ -597,32 +609,32 @@ Python %1，%2。</translation>
         <translation>已复制。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main_window.py" line="231"/>
+        <location filename="../../app/ui/main_window.py" line="235"/>
         <source>The question was not sent: it does not fit the context. Choose what to do in the document pane.</source>
         <translation>问题未发送：超出上下文长度。请在文档面板中选择如何处理。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main_window.py" line="245"/>
+        <location filename="../../app/ui/main_window.py" line="260"/>
         <source>Stop the reply before editing.</source>
         <translation>请先停止回复再编辑。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main_window.py" line="278"/>
+        <location filename="../../app/ui/main_window.py" line="293"/>
         <source>Open a model</source>
         <translation>打开模型</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main_window.py" line="279"/>
+        <location filename="../../app/ui/main_window.py" line="294"/>
         <source>Models (*.gguf config.json);;GGUF files (*.gguf);;Checkpoint folder (config.json)</source>
         <translation>模型 (*.gguf config.json);;GGUF 文件 (*.gguf);;检查点文件夹 (config.json)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main_window.py" line="284"/>
+        <location filename="../../app/ui/main_window.py" line="299"/>
         <source>Open a checkpoint folder</source>
         <translation>打开检查点文件夹</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main_window.py" line="291"/>
+        <location filename="../../app/ui/main_window.py" line="306"/>
         <source>That is not a model: drop a .gguf file or a checkpoint folder.</source>
         <translation>这不是模型：请拖入 .gguf 文件或检查点文件夹。</translation>
     </message>
