@@ -1,11 +1,12 @@
 """Benchmark: the app's llama.cpp backend against raw llama-cpp-python, and follow-up reuse.
 
     .venv/bin/python bench/engine.py [--gguf FILE] [--threads 2] [--sizes 512,4096] [--repeats 2]
-                                     [--decode 48] [--followup-ctx 4000]
+                                     [--decode 48] [--followup-ctx 4000] [--flash-attn auto|on|off]
 
 Both sides load the same Q4_K_M GGUF (random weights of the real InternLM2-1.8B shape; built
 once from bench/convert.py's checkpoint and cached beside it) with the same n_ctx, n_batch,
-threads, flash attention and f16 KV cache. For each prompt size, runs are interleaved (app,
+threads, f16 KV cache, and the app's automatic flash-attention / micro-batch choice (off / n_ubatch
+from the context on the CPU: see LlamaCppBackend). For each prompt size, runs are interleaved (app,
 raw, raw, app, ...) and repeated; each side's best and median are printed with the ratio.
 
 - prefill: a cold cache, then the prompt read in n_batch chunks. App: Backend.generate with
@@ -60,13 +61,13 @@ def _default_gguf() -> Path:
 class _Raw:
     """Plain llama-cpp-python: Llama.eval and the low-level greedy sampler, nothing else."""
 
-    def __init__(self, path: Path, n_ctx: int, threads: int) -> None:
+    def __init__(self, path: Path, n_ctx: int, threads: int, flash_attn: bool, n_ubatch: int) -> None:
         llama_cpp = import_llama_cpp()
         from llama_cpp._internals import LlamaSampler
 
         with safe_model_params():
-            self.llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_batch=_N_BATCH, n_ubatch=_N_BATCH,
-                                       n_threads=threads, n_threads_batch=threads, flash_attn=True,
+            self.llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_batch=_N_BATCH, n_ubatch=n_ubatch,
+                                       n_threads=threads, n_threads_batch=threads, flash_attn=flash_attn,
                                        type_k=1, type_v=1, n_gpu_layers=0, verbose=False)
         self.sampler = LlamaSampler()
         self.sampler.add_greedy()
@@ -175,17 +176,22 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--decode", type=int, default=48, help="tokens decoded per run")
     parser.add_argument("--followup-ctx", type=int, default=4000, help="0: skip the follow-up test")
+    parser.add_argument("--flash-attn", choices=("auto", "on", "off"), default="auto",
+                        help="auto: the app's own choice (off on the CPU)")
     args = parser.parse_args()
     path = args.gguf or _default_gguf()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     n_ctx = max(sizes + [args.followup_ctx]) + args.decode + 256
     import llama_cpp
 
+    flash = {"auto": None, "on": True, "off": False}[args.flash_attn]
+    app = LlamaCppBackend(path, n_ctx=n_ctx, n_threads=args.threads, n_batch=_N_BATCH, kv_type="f16",
+                          flash_attn=flash)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
           f"llama-cpp-python {llama_cpp.__version__}; {path.name} ({path.stat().st_size / 1e9:.2f} GB); "
-          f"threads {args.threads}, n_ctx {n_ctx}, n_batch {_N_BATCH}, flash attention, f16 KV", flush=True)
-    app = LlamaCppBackend(path, n_ctx=n_ctx, n_threads=args.threads, n_batch=_N_BATCH, kv_type="f16")
-    raw = _Raw(path, n_ctx, args.threads)
+          f"threads {args.threads}, n_ctx {n_ctx}, n_batch {_N_BATCH}, n_ubatch {app.n_ubatch}, "
+          f"flash attention {'on' if app.flash_attn else 'off'}, f16 KV", flush=True)
+    raw = _Raw(path, n_ctx, args.threads, app.flash_attn, app.n_ubatch)
     rng = np.random.default_rng(0)
     try:
         compare(app, raw, sizes, args.repeats, args.decode, rng)

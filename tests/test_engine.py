@@ -263,3 +263,44 @@ def test_llamacpp_state_saved_and_restored(stop_model: tuple[Path, Path, int], t
         assert second.cached_tokens == []
     finally:
         second.unload()
+
+
+def test_flash_attention_is_off_on_the_cpu_and_the_micro_batch_bounds_the_scores() -> None:
+    from app.engine.llamacpp_backend import (
+        MIN_UBATCH,
+        SCORES_CAP_BYTES,
+        micro_batch,
+        use_flash_attention,
+    )
+
+    assert use_flash_attention(None, "f16", offloaded=False) is False
+    assert use_flash_attention(None, "f16", offloaded=True) is True
+    assert use_flash_attention(True, "f16", offloaded=False) is True
+    assert use_flash_attention(False, "q8_0", offloaded=False) is True  # a quantized V needs it
+    assert micro_batch(512, 4096, 16, flash_attn=True) == 512
+    for n_ctx in (2048, 16384, 32768, 65536, 262144):
+        rows = micro_batch(512, n_ctx, 16, flash_attn=False)
+        assert MIN_UBATCH <= rows <= 512 and rows & (rows - 1) == 0
+        assert rows == MIN_UBATCH or rows * n_ctx * 16 * 4 <= SCORES_CAP_BYTES
+    assert micro_batch(512, 16384, 16, flash_attn=False) == 256  # 256 MiB of scores
+    assert micro_batch(64, 1024, 16, flash_attn=False) == 64  # never above n_batch
+
+
+def test_same_greedy_tokens_with_and_without_flash_attention(stop_model: tuple[Path, Path, int]) -> None:
+    gguf = stop_model[1]
+    plain = LlamaCppBackend(gguf, n_ctx=1024, kv_type="f32")
+    assert not plain.flash_attn and plain.n_ubatch <= 512
+    prompt = _prompt(plain, "Tell me about attention.")
+    reference = _run(plain, prompt, stops=False).token_ids
+    from app.engine.doc_cache import state_key
+
+    plain_key = state_key(plain, "doc", prompt)
+    plain.unload()
+    flash = LlamaCppBackend(gguf, n_ctx=1024, kv_type="f32", flash_attn=True)
+    try:
+        assert flash.flash_attn
+        assert _run(flash, prompt, stops=False).token_ids == reference
+        # V is laid out differently with flash attention: a state saved without it is another key.
+        assert state_key(flash, "doc", prompt) != plain_key
+    finally:
+        flash.unload()

@@ -4,7 +4,8 @@ One entry is two files in `cache_dir()/doc-states/`: `<digest>.kv` (llama.cpp's 
 the KV cache and its tokens) and `<digest>.json`, a sidecar with the full key, the state
 file's byte size, its CRC-32 and when it was last used. The key is everything that changes
 the state: the model file (resolved path, size, modification time), the document's SHA-256,
-the context length, the KV type, the rope base and a hash of the exact prefix token ids.
+the context length, the KV type, the rope base, whether flash attention is on (it changes the
+layout of V) and a hash of the exact prefix token ids.
 
 Nothing on disk is trusted: an entry is used only when its sidecar parses, names exactly the
 key asked for, and the state file has the recorded size and checksum; anything else (stale,
@@ -70,6 +71,7 @@ class StateKey:
     rope_base: float
     prefix_sha256: str
     prefix_tokens: int
+    flash_attn: bool = False  # llama.cpp lays V out differently without it: states do not mix
 
     def digest(self) -> str:
         blob = json.dumps(asdict(self), sort_keys=True).encode()
@@ -89,7 +91,7 @@ def state_key(backend: Backend, document_sha256: str, prefix_ids: list[int]) -> 
     st = path.stat()
     return StateKey(str(path), st.st_size, st.st_mtime_ns, document_sha256, backend.n_ctx,
                     str(getattr(backend, "kv_type", "f16")), float(getattr(backend, "rope_base", 0.0)),
-                    ids_sha256(prefix_ids), len(prefix_ids))
+                    ids_sha256(prefix_ids), len(prefix_ids), bool(getattr(backend, "flash_attn", False)))
 
 
 @dataclass(frozen=True)

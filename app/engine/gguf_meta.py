@@ -24,6 +24,7 @@ class GGUFInfo:
     rope_factor: float | None
     is_chat: bool
     file_type: int | None
+    n_heads: int = 1
 
     @property
     def kv_bytes_per_token_f16(self) -> int:
@@ -71,4 +72,5 @@ def read_gguf_info(path: Path) -> GGUFInfo:
         rope_factor=_value(fields.get(GGUF_ROPE_FACTOR_KEY)),
         is_chat=bool(template) or _value(fields.get("tokenizer.ggml.eot_token_id")) is not None,
         file_type=_value(fields.get("general.file_type")),
+        n_heads=heads,
     )

@@ -20,6 +20,35 @@ from app.internlm2.rope import ntk_rope_base
 _log = logging.getLogger(__name__)
 KV_TYPES = {"f32": 0, "f16": 1, "q8_0": 8}  # GGML_TYPE_*
 _PENALTY_LAST_N = 64
+# Without flash attention llama.cpp holds the attention scores of one micro-batch against the
+# whole context (n_ubatch x n_ctx x heads floats); the micro-batch shrinks to keep that bounded.
+SCORES_CAP_BYTES = 256 * 1024 * 1024
+MIN_UBATCH = 128
+
+
+def use_flash_attention(requested: bool | None, kv_type: str, offloaded: bool) -> bool:
+    """Flash attention on a GPU (and always for a q8_0 cache, which needs it); off on the CPU.
+
+    On the CPU, ggml's flash attention walks the whole KV cache once per query row and head:
+    measured on 2 cores with a 8,000-token cache, a 24-token question took 4.6-5.6 s with it and
+    1.0 s without, one decoded token 0.19-0.30 s against 0.10 s, and prefill was 12% slower
+    (bench/README.md). An explicit True/False from the caller wins, except for q8_0.
+    """
+    if kv_type == "q8_0":
+        return True
+    return offloaded if requested is None else requested
+
+
+def micro_batch(n_batch: int, n_ctx: int, n_heads: int, flash_attn: bool) -> int:
+    """n_ubatch: n_batch, or without flash attention as many rows as SCORES_CAP_BYTES allows
+    (a power of two, at least MIN_UBATCH; 128 vs 512 rows cost ~10% of prefill speed)."""
+    if flash_attn:
+        return n_batch
+    rows = SCORES_CAP_BYTES // max(1, n_ctx * max(1, n_heads) * 4)
+    size = MIN_UBATCH
+    while size * 2 <= min(rows, n_batch):
+        size *= 2
+    return min(n_batch, size)
 
 
 def physical_cores() -> int:
@@ -45,7 +74,7 @@ class LlamaCppBackend(Backend):
     name = "llamacpp"
 
     def __init__(self, path: Path | str, *, n_ctx: int = 4096, n_threads: int | None = None,
-                 n_gpu_layers: int | None = None, kv_type: str = "f16", flash_attn: bool = True,
+                 n_gpu_layers: int | None = None, kv_type: str = "f16", flash_attn: bool | None = None,
                  rope_base: float | None = None, n_batch: int = 512,
                  progress: Callable[[int, int], None] | None = None) -> None:
         super().__init__()
@@ -61,15 +90,17 @@ class LlamaCppBackend(Backend):
         layers = n_gpu_layers if n_gpu_layers is not None else (-1 if gpu else 0)
         threads = n_threads or physical_cores()
         base = rope_base if rope_base is not None else self.rope_base_for(n_ctx)
+        self.flash_attn = use_flash_attention(flash_attn, kv_type, offloaded=gpu and layers != 0)
+        self.n_ubatch = micro_batch(n_batch, n_ctx, self.info.n_heads, self.flash_attn)
         if progress:
             progress(0, 1)
         try:
             with safe_model_params():
                 self._llm = llama_cpp.Llama(
-                    model_path=str(path), n_ctx=n_ctx, n_batch=n_batch, n_ubatch=n_batch,
+                    model_path=str(path), n_ctx=n_ctx, n_batch=n_batch, n_ubatch=self.n_ubatch,
                     n_threads=threads, n_threads_batch=threads, n_gpu_layers=layers,
                     type_k=KV_TYPES[kv_type], type_v=KV_TYPES[kv_type],
-                    flash_attn=flash_attn or kv_type == "q8_0", rope_freq_base=base,
+                    flash_attn=self.flash_attn, rope_freq_base=base,
                     logits_all=False, verbose=False,
                 )
         except (ValueError, RuntimeError) as exc:
