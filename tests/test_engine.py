@@ -23,6 +23,7 @@ from app.engine.types import (
 )
 from app.internlm2.chat_format import Message, Sampling, build_chat_prompt, stop_ids
 from tests.conftest import STOP_PROMPT
+from tests.engine_helpers import cancel_at_first_progress
 
 GREEDY = Sampling(temperature=0.0, max_new_tokens=20)
 
@@ -107,15 +108,7 @@ def test_cancel_between_prefill_chunks(backends: list[Backend], which: int) -> N
     backend.prefill_chunk = 64
     try:
         prompt = _prompt(backend, "word " * 600)
-        events = []
-        for event in backend.generate(GenerateRequest(prompt, GREEDY)):
-            events.append(event)
-            if isinstance(event, PrefillProgress) and event.done > 0:
-                backend.cancel()
-        done = events[-1]
-        assert isinstance(done, Finished) and done.stats.stop_reason == StopReason.CANCELLED
-        assert not any(isinstance(e, TextPiece) for e in events)
-        assert len(backend.cached_tokens) < len(prompt)  # the prefill did not finish
+        cancel_at_first_progress(backend, prompt, GREEDY)
         # The next request works and reuses what was read before the cancel.
         again = _run(backend, prompt)
         assert again.stats.cached_tokens >= 64

@@ -16,8 +16,9 @@ import pytest
 
 from app.engine.backend import Aborted, Backend
 from app.engine.torch_backend import TorchBackend
-from app.engine.types import Finished, GenerateRequest, PrefillProgress, StopReason
+from app.engine.types import Finished, GenerateRequest
 from app.internlm2.chat_format import Message, Sampling, build_chat_prompt
+from tests.engine_helpers import cancel_at_first_progress
 
 GREEDY = Sampling(temperature=0.0, max_new_tokens=24)
 
@@ -91,14 +92,8 @@ def test_cancel_during_static_prefill_keeps_the_cache_consistent(pair: tuple[Tor
     static.prefill_chunk = 32
     try:
         prompt = _prompt(static, "word " * 200)
-        events = []
-        for event in static.generate(GenerateRequest(prompt, GREEDY)):
-            events.append(event)
-            if isinstance(event, PrefillProgress) and event.done > 0:
-                static.cancel()
-        done = events[-1]
-        assert isinstance(done, Finished) and done.stats.stop_reason == StopReason.CANCELLED
-        assert static._static is not None and static._static.length == len(static.cached_tokens) < len(prompt)
+        cancel_at_first_progress(static, prompt, GREEDY)
+        assert static._static is not None and static._static.length == len(static.cached_tokens)
         static._cancel.set()  # inside a chunk: stops between layers
         with pytest.raises(Aborted):
             static._forward(prompt[len(static.cached_tokens):][:32])

@@ -8,15 +8,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.commands.options import add_model_options
+
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "ask", help="ask the model one or more questions (one conversation)",
         description="Ask questions in order as one conversation: a follow-up reuses the model's "
                     "cache. PATH is a GGUF file or an InternLM2 checkpoint folder.")
-    parser.add_argument("--model", required=True, type=Path, metavar="PATH")
-    parser.add_argument("--backend", choices=("auto", "torch", "llamacpp"), default="auto")
-    parser.add_argument("--device", default="auto", help="torch backend: auto, cuda, mps or cpu")
+    add_model_options(parser, ctx_default_help="sized to the questions")
     parser.add_argument("--document", type=Path, metavar="FILE",
                         help="a document read whole before the first question (refused, never cut, if it does not fit)")
     parser.add_argument("--system", metavar="TEXT", help="system prompt (default: the official one)")
@@ -24,10 +24,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--temperature", type=float, default=0.8, metavar="T")
     parser.add_argument("--top-p", type=float, default=0.8)
     parser.add_argument("--seed", type=int, default=None, metavar="S")
-    parser.add_argument("--ctx", type=int, default=None, metavar="N",
-                        help="context length in tokens (default: sized to the questions)")
-    parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--kv-type", choices=("f16", "q8_0", "f32"), default="f16")
     parser.add_argument("--no-cache", action="store_true",
                         help="do not use or write the saved document states (read the document again)")
     parser.add_argument("--json", action="store_true", help="one JSON object per answer, one a line")

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.commands.options import add_model_options
+
 _DEFAULT_DEPTHS = "0,25,50,75,100"
 
 
@@ -42,7 +44,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "needle", help="needle in a haystack: can the model find a sentence anywhere in a long document?",
         description="Hide a sentence at several depths of a long filler document and ask the model for "
                     "it; prints found / not found per depth and length and writes a heat map.")
-    parser.add_argument("--model", required=True, type=Path, metavar="PATH")
+    add_model_options(parser, ctx_default_help="sized to the longest document")
     parser.add_argument("--chars", type=int, default=200_000, metavar="N", help="document length in characters")
     parser.add_argument("--lengths", type=_ints, default=None, metavar="N,N,...",
                         help="several document lengths (default: --chars alone)")
@@ -50,12 +52,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help=f"needle depths in percent (default {_DEFAULT_DEPTHS})")
     parser.add_argument("--out", type=Path, default=Path("needle-heatmap.png"), metavar="FILE",
                         help="heat map picture: .png (default needle-heatmap.png) or .svg")
-    parser.add_argument("--backend", choices=("auto", "torch", "llamacpp"), default="auto")
-    parser.add_argument("--device", default="auto", help="torch backend: auto, cuda, mps or cpu")
-    parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--kv-type", choices=("f16", "q8_0", "f32"), default="f16")
-    parser.add_argument("--ctx", type=int, default=None, metavar="N",
-                        help="context length in tokens (default: sized to the longest document)")
     parser.add_argument("--seed", type=int, default=0, help="picks the passphrases and the filler")
     return parser
 
