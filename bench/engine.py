@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/engine.py [--gguf FILE] [--threads 2] [--sizes 512,4096] [--repeats 2]
                                      [--decode 48] [--followup-ctx 4000] [--flash-attn auto|on|off]
+                                     [--decode-only RUNS]
 
 Both sides load the same Q4_K_M GGUF (random weights of the real InternLM2-1.8B shape; built
 once from bench/convert.py's checkpoint and cached beside it) with the same n_ctx, n_batch,
@@ -13,6 +14,8 @@ raw, raw, app, ...) and repeated; each side's best and median are printed with t
   prefill_only (chunk loop, progress events, abort callback). Raw: Llama.reset() + Llama.eval().
 - decode: greedy tokens after that prompt. App: Backend.generate, timed between its first and
   last streamed text piece (sampling, stop checks, streaming text included). Raw: a loop of LlamaSampler(greedy).sample + Llama.eval([tok]).
+- decode only (--decode-only RUNS): one prefill a side, then RUNS interleaved decodes a side from
+  the same prompt, for a steadier figure than the few full rounds allow.
 - follow-up: a context of --followup-ctx tokens plus a 16-token reply, then a 24-token
   question: time to first token with the cache reused against the same prompt from a cold
   cache (the issue asks about 16,000 tokens; the default is smaller because a cold 16K
@@ -149,6 +152,31 @@ def compare(app: LlamaCppBackend, raw: _Raw, sizes: list[int], repeats: int, n_d
               f"raw tokens: {n_decode})", flush=True)
 
 
+def compare_decode(app: LlamaCppBackend, raw: _Raw, sizes: list[int], repeats: int, n_decode: int,
+                   rng: np.random.Generator) -> None:
+    """Decode only: each side reads the prompt once, then decodes `repeats` times, interleaved,
+    from the same prompt (the app trims its cache back to the prompt through its prefix reuse;
+    raw drops the tokens after the prompt). Many runs at little cost, for a steadier median."""
+    for size in sizes:
+        ids = [int(t) for t in rng.integers(10, 92000, size)]
+        app._reset_cache()
+        _app_run(app, ids, 1, prefill_only=True)
+        raw.llm.reset()
+        raw.llm.eval(ids)
+        app_tg: list[float] = []
+        raw_tg: list[float] = []
+        for rep in range(repeats):
+            for side in (("app", "raw") if rep % 2 == 0 else ("raw", "app")):
+                if side == "app":
+                    app_tg.append(_app_decode(app, ids, n_decode)[0])
+                else:
+                    raw.llm._ctx.kv_cache_seq_rm(-1, size, -1)
+                    raw.llm.n_tokens = size
+                    raw_tg.append(raw.decode(n_decode))
+        print(f"prompt {size:5d}  decode only, {repeats} runs a side  tok/s  app {_fmt(app_tg)}  raw {_fmt(raw_tg)}  "
+              f"app/raw {_ratio(app_tg, raw_tg)}", flush=True)
+
+
 def follow_up(app: LlamaCppBackend, n_ctx_tokens: int, repeats: int, rng: np.random.Generator) -> None:
     context = [int(t) for t in rng.integers(10, 92000, n_ctx_tokens)]
     app._reset_cache()
@@ -176,6 +204,8 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--decode", type=int, default=48, help="tokens decoded per run")
     parser.add_argument("--followup-ctx", type=int, default=4000, help="0: skip the follow-up test")
+    parser.add_argument("--decode-only", type=int, default=0, metavar="RUNS",
+                        help="compare decode alone: one prefill a side, then RUNS decodes a side")
     parser.add_argument("--flash-attn", choices=("auto", "on", "off"), default="auto",
                         help="auto: the app's own choice (off on the CPU)")
     args = parser.parse_args()
@@ -194,7 +224,10 @@ def main() -> int:
     raw = _Raw(path, n_ctx, args.threads, app.flash_attn, app.n_ubatch)
     rng = np.random.default_rng(0)
     try:
-        compare(app, raw, sizes, args.repeats, args.decode, rng)
+        if args.decode_only:
+            compare_decode(app, raw, sizes, args.decode_only, args.decode, rng)
+        else:
+            compare(app, raw, sizes, args.repeats, args.decode, rng)
         raw.llm.close()
         if args.followup_ctx:
             follow_up(app, args.followup_ctx, 3, rng)
