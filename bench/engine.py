@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/engine.py [--gguf FILE] [--threads 2] [--sizes 512,4096] [--repeats 2]
                                      [--decode 48] [--followup-ctx 4000] [--flash-attn auto|on|off]
-                                     [--decode-only RUNS]
+                                     [--decode-only RUNS | --prefill-only RUNS]
 
 Both sides load the same Q4_K_M GGUF (random weights of the real InternLM2-1.8B shape; built
 once from bench/convert.py's checkpoint and cached beside it) with the same n_ctx, n_batch,
@@ -14,6 +14,7 @@ raw, raw, app, ...) and repeated; each side's best and median are printed with t
   prefill_only (chunk loop, progress events, abort callback). Raw: Llama.reset() + Llama.eval().
 - decode: greedy tokens after that prompt. App: Backend.generate, timed between its first and
   last streamed text piece (sampling, stop checks, streaming text included). Raw: a loop of LlamaSampler(greedy).sample + Llama.eval([tok]).
+- prefill only (--prefill-only RUNS): RUNS cold prefills a side, interleaved, nothing else.
 - decode only (--decode-only RUNS): one prefill a side, then RUNS interleaved decodes a side from
   the same prompt, for a steadier figure than the few full rounds allow.
 - follow-up: a context of --followup-ctx tokens plus a 16-token reply, then a 24-token
@@ -177,6 +178,23 @@ def compare_decode(app: LlamaCppBackend, raw: _Raw, sizes: list[int], repeats: i
               f"app/raw {_ratio(app_tg, raw_tg)}", flush=True)
 
 
+def compare_prefill(app: LlamaCppBackend, raw: _Raw, sizes: list[int], repeats: int,
+                    rng: np.random.Generator) -> None:
+    """Prefill only, `repeats` interleaved runs a side from a cold cache (no decode between)."""
+    for size in sizes:
+        ids = [int(t) for t in rng.integers(10, 92000, size)]
+        app_pp: list[float] = []
+        raw_pp: list[float] = []
+        for rep in range(repeats):
+            for side in (("app", "raw") if rep % 2 == 0 else ("raw", "app")):
+                if side == "app":
+                    app_pp.append(_app_prefill(app, ids))
+                else:
+                    raw_pp.append(raw.prefill(ids))
+        print(f"prompt {size:5d}  prefill only, {repeats} runs a side  tok/s  app {_fmt(app_pp)}  raw {_fmt(raw_pp)}  "
+              f"app/raw {_ratio(app_pp, raw_pp)}", flush=True)
+
+
 def follow_up(app: LlamaCppBackend, n_ctx_tokens: int, repeats: int, rng: np.random.Generator) -> None:
     context = [int(t) for t in rng.integers(10, 92000, n_ctx_tokens)]
     app._reset_cache()
@@ -206,6 +224,8 @@ def main() -> int:
     parser.add_argument("--followup-ctx", type=int, default=4000, help="0: skip the follow-up test")
     parser.add_argument("--decode-only", type=int, default=0, metavar="RUNS",
                         help="compare decode alone: one prefill a side, then RUNS decodes a side")
+    parser.add_argument("--prefill-only", type=int, default=0, metavar="RUNS",
+                        help="compare prefill alone: RUNS cold prefills a side, interleaved")
     parser.add_argument("--flash-attn", choices=("auto", "on", "off"), default="auto",
                         help="auto: the app's own choice (off on the CPU)")
     args = parser.parse_args()
@@ -226,6 +246,8 @@ def main() -> int:
     try:
         if args.decode_only:
             compare_decode(app, raw, sizes, args.decode_only, args.decode, rng)
+        elif args.prefill_only:
+            compare_prefill(app, raw, sizes, args.prefill_only, rng)
         else:
             compare(app, raw, sizes, args.repeats, args.decode, rng)
         raw.llm.close()
