@@ -255,7 +255,7 @@ def test_left_out_turns_and_reader_warnings_survive_a_restart(
     # The user's answer to "does not fit": leave out the oldest pair.
     docs.apply_choice(Choice(ChoiceKind.DROP_OLDEST_TURNS, n_ctx=2048, sentence="", drop_turns=1))
     assert window.document_pane.dropped_box.isVisible()
-    assert "1 oldest turn" in window.document_pane.dropped.text()
+    assert "the oldest turn of" in window.document_pane.dropped.text()
     send(qtbot, window, "Cherries third")
     assert "Apples first" not in prompts[-1] and "Bananas second" in prompts[-1]
     assert len(store.messages.list_for(cid)) == 6  # left out of the prompt, never deleted
@@ -279,7 +279,7 @@ def test_left_out_turns_and_reader_warnings_survive_a_restart(
         again.open_conversation(cid)
         pane = again.document_pane
         assert pane.warnings.text() == warning
-        assert pane.dropped_box.isVisible() and "1 oldest turn" in pane.dropped.text()
+        assert pane.dropped_box.isVisible() and "the oldest turn of" in pane.dropped.text()
         send(qtbot, again, "Dates fourth")
         assert "Apples first" not in prompts[-1] and "Cherries third" in prompts[-1]
         # "Include them again" undoes the choice, also for the next start.

@@ -201,8 +201,10 @@ class DocumentPane(QWidget):
     def show_dropped_turns(self) -> None:
         cid = self.documents.chat.conversation_id
         dropped = self.documents.dropped_turns(cid) if cid else 0
-        self.dropped.setText(self.tr("The model does not see the %n oldest turn(s) of this conversation "
-                                     "(chosen when it did not fit).", "", dropped))
+        self.dropped.setText(self.tr("The model does not see the oldest turn of this conversation "
+                                     "(chosen when it did not fit).") if dropped == 1 else
+                             self.tr("The model does not see the %1 oldest turns of this conversation "
+                                     "(chosen when it did not fit).").replace("%1", str(dropped)))
         self.dropped_box.setVisible(dropped > 0)
 
     def show_count(self, count: Count) -> None:
@@ -281,7 +283,9 @@ class DocumentPane(QWidget):
         if choice.kind is ChoiceKind.LARGER_CONTEXT:
             return self.tr("Reload the model with a context of %1 tokens").replace("%1", f"{choice.n_ctx:,}")
         if choice.kind is ChoiceKind.DROP_OLDEST_TURNS:
-            return self.tr("Leave out the %n oldest turn(s)", "", choice.drop_turns)
+            if choice.drop_turns == 1:
+                return self.tr("Leave out the oldest turn")
+            return self.tr("Leave out the %1 oldest turns").replace("%1", str(choice.drop_turns))
         cut = f"{choice.cut_at_char:,}" if choice.cut_at_char is not None else "?"
         return (self.tr("Cut the document at character %1 (keep %2 tokens)").replace("%1", cut)
                 .replace("%2", f"{choice.keep_document_tokens:,}"))

@@ -506,87 +506,93 @@ Python %1，%2。</translation>
         <source>%1 characters · tokens: load a model to count them</source>
         <translation>%1 个字符 · 词元：加载模型后计数</translation>
     </message>
-    <message numerus="yes">
+    <message>
         <location filename="../../app/ui/document_pane.py" line="204"/>
-        <source>The model does not see the %n oldest turn(s) of this conversation (chosen when it did not fit).</source>
-        <translation>
-            <numerusform>模型看不到此对话中最早的 %n 轮（在放不下时所选）。</numerusform>
-        </translation>
+        <source>The model does not see the oldest turn of this conversation (chosen when it did not fit).</source>
+        <translation>模型看不到此对话中最早的一轮（在放不下时所选）。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="212"/>
+        <location filename="../../app/ui/document_pane.py" line="206"/>
+        <source>The model does not see the %1 oldest turns of this conversation (chosen when it did not fit).</source>
+        <translation>模型看不到此对话中最早的 %1 轮（在放不下时所选）。</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="287"/>
+        <source>Leave out the oldest turn</source>
+        <translation>省略最早的一轮对话</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="288"/>
+        <source>Leave out the %1 oldest turns</source>
+        <translation>省略最早的 %1 轮对话</translation>
+    </message>
+    <message>
+        <location filename="../../app/ui/document_pane.py" line="214"/>
         <source>%1 characters · %2 tokens</source>
         <translation>%1 个字符 · %2 个词元</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="215"/>
+        <location filename="../../app/ui/document_pane.py" line="217"/>
         <source>Takes %1% of the %2-token context.</source>
         <translation>占用 %2 词元上下文的 %1%。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="218"/>
+        <location filename="../../app/ui/document_pane.py" line="220"/>
         <source>With room for an answer it needs a context of %1 tokens; sending will offer it.</source>
         <translation>加上回答的空间，需要 %1 词元的上下文；发送时会提供此选项。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="221"/>
+        <location filename="../../app/ui/document_pane.py" line="223"/>
         <source>It is longer than this computer&apos;s memory allows (at most %1 tokens); sending will offer to cut it.</source>
         <translation>文档超出了本机内存允许的长度（最多 %1 词元）；发送时会提供截断选项。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="229"/>
+        <location filename="../../app/ui/document_pane.py" line="231"/>
         <source>Reading the document: %1 / %2 tokens</source>
         <translation>正在阅读文档：%1 / %2 词元</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="244"/>
+        <location filename="../../app/ui/document_pane.py" line="246"/>
         <source>Read: %1 tokens, restored from the saved state.</source>
         <translation>已读：%1 词元，从保存的状态恢复。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="246"/>
+        <location filename="../../app/ui/document_pane.py" line="248"/>
         <source>Read: %1 tokens, already in memory.</source>
         <translation>已读：%1 词元，已在内存中。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="248"/>
+        <location filename="../../app/ui/document_pane.py" line="250"/>
         <source>Read: %1 tokens in %2 s; questions now only add to it.</source>
         <translation>已读：%1 词元，用时 %2 秒；之后的问题只需追加。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="252"/>
+        <location filename="../../app/ui/document_pane.py" line="254"/>
         <source>Reading stopped.</source>
         <translation>已停止阅读。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="254"/>
+        <location filename="../../app/ui/document_pane.py" line="256"/>
         <source>The document could not be read ahead: %1</source>
         <translation>无法预先阅读文档：%1</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="267"/>
+        <location filename="../../app/ui/document_pane.py" line="269"/>
         <source>Not sent: the document (%1 tokens), the conversation, the question and room for the answer need %2 tokens, but the model is loaded with a context of %3. Nothing was cut; choose what to do:</source>
         <translation>未发送：文档（%1 词元）、对话、问题和回答空间共需 %2 词元，但模型加载的上下文为 %3。没有截断任何内容；请选择如何处理：</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="277"/>
+        <location filename="../../app/ui/document_pane.py" line="279"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="282"/>
+        <location filename="../../app/ui/document_pane.py" line="284"/>
         <source>Reload the model with a context of %1 tokens</source>
         <translation>以 %1 词元的上下文重新加载模型</translation>
     </message>
-    <message numerus="yes">
-        <location filename="../../app/ui/document_pane.py" line="284"/>
-        <source>Leave out the %n oldest turn(s)</source>
-        <translation>
-            <numerusform>省略最早的 %n 轮对话</numerusform>
-        </translation>
-    </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="286"/>
+        <location filename="../../app/ui/document_pane.py" line="290"/>
         <source>Cut the document at character %1 (keep %2 tokens)</source>
         <translation>在第 %1 个字符处截断文档（保留 %2 词元）</translation>
     </message>
