@@ -7,12 +7,14 @@
 The user's message is committed before any inference; the reply row is begun at once and
 checkpointed every CHECKPOINT_MS while text streams; it ends `complete` with its stats,
 `interrupted` (Stop) or `error` (the worker failed; the partial text is kept).
-With a document attached (self.documents), a question is first checked against the context
-(nothing is stored or sent when it does not fit), and waits while the document is read ahead.
+With a document attached (self.documents), a question, an edit and Regenerate are first
+checked against the context (nothing is stored, edited or deleted when it does not fit), and
+the reply waits while the document is read ahead.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -180,52 +182,31 @@ class ChatController(QObject):
         if not self.conversation_id:
             self.new_conversation()
         cid = self.conversation_id
-        if self.documents.document() is not None:  # fits? (off the GUI thread; nothing stored yet)
-            return self.documents.check_fit(text, lambda fit: self._commit(cid, text, fit))
-        self._commit(cid, text, None)
-        return True
 
-    def _still_open(self, conversation_id: int) -> bool:
-        """After a fit check: is the conversation it was made for still open and idle?"""
-        if conversation_id != self.conversation_id or self.busy:
-            self.notice.emit(self.tr("The question was not sent: the conversation changed meanwhile."))
-            return False
-        return True
+        def store_question() -> None:
+            self.store.messages.add(cid, Role.USER, text)
+            self.conversationsChanged.emit()
 
-    def _commit(self, conversation_id: int, text: str, fit: Fit | None) -> None:
-        """The question fits: store it and ask for the reply (with the prompt already built)."""
-        if fit is not None and not self._still_open(conversation_id):
-            return
-        self.store.messages.add(conversation_id, Role.USER, text)
-        self.conversationsChanged.emit()
-        self._start_reply(fit.request if fit else None)
+        return self._when_it_fits(cid, text, store_question)
 
     def edit_and_resend(self, message_id: int, text: str) -> bool:
-        """Replace an earlier question (later turns are deleted) and answer it again. With a
-        document the fit is checked first: when it does not fit, nothing is edited or deleted."""
+        """Replace an earlier question (later turns are deleted) and answer it again."""
         if not text.strip() or not self._can_reply():
             return False
         target = self.store.messages.get(message_id)
         cid = target.conversation_id
         if cid != self.conversation_id:
             self.open(cid)
-        if self.documents.document() is not None:
-            return self.documents.check_fit(
-                text, lambda fit: self._commit_edit(cid, message_id, text, fit),
-                before=target.position, refused=Refused("edit", text, message_id))
-        self._commit_edit(cid, message_id, text, None)
-        return True
 
-    def _commit_edit(self, conversation_id: int, message_id: int, text: str, fit: Fit | None) -> None:
-        if fit is not None and not self._still_open(conversation_id):
-            return
-        self.store.messages.edit(message_id, text)
-        self.open(conversation_id)
-        self._start_reply(fit.request if fit else None)
+        def edit() -> None:
+            self.store.messages.edit(message_id, text)
+            self.open(cid)
+
+        return self._when_it_fits(cid, text, edit, before=target.position,
+                                  refused=Refused("edit", text, message_id))
 
     def regenerate(self) -> bool:
-        """Answer the last question again (the last reply is replaced). With a document the fit
-        is checked first: when it does not fit, the last reply stays."""
+        """Answer the last question again (the last reply is replaced)."""
         if not self.conversation_id or not self._can_reply():
             return False
         cid = self.conversation_id
@@ -233,19 +214,31 @@ class ChatController(QObject):
         if not questions:
             return False
         last = questions[-1]
-        if self.documents.document() is not None:
-            return self.documents.check_fit(
-                last.text, lambda fit: self._commit_regenerate(cid, last.id, fit),
-                before=last.position, refused=Refused("regenerate", last.text, last.id))
-        self._commit_regenerate(cid, last.id, None)
-        return True
 
-    def _commit_regenerate(self, conversation_id: int, question_id: int, fit: Fit | None) -> None:
-        if fit is not None and not self._still_open(conversation_id):
-            return
-        self.store.messages.truncate_after(question_id)
-        self.open(conversation_id)
-        self._start_reply(fit.request if fit else None)
+        def drop_last_reply() -> None:
+            self.store.messages.truncate_after(last.id)
+            self.open(cid)
+
+        return self._when_it_fits(cid, last.text, drop_last_reply, before=last.position,
+                                  refused=Refused("regenerate", last.text, last.id))
+
+    def _when_it_fits(self, conversation_id: int, question: str, change: Callable[[], None], *,
+                      before: int | None = None, refused: Refused | None = None) -> bool:
+        """Make the stored change (add, edit or truncate), then start the reply. With a document
+        the prompt is built and checked first, off the GUI thread: when it does not fit, nothing
+        is changed (the document pane offers the choices) and when it fits, its prompt is used.
+        `before`: the position of the question being answered again (turns after it are left out)."""
+        def go(fit: Fit | None) -> None:
+            if fit is not None and (conversation_id != self.conversation_id or self.busy):
+                self.notice.emit(self.tr("The question was not sent: the conversation changed meanwhile."))
+                return
+            change()
+            self._start_reply(fit.request if fit else None)
+
+        if self.documents.document() is not None:
+            return self.documents.check_fit(question, go, before=before, refused=refused)
+        go(None)
+        return True
 
     def stop(self) -> None:
         if not self.reply_id:
