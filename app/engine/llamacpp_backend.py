@@ -30,7 +30,7 @@ def use_flash_attention(requested: bool | None, kv_type: str, offloaded: bool) -
     """Flash attention on a GPU (and always for a q8_0 cache, which needs it); off on the CPU.
 
     On the CPU, ggml's flash attention walks the whole KV cache once per query row and head:
-    measured on 2 cores with a 8,000-token cache, a 24-token question took 4.6-5.6 s with it and
+    measured on 2 cores with an 8,000-token cache, a 24-token question took 4.6-5.6 s with it and
     1.0 s without, one decoded token 0.19-0.30 s against 0.10 s, and prefill was 12% slower
     (bench/README.md). An explicit True/False from the caller wins, except for q8_0.
     """
