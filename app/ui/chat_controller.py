@@ -28,7 +28,7 @@ from app.ui.app_settings import AppSettings, sampling_from_dict, sampling_to_dic
 from app.ui.document_controller import DocumentController, Refused
 from app.ui.document_jobs import Fit
 from app.ui.inference_worker import InferenceClient
-from app.ui.prompting import PromptJob, turns_from
+from app.ui.prompting import PromptJob
 
 
 def stored_stats(data: dict[str, Any]) -> ReplyStats:
@@ -281,7 +281,7 @@ class ChatController(QObject):
             self._dispatch(request)
             return
         chat = self.store.conversations.get(cid)
-        turns = turns_from(history)[2 * self.documents.dropped_turns(cid):]
+        turns = self.documents.prompt_turns(cid, history)
         job = PromptJob(backend.tokenizer, is_chat=bool(self.model.get("is_chat", True)),
                         system=chat.system_prompt, turns=turns, sampling=replace(self.sampling()),
                         document=self.documents.block_for(cid), parent=self)

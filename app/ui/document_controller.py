@@ -15,7 +15,7 @@ sent and `doesNotFit` carries the budget's choices; nothing is ever cut silently
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,7 @@ from app.documents import DocumentText, read_document, read_pasted_text
 from app.engine.budget import Choice, ChoiceKind
 from app.engine.conversation import document_block
 from app.engine.doc_cache import DEFAULT_CAP_BYTES, SETTING_KEY, DocStateCache
-from app.storage import Document
+from app.storage import Document, Message
 from app.ui.document_jobs import (
     Background,
     Count,
@@ -38,7 +38,7 @@ from app.ui.document_jobs import (
     read_and_count,
 )
 from app.ui.inference_worker import PrefixJob
-from app.ui.prompting import turns_from
+from app.ui.prompting import Turn, turns_from
 
 if TYPE_CHECKING:
     from app.ui.chat_controller import ChatController
@@ -91,6 +91,11 @@ class DocumentController(QObject):
         """How many of the oldest question/answer pairs the prompt leaves out (the user chose
         it when the conversation stopped fitting; stored with the conversation)."""
         return self.store.conversations.get(conversation_id).drop_turns if conversation_id else 0
+
+    def prompt_turns(self, conversation_id: int, messages: Sequence[Message]) -> list[Turn]:
+        """The turns of `messages` that go into the prompt: the oldest pairs the user chose to
+        leave out are left out (the fit check and the reply use this one definition)."""
+        return turns_from(messages)[2 * self.dropped_turns(conversation_id):]
 
     def include_all_turns(self) -> None:
         """Undo "leave out the oldest turns" for the open conversation."""
@@ -267,7 +272,7 @@ class DocumentController(QObject):
         if doc is None or model is None:
             return False
         messages = [m for m in self.store.messages.list_for(cid) if before is None or m.position < before]
-        turns = turns_from(messages)[2 * self.dropped_turns(cid):]
+        turns = self.prompt_turns(cid, messages)
         system, sampling = self._system(cid), self.chat.sampling()
         block = document_block(doc.name, doc.text)
         self.checking = True

@@ -199,8 +199,7 @@ class DocumentPane(QWidget):
             self.show_count(known)
 
     def show_dropped_turns(self) -> None:
-        cid = self.documents.chat.conversation_id
-        dropped = self.documents.dropped_turns(cid) if cid else 0
+        dropped = self.documents.dropped_turns(self.documents.chat.conversation_id)
         self.dropped.setText(self.tr("The model does not see the oldest turn of this conversation "
                                      "(chosen when it did not fit).") if dropped == 1 else
                              self.tr("The model does not see the %1 oldest turns of this conversation "
