@@ -88,6 +88,22 @@ class Conversations:
             ).fetchall()
         return [conversation_from_row(row) for row in rows]
 
+    def matching_title(self, query: str, limit: int = 50) -> list[Conversation]:
+        """Conversations (not in the trash) whose title holds every word of `query`, in any
+        case, most recent first. Any text is a valid query (LIKE wildcards are escaped)."""
+        words = [w for w in query.split() if w]
+        if not words:
+            return []
+        clauses = " AND ".join("title LIKE ? ESCAPE '\\'" for _ in words)
+        params = ["%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                  for w in words]
+        with self._db.read() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM conversations WHERE deleted_at IS NULL AND {clauses} "
+                "ORDER BY updated DESC, id DESC LIMIT ?", (*params, limit),
+            ).fetchall()
+        return [conversation_from_row(row) for row in rows]
+
     def list_trash(self) -> list[Conversation]:
         """Conversations in the trash, most recently deleted first."""
         with self._db.read() as conn:

@@ -28,6 +28,7 @@ from app.storage import Document
 from app.ui.document_controller import DocumentController
 from app.ui.document_jobs import Count, Fit
 from app.ui.status_panel import time_left_text
+from app.ui.theme import warning_colour
 
 
 def _dropped_document(event: QDragEnterEvent | QDropEvent) -> Path | None:
@@ -73,7 +74,7 @@ class DocumentPane(QWidget):
         self.share.setWordWrap(True)
         self.warnings = QLabel(self)
         self.warnings.setWordWrap(True)
-        self.warnings.setStyleSheet("color: #b26a00;")
+        self.warnings.setStyleSheet(f"color: {warning_colour()};")
         self.reading = QLabel(self)
         self.reading.setWordWrap(True)
         self.progress = QProgressBar(self)

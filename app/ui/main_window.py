@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
-    QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -32,13 +31,14 @@ from app.ui.conversation_files import ConversationFiles
 from app.ui.conversation_list import ConversationList
 from app.ui.document_jobs import Fit
 from app.ui.document_pane import DocumentPane
-from app.ui.i18n import Translations
+from app.ui.i18n import Translations, resolve_language
 from app.ui.inference_worker import InferenceClient
 from app.ui.side_panel import SidePanel
 from app.ui.status_panel import StatusPanel
 from app.ui.theme import apply_theme
 from app.ui.welcome import WelcomePage
 from app.ui.window_menus import WindowMenus
+from app.ui.window_panels import Panels
 
 
 def model_path_from(path: Path) -> Path | None:
@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         client.loadProgress.connect(self._load_progress)
         c.documents.readEnded.connect(lambda _data: self.status.clear_progress())
         c.documents.doesNotFit.connect(self._does_not_fit)
+        c.documents.changed.connect(self._document_changed)
         self._resend_after_load = False
         self._loading_name = ""
         self._pending_model = ""
@@ -122,6 +123,7 @@ class MainWindow(QMainWindow):
         bar.addWidget(open_button, 0, Qt.AlignmentFlag.AlignLeft)
         chat_layout.addWidget(self.no_model)
         self.view = ChatView(chat_page)
+        self.view.setTabChangesFocus(True)  # Tab leaves the transcript; links stay clickable
         self.view.editRequested.connect(self.start_edit)
         self.view.copied.connect(lambda: self.statusBar().showMessage(self.tr("Copied."), 3000))
         chat_layout.addWidget(self.view, 1)
@@ -136,14 +138,8 @@ class MainWindow(QMainWindow):
         self.side.samplingChanged.connect(self._sampling_changed)
         self.document_pane = DocumentPane(self.controller.documents, self)
         self.document_pane.choiceChosen.connect(self._fit_choice)
-        splitter = QSplitter(self)
-        splitter.addWidget(self.conversations)
-        splitter.addWidget(self.stack)
-        splitter.addWidget(self.document_pane)
-        splitter.addWidget(self.side)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([220, 560, 300, 250])
-        self.setCentralWidget(splitter)
+        self.panels = Panels(self, self.stack)
+        self.setCentralWidget(self.panels.splitter)
         self.status.set_model(self.controller.model)
         self.menus = WindowMenus(self)
         self.actions_ = self.menus.actions
@@ -192,6 +188,7 @@ class MainWindow(QMainWindow):
             self.side.show_settings(self.settings.system_prompt, self.settings.default_sampling())
             self.side.setEnabled(False)
             self.document_pane.show_document(None)
+            self.panels.conversation_shown(False)
             self._busy_changed(c.busy)
             return
         self.stack.setCurrentIndex(1)
@@ -205,11 +202,19 @@ class MainWindow(QMainWindow):
         chat = self.store.conversations.get(conversation_id)
         self.side.setEnabled(True)
         self.side.show_settings(chat.system_prompt, c.sampling())
-        self.document_pane.show_document(c.documents.document(conversation_id))
+        document = c.documents.document(conversation_id)
+        self.document_pane.show_document(document)
+        self.panels.conversation_shown(document is not None)
         item = self.conversations.item_for(conversation_id)
         if item is not None and self.conversations.list.currentItem() is not item:
             self.conversations.refresh(conversation_id)
         self._busy_changed(c.busy)
+
+    def _document_changed(self, conversation_id: int) -> None:
+        """A document was attached or replaced in the open conversation: the pane shows it."""
+        if conversation_id == self.controller.conversation_id and \
+                self.controller.documents.document(conversation_id) is not None:
+            self.panels.show_document_pane()
 
     def _sampling_changed(self, sampling: Sampling) -> None:
         self.controller.set_sampling(sampling)
@@ -231,7 +236,7 @@ class MainWindow(QMainWindow):
             self.start_edit(refused.message_id, refused.text)
         elif (refused is None or refused.kind == "send") and not self.composer.input.toPlainText().strip():
             self.composer.input.setPlainText(question)
-        self.document_pane.show()
+        self.panels.show_document_pane()
         self.statusBar().showMessage(self.tr("The question was not sent: it does not fit the context. "
                                              "Choose what to do in the document pane."), 15000)
 
@@ -387,22 +392,25 @@ class MainWindow(QMainWindow):
         if kind == "model" and self.open_model(path):
             event.acceptProposedAction()
         elif kind == "document":
-            self.document_pane.show()
+            self.panels.show_document_pane()
             self.document_pane.open_path(path)
             event.acceptProposedAction()
 
     # -- settings and help ------------------------------------------------------------------
     def apply_settings(self, settings: AppSettings) -> None:
-        """Store, then apply theme and language at once (model settings on the next load)."""
-        language_changed = settings.language != self.translations.language
+        """Store, then apply theme and language at once (model settings on the next load).
+        Either change builds the widgets again, so every colour and sentence follows."""
+        language_changed = resolve_language(settings.language) != self.translations.language
+        theme_changed = settings.theme != self.settings.theme
         self.settings = settings
         self.controller.settings = settings
         settings.save(self.store)
         app = QApplication.instance()
-        if isinstance(app, QApplication):
+        if isinstance(app, QApplication) and theme_changed:
             apply_theme(app, settings.theme)
         if language_changed:
             self.translations.apply(settings.language)
+        if language_changed or theme_changed:
             self.retranslate()
         self.settingsChanged.emit(settings)
 

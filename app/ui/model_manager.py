@@ -31,6 +31,7 @@ from app.hub.progress import DownloadProgress
 from app.hub.recommend import Hardware, Recommendation, recommend
 from app.ui.model_jobs import ModelJobs
 from app.ui.model_list import Key, ModelList
+from app.ui.theme import error_colour
 
 
 class ModelManagerDialog(QDialog):
@@ -401,7 +402,7 @@ class ModelManagerDialog(QDialog):
         self._update_buttons()
 
     def _say(self, text: str, error: bool = False) -> None:
-        self.message.setStyleSheet("color: #b00020;" if error else "")
+        self.message.setStyleSheet(f"color: {error_colour()};" if error else "")
         self.message.setText(text)
 
     def done(self, result: int) -> None:

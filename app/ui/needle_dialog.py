@@ -68,6 +68,7 @@ class NeedleDialog(QDialog):
         form.addRow(self.tr("Depths (%)"), self.depths)
         layout.addLayout(form)
         self.output = QPlainTextEdit(self)
+        self.output.setTabChangesFocus(True)
         self.output.setReadOnly(True)
         self.output.setFont(QFont("monospace"))
         layout.addWidget(self.output, 1)
