@@ -137,3 +137,47 @@ def test_language_follows_the_system_until_the_user_chooses() -> None:
     assert system_language("de_DE") == "en" and system_language("C") == "en"
     assert resolve_language("system", "zh_HK") == "zh_CN"
     assert resolve_language("en", "zh_CN") == "en" and resolve_language("zh_CN", "en_US") == "zh_CN"
+
+
+def test_new_chat_three_times_leaves_one_empty_chat(qtbot: QtBot, store: ConversationStore,
+                                                   client: InferenceClient) -> None:
+    used = _conversation(store)
+    window = make_window(qtbot, store, client)
+    for _ in range(3):
+        window.actions_["new"].trigger()
+    empty = window.controller.conversation_id
+    assert empty and empty != used
+    assert sorted(window.conversations.conversation_ids()) == sorted([used, empty])
+    window.open_conversation(used)
+    window.actions_["new"].trigger()  # from another chat: the unused one comes back to the top
+    assert window.controller.conversation_id == empty
+    assert window.conversations.conversation_ids()[0] == empty
+    assert len(store.conversations.list_recent()) == 2
+
+
+def test_the_trash_restores_and_deletes_for_good(qtbot: QtBot, store: ConversationStore,
+                                                 client: InferenceClient, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    keep, drop = _conversation(store), _conversation(store)
+    window = make_window(qtbot, store, client)
+    for cid in (keep, drop):
+        window.open_conversation(cid)
+        window.delete_conversation(cid)
+    assert window.conversations.trash_button.isVisibleTo(window)
+    window.conversations.trash_button.click()
+    dialog = window.trash_dialog
+    assert dialog is not None and dialog.isVisible() and dialog.list.count() == 2
+    items = {int(dialog.list.item(i).data(Qt.ItemDataRole.UserRole)): dialog.list.item(i)
+             for i in range(dialog.list.count())}
+    items[keep].setSelected(True)
+    dialog.restore_button.click()
+    assert window.controller.conversation_id == keep and keep in window.conversations.conversation_ids()
+    assert store.messages.list_for(keep)  # every message came back
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Cancel)
+    dialog.empty_button.click()  # the user said no: nothing is deleted
+    assert [c.id for c in store.conversations.list_trash()] == [drop]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    dialog.empty_button.click()
+    assert store.conversations.list_trash() == [] and dialog.empty_label.isVisibleTo(dialog)
+    dialog.close()

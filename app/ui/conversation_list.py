@@ -57,6 +57,7 @@ class ConversationList(QWidget):
     newRequested = Signal()
     deleteRequested = Signal(int)
     undoRequested = Signal(int)
+    trashRequested = Signal()
 
     def __init__(self, store: ConversationStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -108,8 +109,12 @@ class ConversationList(QWidget):
         self.undo_label.setWordWrap(True)
         self.undo_button = QPushButton(self.tr("Undo"), self._undo_bar)
         self.undo_button.clicked.connect(self._undo)
+        self.trash_button = QPushButton(self.tr("Trash…"), self._undo_bar)
+        self.trash_button.setToolTip(self.tr("Open the trash: restore or delete for good"))
+        self.trash_button.clicked.connect(self.trashRequested)
         undo_row.addWidget(self.undo_label, 1)
         undo_row.addWidget(self.undo_button)
+        undo_row.addWidget(self.trash_button)
         self._undo_bar.hide()
         layout.addWidget(self._undo_bar)
         self._undo_timer = QTimer(self)

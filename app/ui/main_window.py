@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -56,6 +56,12 @@ def model_path_from(path: Path) -> Path | None:
 class MainWindow(QMainWindow):
     """Top-level window; the data path lives in `self.controller` (ChatController)."""
 
+    # Made by _build (again after a language or theme change).
+    conversations: ConversationList
+    document_pane: DocumentPane
+    side: SidePanel
+    actions_: dict[str, QAction]
+
     openModelManager = Signal()  # "Download a model…": the model manager connects here
     settingsChanged = Signal(object)  # AppSettings, after the dialog was accepted
 
@@ -95,6 +101,7 @@ class MainWindow(QMainWindow):
         self._loading_name = ""
         self._pending_model = ""
         self.shortcuts_dialog: QDialog | None = None
+        self.trash_dialog: QDialog | None = None
         self.files = ConversationFiles(self)  # File > Export / Import conversation
         self._build()
         self._show_conversation(0)
@@ -106,6 +113,7 @@ class MainWindow(QMainWindow):
         self.conversations.newRequested.connect(self.new_conversation)
         self.conversations.deleteRequested.connect(self.delete_conversation)
         self.conversations.undoRequested.connect(self.controller.restore)
+        self.conversations.trashRequested.connect(lambda: self.actions_["trash"].trigger())
         self.stack = QStackedWidget(self)
         self.welcome = WelcomePage(self.stack)
         self.welcome.openRequested.connect(self.choose_model)

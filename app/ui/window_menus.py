@@ -41,6 +41,17 @@ def _needle(window: MainWindow) -> None:
     dialog.show()
 
 
+def _trash(window: MainWindow) -> None:
+    from app.ui.trash_dialog import TrashDialog
+
+    dialog = TrashDialog(window.store, window)
+    dialog.setObjectName("trashDialog")
+    dialog.restored.connect(window.controller.restore)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()
+    window.trash_dialog = dialog
+
+
 def _attach(window: MainWindow) -> None:
     window.panels.show_document_pane()
     window.document_pane.choose_file()
@@ -74,6 +85,7 @@ class WindowMenus(QObject):
         self._add("chat", "regenerate", self.tr("Regenerate the last reply"), w.controller.regenerate)
         self._add("chat", "rename", self.tr("Rename conversation"), w.conversations.rename_current)
         self._add("chat", "delete", self.tr("Delete conversation"), w.conversations.delete_current)
+        self._add("chat", "trash", self.tr("Trash…"), lambda: _trash(w))
         self._panel("list", self.tr("Conversation list"), "Ctrl+Shift+L")
         self._panel("document", self.tr("Document panel"), "Ctrl+Shift+D")
         self._panel("side", self.tr("Conversation settings panel"), "Ctrl+Shift+P")
