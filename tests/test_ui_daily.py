@@ -181,3 +181,20 @@ def test_the_trash_restores_and_deletes_for_good(qtbot: QtBot, store: Conversati
     dialog.empty_button.click()
     assert store.conversations.list_trash() == [] and dialog.empty_label.isVisibleTo(dialog)
     dialog.close()
+
+
+def test_open_dialogs_start_in_the_last_folder_else_downloads_else_home(tmp_path, monkeypatch) -> None:
+    from app.paths import start_folder
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_DOWNLOAD_DIR", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))  # no user-dirs.dirs there
+    assert start_folder() == home and start_folder("") == home
+    (home / "Downloads").mkdir()
+    assert start_folder(tmp_path / "gone" / "model.gguf") == home / "Downloads"
+    model = tmp_path / "models" / "m.gguf"
+    model.parent.mkdir()
+    model.write_bytes(b"GGUF")
+    assert start_folder(model) == model.parent and start_folder(model.parent) == model.parent

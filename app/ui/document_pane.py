@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from app.documents import SUPPORTED_SUFFIXES
 from app.engine.budget import Choice, ChoiceKind, Verdict
+from app.paths import start_folder
 from app.storage import Document
 from app.ui.document_controller import DocumentController
 from app.ui.document_jobs import Count, Fit
@@ -125,7 +126,7 @@ class DocumentPane(QWidget):
     # -- user actions --------------------------------------------------------------------------
     def choose_file(self) -> None:
         kinds = " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES))
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Open a document"), "",
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Open a document"), str(start_folder()),
                                               self.tr("Documents (%1);;All files (*)").replace("%1", kinds))
         if path:
             self.open_path(Path(path))

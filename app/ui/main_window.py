@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app import APP_NAME
 from app.internlm2.chat_format import Sampling
+from app.paths import start_folder
 from app.storage import ConversationStore, Role
 from app.ui.app_settings import AppSettings
 from app.ui.chat_controller import ChatController
@@ -303,13 +304,14 @@ class MainWindow(QMainWindow):
     # -- models -----------------------------------------------------------------------------
     def choose_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("Open a model"), self.settings.model_path,
+            self, self.tr("Open a model"), str(start_folder(self.settings.model_path)),
             self.tr("Models (*.gguf config.json);;GGUF files (*.gguf);;Checkpoint folder (config.json)"))
         if path:
             self.open_model(Path(path))
 
     def choose_model_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, self.tr("Open a checkpoint folder"))
+        path = QFileDialog.getExistingDirectory(self, self.tr("Open a checkpoint folder"),
+                                                str(start_folder(self.settings.model_path)))
         if path:
             self.open_model(Path(path))
 

@@ -29,6 +29,7 @@ from app.hub.errors import format_bytes
 from app.hub.manager import GGUF_CHOICES, ModelManager, ModelOverview, Phase, estimated_gguf_bytes
 from app.hub.progress import DownloadProgress
 from app.hub.recommend import Hardware, Recommendation, recommend
+from app.paths import start_folder
 from app.ui.model_jobs import ModelJobs
 from app.ui.model_list import Key, ModelList
 from app.ui.theme import error_colour
@@ -291,13 +292,14 @@ class ModelManagerDialog(QDialog):
 
     @Slot()
     def _add_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose an InternLM2 checkpoint folder"))
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose an InternLM2 checkpoint folder"),
+                                                  str(start_folder()))
         if folder:
             self.add_local(folder)
 
     @Slot()
     def _add_file(self) -> None:
-        path, _filter = QFileDialog.getOpenFileName(self, self.tr("Choose a GGUF file"), "",
+        path, _filter = QFileDialog.getOpenFileName(self, self.tr("Choose a GGUF file"), str(start_folder()),
                                                     self.tr("GGUF files (*.gguf)"))
         if path:
             self.add_local(path)
