@@ -198,3 +198,23 @@ def test_open_dialogs_start_in_the_last_folder_else_downloads_else_home(tmp_path
     model.parent.mkdir()
     model.write_bytes(b"GGUF")
     assert start_folder(model) == model.parent and start_folder(model.parent) == model.parent
+
+
+def test_dark_theme_at_run_time_restyles_the_conversation_list(
+        qtbot: QtBot, store: ConversationStore, client: InferenceClient) -> None:
+    from dataclasses import replace
+
+    cid = _conversation(store)
+    window = make_window(qtbot, store, client, AppSettings(theme="light"))
+    window.open_conversation(cid)
+    try:
+        for theme, dark in (("dark", True), ("light", False)):
+            window.apply_settings(replace(window.settings, theme=theme))
+            qtbot.waitUntil(lambda: window.view.isVisible(), timeout=5000)  # the rebuilt widgets
+            image = window.conversations.list.viewport().grab().toImage()
+            corner = image.pixelColor(image.width() - 3, image.height() - 3)  # below the rows
+            assert (corner.lightness() < 100) is dark, f"{theme}: list background {corner.name()}"
+            view = window.view.viewport().grab().toImage()
+            assert (view.pixelColor(view.width() - 3, view.height() - 3).lightness() < 100) is dark
+    finally:
+        window.apply_settings(replace(window.settings, theme="light"))
