@@ -93,6 +93,8 @@ class MainWindow(QMainWindow):
         c.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         c.contextUsed.connect(lambda used, n_ctx: self.status.set_context(used, n_ctx))
         c.statsReady.connect(lambda stats: self.status.set_stats(stats))
+        c.statsReady.connect(self._measure_reading)
+        self.prefill_speed: float | None = None  # tokens/s this machine read with the loaded model
         client.prefillProgress.connect(lambda done, total, left: self.status.set_prefill(done, total, left))
         client.loadProgress.connect(self._load_progress)
         c.documents.readEnded.connect(lambda _data: self.status.clear_progress())
@@ -347,11 +349,20 @@ class MainWindow(QMainWindow):
         self._manager_dialog.show()
         self._manager_dialog.raise_()
 
+    def _measure_reading(self, stats: Any) -> None:
+        """Keep the reading speed a reply measured (the Needle check sizes itself by it)."""
+        get = stats.get if isinstance(stats, dict) else lambda key, default=0: getattr(stats, key, default)
+        read = int(get("prompt_tokens", 0)) - int(get("cached_tokens", 0))
+        seconds = float(get("prefill_s", 0.0))
+        if read >= 32 and seconds > 0:
+            self.prefill_speed = read / seconds
+
     def _load_progress(self, done: int, total: int) -> None:
         self.welcome.set_loading(self._loading_name, done, total)
         self.status.set_loading(done, total)
 
     def _model_changed(self, info: dict[str, Any]) -> None:
+        self.prefill_speed = None  # measured again with this model
         self.status.clear_progress()
         self.status.set_model(info)
         self.welcome.set_idle()

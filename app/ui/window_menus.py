@@ -36,7 +36,7 @@ def _needle(window: MainWindow) -> None:
     from app.ui.needle_dialog import NeedleDialog
 
     model = window.current_model_path()
-    dialog = NeedleDialog(Path(model) if model else None, window)
+    dialog = NeedleDialog(Path(model) if model else None, window, prefill_tok_s=window.prefill_speed)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.show()
 
