@@ -50,7 +50,7 @@ def test_lists_the_three_catalog_models_with_size_licence_and_state(dialog: Mode
     types = [dialog.typeCombo.itemData(i) for i in range(dialog.typeCombo.count())]
     assert types == ["q4_k_m", "q5_k_m", "q6_k", "q8_0", "f16"]
     assert "Q4_K_M, about 1.2 GB" in dialog.typeCombo.itemText(0)
-    longest = max(dialog.typeCombo.itemText(i) for i in range(dialog.typeCombo.count()))
+    longest = max((dialog.typeCombo.itemText(i) for i in range(dialog.typeCombo.count())), key=len)
     assert dialog.typeCombo.width() > dialog.typeCombo.fontMetrics().horizontalAdvance(longest)  # not cut off
     assert dialog.buttons["download"].isEnabled() and not dialog.buttons["convert"].isEnabled()
     assert "Q4_K_M GGUF on the CPU" in dialog.advice.text()
