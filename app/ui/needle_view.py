@@ -27,13 +27,13 @@ def clean_answer(text: str, limit: int = 160) -> str:
 
 def duration_text(seconds: float) -> str:
     """'3 h 20 min', '12 min', '40 s' (translated)."""
-    tr = QCoreApplication.translate
     if seconds >= 3600:
         hours, minutes = divmod(round(seconds / 60), 60)
-        return tr("NeedleView", "%1 h %2 min").replace("%1", str(hours)).replace("%2", str(minutes))
+        return QCoreApplication.translate("NeedleView", "%1 h %2 min").replace("%1", str(hours)).replace(
+            "%2", str(minutes))
     if seconds >= 90:
-        return tr("NeedleView", "%1 min").replace("%1", str(round(seconds / 60)))
-    return tr("NeedleView", "%1 s").replace("%1", str(max(1, round(seconds))))
+        return QCoreApplication.translate("NeedleView", "%1 min").replace("%1", str(round(seconds / 60)))
+    return QCoreApplication.translate("NeedleView", "%1 s").replace("%1", str(max(1, round(seconds))))
 
 
 def estimated_seconds(chars: int, depths: int, prefill_tok_s: float) -> float:
