@@ -27,7 +27,10 @@ class Sentence(str):
     def __new__(cls, template: str, args: dict[str, Any] | None = None,
                 parts: tuple[Sentence | str, ...] = ()) -> Sentence:
         args = dict(args or {})
-        text = " ".join(str(p) for p in parts if str(p)) if parts else template.format(**args)
+        if parts:
+            text = " ".join(str(p) for p in parts if str(p))
+        else:  # a fixed sentence (catalog text) may hold braces: only a template with args is formatted
+            text = template.format(**args) if args else template
         self = super().__new__(cls, text)
         self.template, self.args, self.parts = template, args, parts
         return self
@@ -37,6 +40,12 @@ def say(template: str, /, **args: Any) -> Sentence:
     """A core sentence: `template` with `{name}` fields (str.format), filled from `args`.
     The template must be a literal string so the catalogue can collect it."""
     return Sentence(template, args)
+
+
+def fixed(text: str) -> Sentence:
+    """A sentence that comes from the app's data files (the catalog's summaries and licence
+    notes): translatable as a whole; scripts/core_strings.py collects those too."""
+    return Sentence(text)
 
 
 def join(*parts: str) -> Sentence:

@@ -333,16 +333,14 @@ def test_search_matches_titles_and_says_when_nothing_matches(
     store.conversations.rename(cid, "Antarctic 100%_notes")  # LIKE wildcards are plain text
     window = make_window(qtbot, store, client)
     window.conversations.search_box.setText("antarctic 100%_")
-    window.conversations.run_search()
-    assert window.conversations.results.count() == 1 and not window.conversations.no_hits.isVisibleTo(window)
+    qtbot.waitUntil(lambda: window.conversations.results.count() == 1, timeout=3000)  # after the debounce
+    assert not window.conversations.no_hits.isVisibleTo(window)
     window.conversations.results.itemClicked.emit(window.conversations.results.item(0))
     assert window.controller.conversation_id == cid
     for query in ("100%x", "zebra"):  # '%' must not act as a wildcard
         window.conversations.search_box.setText(query)
-        window.conversations.run_search()
-        assert window.conversations.results.count() == 0
-        assert window.conversations.no_hits.isVisibleTo(window)
-        assert f"“{query}”" in window.conversations.no_hits.text()
+        qtbot.waitUntil(lambda q=query: f"“{q}”" in window.conversations.no_hits.text(), timeout=3000)
+        assert window.conversations.no_hits.isVisibleTo(window) and window.conversations.results.count() == 0
 
 
 def test_the_list_groups_conversations_by_date(qtbot: QtBot, store: ConversationStore,

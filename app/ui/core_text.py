@@ -17,6 +17,8 @@ def translated(text: Any) -> str:
     if text.parts:
         return " ".join(translated(part) for part in text.parts)
     template = QCoreApplication.translate(CONTEXT, text.template)
+    if not text.args:
+        return template
     args = {key: translated(value) if isinstance(value, Sentence) else value for key, value in text.args.items()}
     try:
         return template.format(**args)

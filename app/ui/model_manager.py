@@ -30,6 +30,7 @@ from app.hub.manager import GGUF_CHOICES, ModelManager, ModelOverview, Phase, es
 from app.hub.progress import DownloadProgress
 from app.hub.recommend import Hardware, Recommendation, recommend
 from app.paths import start_folder
+from app.ui.core_text import translated
 from app.ui.model_jobs import ModelJobs
 from app.ui.model_list import Key, ModelList
 from app.ui.theme import error_colour
@@ -170,7 +171,7 @@ class ModelManagerDialog(QDialog):
         folder = self._local_checkpoint(key)
         if view is not None:
             m = view.model
-            self.details.setText(self.tr("{0}\nLicence: {1}").format(m.summary, m.licence))
+            self.details.setText(self.tr("{0}\nLicence: {1}").format(translated(m.summary), translated(m.licence)))
             for t in GGUF_CHOICES:
                 self.typeCombo.addItem(self._type_text(t, estimated_gguf_bytes(m, t)), t)
         elif folder is not None:

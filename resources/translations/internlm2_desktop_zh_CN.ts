@@ -339,6 +339,25 @@ Python %1，%2。</translation>
     </message>
 </context>
 <context>
+    <name>Core</name>
+    <message>
+        <source>Chat model, SFT + online RLHF. The recommended default.</source>
+        <translation>对话模型，经过监督微调与在线 RLHF。推荐默认使用。</translation>
+    </message>
+    <message>
+        <source>Code Apache-2.0; weights free for academic research, commercial use needs a free licence application to Shanghai AI Laboratory.</source>
+        <translation>代码采用 Apache-2.0 许可；权重可免费用于学术研究，商业使用需向上海人工智能实验室免费申请许可。</translation>
+    </message>
+    <message>
+        <source>Chat model, supervised fine-tuning only.</source>
+        <translation>对话模型，仅经过监督微调。</translation>
+    </message>
+    <message>
+        <source>Base model: continues text, no chat template.</source>
+        <translation>基座模型：续写文本，没有对话模板。</translation>
+    </message>
+</context>
+<context>
     <name>CrashHandler</name>
     <message>
         <source>Something unexpected went wrong (%1). The app keeps running and your conversations are saved.</source>
