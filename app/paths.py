@@ -60,3 +60,16 @@ def config_dir() -> Path:
 def models_dir() -> Path:
     """Converted GGUF files and locally added models."""
     return data_dir() / "models"
+
+
+def start_folder(last: str | Path | None = None) -> Path:
+    """Where an Open or Save dialog starts: the folder used last (or the folder of the file
+    used last) when it still exists, else the Downloads folder, else the home folder."""
+    if last:
+        path = Path(last).expanduser()
+        folder = path if path.is_dir() else path.parent
+        if folder.is_dir() and str(folder) not in ("", "."):
+            return folder
+    home = Path.home()
+    downloads = Path(platformdirs.user_downloads_dir())
+    return downloads if downloads.is_dir() else home

@@ -50,6 +50,8 @@ def test_lists_the_three_catalog_models_with_size_licence_and_state(dialog: Mode
     types = [dialog.typeCombo.itemData(i) for i in range(dialog.typeCombo.count())]
     assert types == ["q4_k_m", "q5_k_m", "q6_k", "q8_0", "f16"]
     assert "Q4_K_M, about 1.2 GB" in dialog.typeCombo.itemText(0)
+    longest = max((dialog.typeCombo.itemText(i) for i in range(dialog.typeCombo.count())), key=len)
+    assert dialog.typeCombo.width() > dialog.typeCombo.fontMetrics().horizontalAdvance(longest)  # not cut off
     assert dialog.buttons["download"].isEnabled() and not dialog.buttons["convert"].isEnabled()
     assert "Q4_K_M GGUF on the CPU" in dialog.advice.text()
 
@@ -174,3 +176,19 @@ def test_offline_the_dialog_opens_detects_the_hardware_and_offers_the_download(
     finally:
         d.jobs.shutdown()
     assert attempts == []
+
+
+def test_an_added_checkpoint_folder_can_be_converted_and_used(
+        qtbot: QtBot, dialog: ModelManagerDialog, tiny_model: Path, tmp_path: Path) -> None:
+    assert dialog.add_local(str(tiny_model))
+    assert dialog.selected_key() == ("local", "", str(tiny_model.resolve()))
+    assert dialog.buttons["convert"].isEnabled() and dialog.typeCombo.isEnabled()
+    assert [dialog.typeCombo.itemData(i) for i in range(dialog.typeCombo.count())][0] == "q4_k_m"
+    dialog.typeCombo.setCurrentIndex(dialog.typeCombo.findData("f16"))
+    with qtbot.waitSignal(dialog.jobs.converted, timeout=120000) as done:
+        dialog.buttons["convert"].click()
+    out = Path(done.args[1])
+    assert out.is_file() and out.parent == tmp_path / "models" and out.name.endswith("-f16.gguf")
+    names = [e.name for e in dialog.manager.local_models()]
+    assert any(n.endswith("F16") for n in names)
+    assert tiny_model.is_dir()  # the person's folder is left as it was

@@ -57,7 +57,7 @@ def test_send_commits_question_first_then_streams_and_saves_reply(
     assert "tokens/s" in window.status.speed.text()
     assert "/ 1,024" in window.status.context_label.text()
     assert window.composer.regenerate_button.isVisible()
-    assert window.conversations.list.count() == 1
+    assert len(window.conversations.conversation_ids()) == 1
 
 
 def test_stop_mid_reply_keeps_partial_text_as_interrupted(
@@ -153,8 +153,8 @@ def test_everything_is_there_after_reopening(qtbot: QtBot, window: MainWindow, t
     store = ConversationStore(tmp_path / "chat.sqlite3")
     try:
         again = make_window(qtbot, store, client)
-        assert again.conversations.list.count() == 1
-        again.conversations.list.setCurrentRow(0)
+        assert len(again.conversations.conversation_ids()) == 1
+        again.conversations.list.setCurrentItem(again.conversations.item_for(cid))
         assert again.controller.conversation_id == cid
         assert again.view.toPlainText() == text
     finally:

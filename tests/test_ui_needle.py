@@ -22,8 +22,16 @@ def test_needle_dialog_runs_the_check_and_shows_the_heat_map(qtbot: QtBot,
     assert "did not finish" not in text, text
     for depth in ("0%", "50%", "100%"):
         assert depth in text
-    assert not dialog.picture.pixmap().isNull()
-    assert dialog.out.exists()
+    # A readable table (one row per depth), the heat map filled in, the progress at its end.
+    rows = [[dialog.table.item(r, c).text() for c in range(4)] for r in range(dialog.table.rowCount())]
+    assert [r[0] for r in rows] == ["0%", "50%", "100%"] and all(r[1] == "3,000" for r in rows)
+    assert all(r[2] in ("yes", "no") for r in rows)
+    assert all(not any(ord(ch) < 32 for ch in r[3]) for r in rows)
+    assert set(dialog.heatmap.found) == {(3000, 0.0), (3000, 50.0), (3000, 100.0)}
+    assert dialog.progress.value() == dialog.progress.maximum()
+    assert "Done: found" in dialog.progress_label.text()
+    picture = dialog.heatmap.grab()
+    assert picture.width() > 100 and dialog.out.exists()
 
 
 def test_needle_dialog_without_a_model_cannot_run(qtbot: QtBot) -> None:
@@ -43,3 +51,29 @@ def test_cancel_ends_the_check(qtbot: QtBot, stop_model: tuple[Path, Path, int])
     dialog.cancel()
     qtbot.waitUntil(lambda: dialog.run_button.isEnabled(), timeout=10000)
     assert "Cancelled." in dialog.output.toPlainText()
+
+
+def test_the_default_size_suits_the_measured_speed_and_a_long_run_offers_a_smaller_one(qtbot: QtBot) -> None:
+    from app.ui.needle_view import estimated_seconds, suggested_chars
+
+    slow = NeedleDialog(Path("model.gguf"), prefill_tok_s=60.0)  # a 2-core laptop CPU
+    qtbot.addWidget(slow)
+    assert slow.chars.value() < 200_000
+    assert estimated_seconds(slow.chars.value(), 5, 60.0) <= 10 * 60
+    slow.chars.setValue(200_000)
+    assert "h" in slow.estimate.text() and slow.smaller_button.isVisibleTo(slow)
+    slow.smaller_button.click()
+    assert slow.chars.value() == suggested_chars(5, 60.0)
+    fast = NeedleDialog(Path("model.gguf"), prefill_tok_s=20_000.0)  # a GPU
+    qtbot.addWidget(fast)
+    assert fast.chars.value() == 200_000 and not fast.smaller_button.isVisibleTo(fast)
+    unknown = NeedleDialog(Path("model.gguf"))
+    qtbot.addWidget(unknown)
+    assert unknown.chars.value() == 20_000 and "hours" in unknown.estimate.text()
+
+
+def test_answers_are_cleaned_of_control_characters() -> None:
+    from app.ui.needle_view import clean_answer
+
+    assert clean_answer("velvet\x1b[31m\u202eevil\n\n next\x00") == "velvet [31m evil next"
+    assert len(clean_answer("x" * 1000)) == 160

@@ -53,11 +53,13 @@ def test_search_highlights_and_opens_the_hit(qtbot: QtBot, store: ConversationSt
     window = make_window(qtbot, store, client)
     window.actions_["search"].trigger()
     qtbot.keyClicks(window.conversations.search_box, "borealis")
-    qtbot.waitUntil(lambda: window.conversations.results.count() == 1, timeout=3000)
-    label = window.conversations.hit_labels()[0]
+    # The title matches (first), then the message with the word highlighted.
+    qtbot.waitUntil(lambda: window.conversations.results.count() == 2, timeout=3000)
+    title, label = window.conversations.hit_labels()
+    assert "aurora borealis" in title and "title matches" in title
     assert re.search(r"<b[^>]*>borealis</b>", label)
     assert not window.conversations.list.isVisible()
-    item = window.conversations.results.item(0)
+    item = window.conversations.results.item(1)
     window.conversations.results.itemClicked.emit(item)
     assert window.controller.conversation_id == wanted
     assert "aurora borealis" in window.view.toPlainText()
@@ -79,12 +81,12 @@ def test_new_rename_in_place_delete_and_undo(qtbot: QtBot, window: MainWindow,
     qtbot.keyClick(editor, Qt.Key.Key_Return)  # the delegate commits on the next event loop turn
     qtbot.waitUntil(lambda: store.conversations.get(cid).title == "Trip plans", timeout=3000)
     window.actions_["delete"].trigger()
-    assert window.conversations.list.count() == 0
+    assert len(window.conversations.conversation_ids()) == 0
     assert store.conversations.get(cid).in_trash
     assert "Trip plans" in window.conversations.undo_label.text()
     window.conversations.undo_button.click()
     assert not store.conversations.get(cid).in_trash
-    assert window.conversations.list.count() == 1
+    assert len(window.conversations.conversation_ids()) == 1
     assert window.controller.conversation_id == cid
 
 
@@ -278,7 +280,7 @@ def test_reopened_interrupted_reply_is_marked(qtbot: QtBot, store: ConversationS
     store.messages.checkpoint(reply, "Half an ans")
     store.messages.interrupt(reply)
     window = make_window(qtbot, store, client)
-    window.conversations.list.setCurrentRow(0)
+    window.conversations.list.setCurrentItem(window.conversations.item_for(cid))
     text = window.view.toPlainText()
     assert "Half an ans" in text and "Stopped" in text
     assert store.messages.get(reply).state is MessageState.INTERRUPTED
@@ -323,3 +325,43 @@ def test_download_button_opens_the_model_manager(qtbot: QtBot, store: Conversati
     assert blocker.args[0]["backend"] == "llamacpp"
     window.close()
     assert not dialog.jobs._thread.isRunning()
+
+
+def test_search_matches_titles_and_says_when_nothing_matches(
+        qtbot: QtBot, store: ConversationStore, client: InferenceClient) -> None:
+    cid = _chat(store, "How do penguins sleep?", "Standing up, mostly.")
+    store.conversations.rename(cid, "Antarctic 100%_notes")  # LIKE wildcards are plain text
+    window = make_window(qtbot, store, client)
+    window.conversations.search_box.setText("antarctic 100%_")
+    qtbot.waitUntil(lambda: window.conversations.results.count() == 1, timeout=3000)  # after the debounce
+    assert not window.conversations.no_hits.isVisibleTo(window)
+    window.conversations.results.itemClicked.emit(window.conversations.results.item(0))
+    assert window.controller.conversation_id == cid
+    for query in ("100%x", "zebra"):  # '%' must not act as a wildcard
+        window.conversations.search_box.setText(query)
+        qtbot.waitUntil(lambda q=query: f"“{q}”" in window.conversations.no_hits.text(), timeout=3000)
+        assert window.conversations.no_hits.isVisibleTo(window) and window.conversations.results.count() == 0
+
+
+def test_the_list_groups_conversations_by_date(qtbot: QtBot, store: ConversationStore,
+                                               client: InferenceClient) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from app.ui.conversation_list import date_group
+
+    now = datetime.now().astimezone()
+    ages = {"today": 0, "yesterday": 1, "week": 3, "old": 40}
+    ids = {}
+    for name, days in ages.items():
+        ids[name] = _chat(store, f"Question {name}", "Answer")
+        stamp = (now - timedelta(days=days)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        with store.db.transaction() as conn:
+            conn.execute("UPDATE conversations SET updated = ? WHERE id = ?", (stamp, ids[name]))
+    window = make_window(qtbot, store, client)
+    headings = window.conversations.headings()
+    assert headings[:3] == ["Today", "Yesterday", "Previous 7 days"] and len(headings) == 4
+    assert date_group(now - timedelta(days=40), now.date()) == (now - timedelta(days=40)).strftime("%Y-%m")
+    assert window.conversations.conversation_ids() == [ids["today"], ids["yesterday"], ids["week"], ids["old"]]
+    # Headings are not conversations: they cannot be selected or opened.
+    window.conversations.list.setCurrentRow(0)
+    assert window.conversations.current_id() == 0

@@ -10,6 +10,7 @@ haystack is read through the same prefix reader as any document.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=Path("needle-heatmap.png"), metavar="FILE",
                         help="heat map picture: .png (default needle-heatmap.png) or .svg")
     parser.add_argument("--seed", type=int, default=0, help="picks the passphrases and the filler")
+    parser.add_argument("--events", action="store_true",
+                        help="also print one JSON object per line on standard output as the check "
+                             "runs (reading progress and each result; the window's Needle dialog reads them)")
     return parser
+
+
+def _event(enabled: bool, **fields: object) -> None:
+    """One machine-readable line (--events): {"event": ..., ...}."""
+    if enabled:
+        print(json.dumps(fields, ensure_ascii=False), flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,14 +98,23 @@ def run(args: argparse.Namespace) -> int:
     print(f"model: {backend.model_name} ({backend.name}, {backend.device}), context {backend.n_ctx:,} tokens",
           file=sys.stderr)
 
+    _event(args.events, event="start", cells=len(lengths) * len(depths), lengths=lengths, depths=depths,
+           n_ctx=backend.n_ctx)
+
     def show(chars: int, depth: float, event: object) -> None:
-        if isinstance(event, PrefillProgress) and event.done == event.total:
-            print(f"  {chars:,} characters, depth {depth:g}%: read {event.total:,} tokens", file=sys.stderr)
+        if isinstance(event, PrefillProgress):
+            _event(args.events, event="progress", chars=chars, depth=depth, done=event.done,
+                   total=event.total, seconds_left=event.seconds_left)
+            if event.done == event.total:
+                print(f"  {chars:,} characters, depth {depth:g}%: read {event.total:,} tokens", file=sys.stderr)
 
     found: dict[tuple[int, float], bool] = {}
     try:
         for cell in run_needle(backend, lengths, depths, seed=args.seed, on_event=show):
             found[(cell.chars, cell.depth)] = cell.found
+            _event(args.events, event="cell", chars=cell.chars, depth=cell.depth, found=cell.found,
+                   word=cell.word, answer=cell.answer, document_tokens=cell.document_tokens,
+                   prompt_tokens=cell.prompt_tokens)
             print(f"  -> {'found' if cell.found else 'NOT found'} ({cell.word!r}; answer {cell.answer[:60]!r}, "
                   f"{cell.document_tokens:,} document tokens, prompt {cell.prompt_tokens:,})", file=sys.stderr)
     finally:

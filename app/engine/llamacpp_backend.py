@@ -65,6 +65,13 @@ def physical_cores() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
+def default_threads(cores: int | None = None) -> int:
+    """The thread count when the user set none: one per physical core, leaving one core for
+    the window (and the rest of the desktop) on machines with more than four."""
+    n = physical_cores() if cores is None else cores
+    return n - 1 if n > 4 else max(1, n)
+
+
 class LlamaCppBackend(Backend):
     """Runs a GGUF on the CPU, Metal or CUDA (n_gpu_layers), with the context sized by the caller.
 
@@ -89,7 +96,7 @@ class LlamaCppBackend(Backend):
             raise EngineError(f"Unknown KV cache type {kv_type!r}; choose f16 or q8_0.")
         gpu = bool(llama_cpp.llama_supports_gpu_offload())
         layers = n_gpu_layers if n_gpu_layers is not None else (-1 if gpu else 0)
-        threads = n_threads or physical_cores()
+        threads = n_threads or default_threads()
         base = rope_base if rope_base is not None else self.rope_base_for(n_ctx)
         self.flash_attn = use_flash_attention(flash_attn, kv_type, offloaded=gpu and layers != 0)
         self.n_ubatch = micro_batch(n_batch, n_ctx, self.info.n_heads, self.flash_attn)

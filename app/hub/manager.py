@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 import shutil
 import threading
 from collections.abc import Callable
@@ -54,9 +55,9 @@ class Phase(enum.Enum):
     CONVERTED = "converted"
 
 
-def estimated_gguf_bytes(model: CatalogModel, gguf_type: str) -> int:
-    """About how big the GGUF of `model` in `gguf_type` will be (from the bf16 size)."""
-    n_params = model.size_bytes / 2
+def estimated_gguf_bytes(model: CatalogModel | int, gguf_type: str) -> int:
+    """About how big the GGUF of `model` (or of bf16 weights of that many bytes) will be."""
+    n_params = (model if isinstance(model, int) else model.size_bytes) / 2
     return int(n_params * _BITS_PER_WEIGHT.get(gguf_type.lower(), 16.0) / 8)
 
 
@@ -278,6 +279,22 @@ class ModelManager:
                                                      source="added", size_bytes=_size(path)))
         raise ModelManagerError(f"There is nothing at {path}.",
                                 "Pick a checkpoint folder or a .gguf file.")
+
+    def convert_local(self, folder: Path, gguf_type: str, *, progress: ConvertProgress | None = None,
+                      cancel: threading.Event | None = None, threads: int = 0) -> LocalModel:
+        """Convert a checkpoint folder the person added to a GGUF in the models folder (named
+        after the folder); it is listed with the person's own models."""
+        from app.internlm2.gguf_export import export_gguf
+
+        gguf_type = _check_type(gguf_type)
+        folder = Path(folder).expanduser().resolve()
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "-", folder.name).strip("-.") or "checkpoint"
+        out = export_gguf(folder, self.models_dir / f"{stem}-{gguf_type.lower()}.gguf", gguf_type,
+                          progress=progress, cancel=cancel, free_space=self.free_space, name=folder.name,
+                          threads=threads)
+        return self.registry.register(LocalModel(
+            path=out, kind="gguf", name=f"{folder.name} {gguf_type.upper()}", source="added",
+            gguf_type=gguf_type, size_bytes=out.stat().st_size))
 
     def forget_local(self, path: Path) -> bool:
         """Take an added model off the list; its files stay where they are."""

@@ -12,6 +12,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from app.sentences import fixed
+
 CATALOG_PATH = Path(__file__).resolve().parents[2] / "models" / "catalog.toml"
 
 
@@ -40,9 +42,9 @@ def _model(entry: dict[str, Any]) -> CatalogModel:
     return CatalogModel(
         id=entry["id"], name=entry["name"], repo=entry["repo"], revision=entry["revision"],
         kind=entry["kind"], recommended=bool(entry.get("recommended", False)),
-        summary=entry.get("summary", ""), files=tuple(entry["files"]),
+        summary=fixed(entry.get("summary", "")), files=tuple(entry["files"]),
         size_bytes=int(entry["size_bytes"]), default_quant=entry.get("default_quant", "q4_k_m"),
-        licence=entry.get("licence", ""),
+        licence=fixed(entry.get("licence", "")),
     )
 
 

@@ -88,6 +88,34 @@ class Conversations:
             ).fetchall()
         return [conversation_from_row(row) for row in rows]
 
+    def latest_empty(self) -> Conversation | None:
+        """The most recent conversation with no title, no message and no document (a "New
+        chat" that was never used), so New chat can reuse it instead of piling up empties."""
+        with self._db.read() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM conversations c WHERE deleted_at IS NULL AND title = '' "
+                "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id) "
+                "AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.conversation_id = c.id) "
+                "ORDER BY updated DESC, id DESC LIMIT 1"
+            ).fetchone()
+        return conversation_from_row(row) if row is not None else None
+
+    def matching_title(self, query: str, limit: int = 50) -> list[Conversation]:
+        """Conversations (not in the trash) whose title holds every word of `query`, in any
+        case, most recent first. Any text is a valid query (LIKE wildcards are escaped)."""
+        words = [w for w in query.split() if w]
+        if not words:
+            return []
+        clauses = " AND ".join("title LIKE ? ESCAPE '\\'" for _ in words)
+        params = ["%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                  for w in words]
+        with self._db.read() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM conversations WHERE deleted_at IS NULL AND {clauses} "
+                "ORDER BY updated DESC, id DESC LIMIT ?", (*params, limit),
+            ).fetchall()
+        return [conversation_from_row(row) for row in rows]
+
     def list_trash(self) -> list[Conversation]:
         """Conversations in the trash, most recently deleted first."""
         with self._db.read() as conn:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import APP_NAME, __version__
+from app.ui.core_text import translated
 
 ROOT = Path(__file__).resolve().parents[2]
 LICENSE_FILE = ROOT / "LICENSE"
@@ -43,7 +44,7 @@ def model_licences() -> list[tuple[str, str]]:
     from app.internlm2.catalog import load_catalog
 
     try:
-        return [(m.name, m.licence) for m in load_catalog()]
+        return [(m.name, translated(m.licence)) for m in load_catalog()]
     except Exception:  # noqa: BLE001 - the dialog still shows the rest
         return []
 
@@ -107,6 +108,7 @@ class AboutDialog(QDialog):
                       page)
         text.setWordWrap(True)
         licence = QPlainTextEdit(page)
+        licence.setTabChangesFocus(True)
         licence.setObjectName("appLicence")
         licence.setReadOnly(True)
         licence.setPlainText(LICENSE_FILE.read_text(encoding="utf-8") if LICENSE_FILE.exists()
@@ -123,6 +125,7 @@ class AboutDialog(QDialog):
         intro.setWordWrap(True)
         layout.addWidget(intro)
         notes = QPlainTextEdit(page)
+        notes.setTabChangesFocus(True)
         notes.setObjectName("modelLicences")
         notes.setReadOnly(True)
         notes.setPlainText("\n\n".join(f"{name}\n{note}" for name, note in model_licences()))

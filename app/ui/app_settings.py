@@ -13,7 +13,7 @@ from app.settings_keys import HUB_ENDPOINT, HUB_PROXY
 from app.storage import ConversationStore
 
 THEMES = ("system", "light", "dark")
-LANGUAGES = ("en", "zh_CN")
+LANGUAGES = ("system", "en", "zh_CN")  # "system": the desktop's language (zh_* -> zh_CN)
 BACKENDS = ("auto", "llamacpp", "torch")
 KV_TYPES = ("f16", "q8_0", "f32")
 _SAMPLING_KEYS = ("temperature", "top_p", "top_k", "repetition_penalty", "max_new_tokens")
@@ -50,7 +50,7 @@ class AppSettings:
     """Everything the settings dialog edits; stored one key per field under `ui.`."""
 
     theme: str = "system"
-    language: str = "en"
+    language: str = "system"
     model_path: str = ""
     backend: str = "auto"
     threads: int = 0  # 0: let the backend choose
@@ -61,6 +61,9 @@ class AppSettings:
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     hub_endpoint: str = ""  # a mirror of the model hub (blank: HF_ENDPOINT or the hub itself)
     hub_proxy: str = ""  # e.g. http://proxy:8080 (blank: the system's proxy settings)
+    show_list: bool = True  # View menu: the conversation list
+    show_side: bool = True  # View menu: the conversation settings panel
+    show_document: bool = True  # View menu: the document pane (when a document is attached)
 
     @classmethod
     def load(cls, store: ConversationStore) -> AppSettings:
@@ -73,7 +76,7 @@ class AppSettings:
         if settings.theme not in THEMES:
             settings.theme = "system"
         if settings.language not in LANGUAGES:
-            settings.language = "en"
+            settings.language = "system"
         if settings.backend not in BACKENDS:
             settings.backend = "auto"
         if settings.kv_type not in KV_TYPES:

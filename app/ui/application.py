@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QLocale, Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import APP_NAME, __version__
@@ -90,8 +90,7 @@ def bring_forward(window: MainWindow, argv: list[str]) -> None:
 
 def _already_running(db: Path) -> int:
     """A first instance holds this database but did not answer: say so, open nothing."""
-    if QLocale.system().name().startswith("zh"):
-        Translations().apply("zh_CN")
+    Translations().apply("system")
     text = QCoreApplication.translate(
         "Application", "InternLM2 Desktop is already running with this conversation database "
         "(%1) but does not answer. Wait for it, or close it, then start again.").replace("%1", str(db))

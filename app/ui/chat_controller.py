@@ -128,9 +128,16 @@ class ChatController(QObject):
         self.documents.refresh()
 
     def new_conversation(self) -> int:
-        chat = self.store.conversations.create(
-            model=str(self.model.get("model", "")), system_prompt=self.settings.system_prompt,
-            sampling=self.settings.sampling)
+        """Open a new chat; an unused one (no message, no document) is reused and moved to
+        the top, so pressing Ctrl+N again and again leaves no row of empty chats."""
+        unused = self.store.conversations.latest_empty()
+        if unused is not None:
+            self.store.conversations.touch(unused.id)
+            chat = unused
+        else:
+            chat = self.store.conversations.create(
+                model=str(self.model.get("model", "")), system_prompt=self.settings.system_prompt,
+                sampling=self.settings.sampling)
         self.conversationsChanged.emit()
         self.open(chat.id)
         return chat.id

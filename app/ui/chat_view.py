@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from app.storage import Message, MessageState, Role
 from app.ui.markdown_render import insert_markdown
+from app.ui.theme import error_colour
 
 _SHOWN_CHARS = 4000  # a longer question is shown shortened (Copy still copies it whole)
 _FOLLOW_SLACK = 8  # pixels from the bottom that still count as "at the end"
@@ -161,7 +162,7 @@ class ChatView(QTextBrowser):
             note = QTextCharFormat()
             note.setFontItalic(True)
             note.setFontPointSize(max(7.0, self.font().pointSizeF() - 1))
-            note.setForeground(QColor("#d1242f") if msg.state is MessageState.ERROR
+            note.setForeground(QColor(error_colour()) if msg.state is MessageState.ERROR
                                else QColor("#8b949e" if self.dark else "#6a737d"))
             cursor.insertBlock(QTextBlockFormat(), note)
             cursor.insertText(footer, note)

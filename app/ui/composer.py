@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 LARGE_PASTE = 20_000
 
@@ -101,6 +109,7 @@ class Composer(QWidget):
         self.regenerate_button.clicked.connect(self.regenerateRequested)
         self.regenerate_button.hide()
         for button in (self.send_button, self.stop_button, self.regenerate_button):
+            button.clicked.connect(self.focus_input)
             buttons.addWidget(button)
         buttons.addStretch(1)
         row.addLayout(buttons)
@@ -125,10 +134,23 @@ class Composer(QWidget):
             self.sendRequested.emit(text)
 
     def set_busy(self, busy: bool, *, can_regenerate: bool = False) -> None:
+        """Send or Stop (and Regenerate when idle). A button that had the focus and is hidden
+        gives it back to the box, never to whatever widget comes next (the system prompt)."""
+        focus = QApplication.focusWidget()
+        ours = focus is None or focus is self.input or focus in self._buttons()
         self.send_button.setEnabled(not busy)
         self.stop_button.setVisible(busy)
         self.send_button.setVisible(not busy)
         self.regenerate_button.setVisible(not busy and can_regenerate)
+        if ours and self.isVisible():
+            self.input.setFocus()
+
+    def _buttons(self) -> tuple[QPushButton, ...]:
+        return (self.send_button, self.stop_button, self.regenerate_button)
+
+    def focus_input(self) -> None:
+        """After an action (send, stop, regenerate, an edit cancelled) typing goes to the box."""
+        self.input.setFocus()
 
     def start_edit(self, message_id: int, text: str, later: int) -> None:
         """Put an earlier question in the box; the banner says the later turns get replaced."""
@@ -151,6 +173,7 @@ class Composer(QWidget):
             self.input.clear()
             self.set_pasted("")
             self._banner.hide()
+            self.input.setFocus()
             self.editCancelled.emit()
 
     def sent(self) -> None:

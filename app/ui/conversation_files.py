@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QSaveFile
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.errors import UserError
+from app.paths import start_folder
 from app.storage import Role
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class ConversationFiles(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self._window = window
-        self._folder = str(Path.home())
+        self._folder = str(start_folder())
         self.last_message: QMessageBox | None = None
 
     # -- export -----------------------------------------------------------------------------

@@ -1,12 +1,15 @@
-"""The left pane: search box, New chat, the conversation list (rename in place, delete to the
-trash with Undo) and search results with the matched words highlighted."""
+"""The left pane: search box, New chat, the conversation list grouped by date (Today,
+Yesterday, the last 7 days, then by month; rename in place, delete to the trash with Undo) and
+search results: conversations whose title matches, then messages with the matched words
+highlighted."""
 
 from __future__ import annotations
 
 import html
+from datetime import date, datetime, timedelta
 
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QDate, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -34,6 +37,19 @@ def snippet_html(snippet: str) -> str:
             .replace(_MARKS[1], "</b>"))
 
 
+def date_group(updated: datetime, today: date) -> str:
+    """The list's group for a conversation last updated at `updated` (local time): "today",
+    "yesterday", "week" (the 7 days before), else its month as "YYYY-MM"."""
+    day = updated.astimezone().date()
+    if day >= today:
+        return "today"
+    if day == today - timedelta(days=1):
+        return "yesterday"
+    if day > today - timedelta(days=7):
+        return "week"
+    return f"{day.year:04d}-{day.month:02d}"
+
+
 class ConversationList(QWidget):
     """Emits `opened(conversation_id, message_id)`; message_id is 0 unless from a search hit."""
 
@@ -41,6 +57,7 @@ class ConversationList(QWidget):
     newRequested = Signal()
     deleteRequested = Signal(int)
     undoRequested = Signal(int)
+    trashRequested = Signal()
 
     def __init__(self, store: ConversationStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -81,7 +98,8 @@ class ConversationList(QWidget):
         self.results.itemActivated.connect(self._hit_chosen)
         self.results.hide()
         layout.addWidget(self.results, 1)
-        self.no_hits = QLabel(self.tr("No message matches."), self)
+        self.no_hits = QLabel(self)
+        self.no_hits.setWordWrap(True)
         self.no_hits.hide()
         layout.addWidget(self.no_hits)
         self._undo_bar = QWidget(self)
@@ -91,8 +109,12 @@ class ConversationList(QWidget):
         self.undo_label.setWordWrap(True)
         self.undo_button = QPushButton(self.tr("Undo"), self._undo_bar)
         self.undo_button.clicked.connect(self._undo)
+        self.trash_button = QPushButton(self.tr("Trash…"), self._undo_bar)
+        self.trash_button.setToolTip(self.tr("Open the trash: restore or delete for good"))
+        self.trash_button.clicked.connect(self.trashRequested)
         undo_row.addWidget(self.undo_label, 1)
         undo_row.addWidget(self.undo_button)
+        undo_row.addWidget(self.trash_button)
         self._undo_bar.hide()
         layout.addWidget(self._undo_bar)
         self._undo_timer = QTimer(self)
@@ -110,11 +132,17 @@ class ConversationList(QWidget):
 
     # -- the list -------------------------------------------------------------------------
     def refresh(self, current: int = 0) -> None:
-        """Reload titles and order from the store; keep `current` selected."""
+        """Reload titles and order from the store under date headings; keep `current` selected."""
         self._filling = True
         try:
             self.list.clear()
+            today = datetime.now().astimezone().date()
+            group = ""
             for chat in self._store.conversations.list_recent():
+                heading = date_group(chat.updated, today)
+                if heading != group:
+                    group = heading
+                    self.list.addItem(self._heading(heading))
                 item = QListWidgetItem(chat.title or self.tr("New chat"))
                 item.setData(_ID, chat.id)
                 item.setToolTip(chat.title)
@@ -125,9 +153,36 @@ class ConversationList(QWidget):
         finally:
             self._filling = False
 
+    def _heading(self, group: str) -> QListWidgetItem:
+        """A date heading: not selectable, skipped by the arrow keys."""
+        names = {"today": self.tr("Today"), "yesterday": self.tr("Yesterday"),
+                 "week": self.tr("Previous 7 days")}
+        if group in names:
+            text = names[group]
+        else:
+            year, month = (int(part) for part in group.split("-"))
+            text = self.locale().toString(QDate(year, month, 1), "MMMM yyyy")
+        item = QListWidgetItem(text)
+        item.setFlags(Qt.ItemFlag.NoItemFlags)
+        font = QFont(self.font())
+        font.setBold(True)
+        font.setPointSizeF(max(font.pointSizeF() * 0.9, 7.0))
+        item.setFont(font)
+        return item
+
+    def headings(self) -> list[str]:
+        """The date headings shown, top to bottom (for tests)."""
+        return [self.list.item(row).text() for row in range(self.list.count())
+                if self.list.item(row).data(_ID) is None]
+
+    def conversation_ids(self) -> list[int]:
+        """The conversations listed, top to bottom (headings left out)."""
+        ids = (self.list.item(row).data(_ID) for row in range(self.list.count()))
+        return [int(cid) for cid in ids if cid is not None]
+
     def current_id(self) -> int:
         item = self.list.currentItem()
-        return int(item.data(_ID)) if item is not None else 0
+        return int(item.data(_ID)) if item is not None and item.data(_ID) is not None else 0
 
     def item_for(self, conversation_id: int) -> QListWidgetItem | None:
         for row in range(self.list.count()):
@@ -137,7 +192,7 @@ class ConversationList(QWidget):
         return None
 
     def _current_changed(self, item: QListWidgetItem | None, _previous: object) -> None:
-        if not self._filling and item is not None:
+        if not self._filling and item is not None and item.data(_ID) is not None:
             self.opened.emit(int(item.data(_ID)), 0)
 
     def rename_current(self) -> None:
@@ -189,10 +244,21 @@ class ConversationList(QWidget):
         searching = bool(query.strip())
         self.list.setVisible(not searching)
         self.results.setVisible(searching)
+        titles = self._store.conversations.matching_title(query) if searching else []
         hits = self._store.search(query, markers=_MARKS) if searching else []
-        self.no_hits.setVisible(searching and not hits)
+        self.no_hits.setText(self.tr("No conversation or message matches “%1”.").replace("%1", query.strip()))
+        self.no_hits.setVisible(searching and not hits and not titles)
+        for chat in titles:
+            self._add_title_hit(chat.id, chat.title)
         for hit in hits:
             self._add_hit(hit)
+
+    def _add_title_hit(self, conversation_id: int, title: str) -> None:
+        item = QListWidgetItem(self.results)
+        item.setData(_ID, conversation_id)
+        item.setData(_MESSAGE, 0)
+        label = QLabel(f"<b>{html.escape(title)}</b><br><i>{html.escape(self.tr('title matches'))}</i>")
+        self._show_label(item, label)
 
     def _add_hit(self, hit: SearchHit) -> None:
         item = QListWidgetItem(self.results)
@@ -200,6 +266,9 @@ class ConversationList(QWidget):
         item.setData(_MESSAGE, hit.message_id)
         label = QLabel(f"<b>{html.escape(hit.conversation_title or self.tr('New chat'))}</b><br>"
                        f"{snippet_html(hit.snippet)}")
+        self._show_label(item, label)
+
+    def _show_label(self, item: QListWidgetItem, label: QLabel) -> None:
         label.setWordWrap(True)
         label.setTextFormat(Qt.TextFormat.RichText)
         label.setContentsMargins(4, 3, 4, 3)

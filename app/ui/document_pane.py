@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
 
 from app.documents import SUPPORTED_SUFFIXES
 from app.engine.budget import Choice, ChoiceKind, Verdict
+from app.paths import start_folder
 from app.storage import Document
 from app.ui.document_controller import DocumentController
 from app.ui.document_jobs import Count, Fit
 from app.ui.status_panel import time_left_text
+from app.ui.theme import warning_colour
 
 
 def _dropped_document(event: QDragEnterEvent | QDropEvent) -> Path | None:
@@ -73,7 +75,7 @@ class DocumentPane(QWidget):
         self.share.setWordWrap(True)
         self.warnings = QLabel(self)
         self.warnings.setWordWrap(True)
-        self.warnings.setStyleSheet("color: #b26a00;")
+        self.warnings.setStyleSheet(f"color: {warning_colour()};")
         self.reading = QLabel(self)
         self.reading.setWordWrap(True)
         self.progress = QProgressBar(self)
@@ -124,7 +126,7 @@ class DocumentPane(QWidget):
     # -- user actions --------------------------------------------------------------------------
     def choose_file(self) -> None:
         kinds = " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES))
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Open a document"), "",
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Open a document"), str(start_folder()),
                                               self.tr("Documents (%1);;All files (*)").replace("%1", kinds))
         if path:
             self.open_path(Path(path))

@@ -10,6 +10,17 @@ TRANSLATIONS_DIR = Path(__file__).resolve().parents[2] / "resources" / "translat
 CATALOG = "internlm2_desktop"
 
 
+def system_language(locale_name: str | None = None) -> str:
+    """The catalogue for the desktop's language: Simplified Chinese for any zh_*, else English."""
+    name = QLocale.system().name() if locale_name is None else locale_name
+    return "zh_CN" if name.lower().startswith("zh") else "en"
+
+
+def resolve_language(setting: str, locale_name: str | None = None) -> str:
+    """A language setting ("system", "en", "zh_CN") as the catalogue to install."""
+    return system_language(locale_name) if setting == "system" else setting
+
+
 class Translations:
     """Holds the installed translators so the language can change at run time."""
 
@@ -18,8 +29,9 @@ class Translations:
         self.language = "en"
 
     def apply(self, language: str) -> bool:
-        """Install the translators for `language` ('en' removes them). False when the app's
-        catalogue for it is missing (the window then stays in English)."""
+        """Install the translators for `language` ('en' removes them, 'system' follows the
+        desktop). False when the app's catalogue for it is missing (the window stays in English)."""
+        language = resolve_language(language)
         app = QCoreApplication.instance()
         if app is None:
             return False

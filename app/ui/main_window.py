@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
-    QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app import APP_NAME
 from app.internlm2.chat_format import Sampling
+from app.paths import start_folder
 from app.storage import ConversationStore, Role
 from app.ui.app_settings import AppSettings
 from app.ui.chat_controller import ChatController
@@ -32,13 +32,14 @@ from app.ui.conversation_files import ConversationFiles
 from app.ui.conversation_list import ConversationList
 from app.ui.document_jobs import Fit
 from app.ui.document_pane import DocumentPane
-from app.ui.i18n import Translations
+from app.ui.i18n import Translations, resolve_language
 from app.ui.inference_worker import InferenceClient
 from app.ui.side_panel import SidePanel
 from app.ui.status_panel import StatusPanel
 from app.ui.theme import apply_theme
 from app.ui.welcome import WelcomePage
 from app.ui.window_menus import WindowMenus
+from app.ui.window_panels import Panels
 
 
 def model_path_from(path: Path) -> Path | None:
@@ -55,6 +56,12 @@ def model_path_from(path: Path) -> Path | None:
 
 class MainWindow(QMainWindow):
     """Top-level window; the data path lives in `self.controller` (ChatController)."""
+
+    # Made by _build (again after a language or theme change).
+    conversations: ConversationList
+    document_pane: DocumentPane
+    side: SidePanel
+    actions_: dict[str, QAction]
 
     openModelManager = Signal()  # "Download a model…": the model manager connects here
     settingsChanged = Signal(object)  # AppSettings, after the dialog was accepted
@@ -86,14 +93,18 @@ class MainWindow(QMainWindow):
         c.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         c.contextUsed.connect(lambda used, n_ctx: self.status.set_context(used, n_ctx))
         c.statsReady.connect(lambda stats: self.status.set_stats(stats))
+        c.statsReady.connect(self._measure_reading)
+        self.prefill_speed: float | None = None  # tokens/s this machine read with the loaded model
         client.prefillProgress.connect(lambda done, total, left: self.status.set_prefill(done, total, left))
         client.loadProgress.connect(self._load_progress)
         c.documents.readEnded.connect(lambda _data: self.status.clear_progress())
         c.documents.doesNotFit.connect(self._does_not_fit)
+        c.documents.changed.connect(self._document_changed)
         self._resend_after_load = False
         self._loading_name = ""
         self._pending_model = ""
         self.shortcuts_dialog: QDialog | None = None
+        self.trash_dialog: QDialog | None = None
         self.files = ConversationFiles(self)  # File > Export / Import conversation
         self._build()
         self._show_conversation(0)
@@ -105,6 +116,7 @@ class MainWindow(QMainWindow):
         self.conversations.newRequested.connect(self.new_conversation)
         self.conversations.deleteRequested.connect(self.delete_conversation)
         self.conversations.undoRequested.connect(self.controller.restore)
+        self.conversations.trashRequested.connect(lambda: self.actions_["trash"].trigger())
         self.stack = QStackedWidget(self)
         self.welcome = WelcomePage(self.stack)
         self.welcome.openRequested.connect(self.choose_model)
@@ -122,6 +134,7 @@ class MainWindow(QMainWindow):
         bar.addWidget(open_button, 0, Qt.AlignmentFlag.AlignLeft)
         chat_layout.addWidget(self.no_model)
         self.view = ChatView(chat_page)
+        self.view.setTabChangesFocus(True)  # Tab leaves the transcript; links stay clickable
         self.view.editRequested.connect(self.start_edit)
         self.view.copied.connect(lambda: self.statusBar().showMessage(self.tr("Copied."), 3000))
         chat_layout.addWidget(self.view, 1)
@@ -136,14 +149,8 @@ class MainWindow(QMainWindow):
         self.side.samplingChanged.connect(self._sampling_changed)
         self.document_pane = DocumentPane(self.controller.documents, self)
         self.document_pane.choiceChosen.connect(self._fit_choice)
-        splitter = QSplitter(self)
-        splitter.addWidget(self.conversations)
-        splitter.addWidget(self.stack)
-        splitter.addWidget(self.document_pane)
-        splitter.addWidget(self.side)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([220, 560, 300, 250])
-        self.setCentralWidget(splitter)
+        self.panels = Panels(self, self.stack)
+        self.setCentralWidget(self.panels.splitter)
         self.status.set_model(self.controller.model)
         self.menus = WindowMenus(self)
         self.actions_ = self.menus.actions
@@ -192,6 +199,7 @@ class MainWindow(QMainWindow):
             self.side.show_settings(self.settings.system_prompt, self.settings.default_sampling())
             self.side.setEnabled(False)
             self.document_pane.show_document(None)
+            self.panels.conversation_shown(False)
             self._busy_changed(c.busy)
             return
         self.stack.setCurrentIndex(1)
@@ -205,11 +213,19 @@ class MainWindow(QMainWindow):
         chat = self.store.conversations.get(conversation_id)
         self.side.setEnabled(True)
         self.side.show_settings(chat.system_prompt, c.sampling())
-        self.document_pane.show_document(c.documents.document(conversation_id))
+        document = c.documents.document(conversation_id)
+        self.document_pane.show_document(document)
+        self.panels.conversation_shown(document is not None)
         item = self.conversations.item_for(conversation_id)
         if item is not None and self.conversations.list.currentItem() is not item:
             self.conversations.refresh(conversation_id)
         self._busy_changed(c.busy)
+
+    def _document_changed(self, conversation_id: int) -> None:
+        """A document was attached or replaced in the open conversation: the pane shows it."""
+        if conversation_id == self.controller.conversation_id and \
+                self.controller.documents.document(conversation_id) is not None:
+            self.panels.show_document_pane()
 
     def _sampling_changed(self, sampling: Sampling) -> None:
         self.controller.set_sampling(sampling)
@@ -231,7 +247,7 @@ class MainWindow(QMainWindow):
             self.start_edit(refused.message_id, refused.text)
         elif (refused is None or refused.kind == "send") and not self.composer.input.toPlainText().strip():
             self.composer.input.setPlainText(question)
-        self.document_pane.show()
+        self.panels.show_document_pane()
         self.statusBar().showMessage(self.tr("The question was not sent: it does not fit the context. "
                                              "Choose what to do in the document pane."), 15000)
 
@@ -290,13 +306,14 @@ class MainWindow(QMainWindow):
     # -- models -----------------------------------------------------------------------------
     def choose_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("Open a model"), self.settings.model_path,
+            self, self.tr("Open a model"), str(start_folder(self.settings.model_path)),
             self.tr("Models (*.gguf config.json);;GGUF files (*.gguf);;Checkpoint folder (config.json)"))
         if path:
             self.open_model(Path(path))
 
     def choose_model_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, self.tr("Open a checkpoint folder"))
+        path = QFileDialog.getExistingDirectory(self, self.tr("Open a checkpoint folder"),
+                                                str(start_folder(self.settings.model_path)))
         if path:
             self.open_model(Path(path))
 
@@ -332,11 +349,20 @@ class MainWindow(QMainWindow):
         self._manager_dialog.show()
         self._manager_dialog.raise_()
 
+    def _measure_reading(self, stats: Any) -> None:
+        """Keep the reading speed a reply measured (the Needle check sizes itself by it)."""
+        get = stats.get if isinstance(stats, dict) else lambda key, default=0: getattr(stats, key, default)
+        read = int(get("prompt_tokens", 0)) - int(get("cached_tokens", 0))
+        seconds = float(get("prefill_s", 0.0))
+        if read >= 32 and seconds > 0:
+            self.prefill_speed = read / seconds
+
     def _load_progress(self, done: int, total: int) -> None:
         self.welcome.set_loading(self._loading_name, done, total)
         self.status.set_loading(done, total)
 
     def _model_changed(self, info: dict[str, Any]) -> None:
+        self.prefill_speed = None  # measured again with this model
         self.status.clear_progress()
         self.status.set_model(info)
         self.welcome.set_idle()
@@ -387,22 +413,25 @@ class MainWindow(QMainWindow):
         if kind == "model" and self.open_model(path):
             event.acceptProposedAction()
         elif kind == "document":
-            self.document_pane.show()
+            self.panels.show_document_pane()
             self.document_pane.open_path(path)
             event.acceptProposedAction()
 
     # -- settings and help ------------------------------------------------------------------
     def apply_settings(self, settings: AppSettings) -> None:
-        """Store, then apply theme and language at once (model settings on the next load)."""
-        language_changed = settings.language != self.translations.language
+        """Store, then apply theme and language at once (model settings on the next load).
+        Either change builds the widgets again, so every colour and sentence follows."""
+        language_changed = resolve_language(settings.language) != self.translations.language
+        theme_changed = settings.theme != self.settings.theme
         self.settings = settings
         self.controller.settings = settings
         settings.save(self.store)
         app = QApplication.instance()
-        if isinstance(app, QApplication):
+        if isinstance(app, QApplication) and theme_changed:
             apply_theme(app, settings.theme)
         if language_changed:
             self.translations.apply(settings.language)
+        if language_changed or theme_changed:
             self.retranslate()
         self.settingsChanged.emit(settings)
 

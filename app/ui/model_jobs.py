@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -28,9 +29,10 @@ _log = logging.getLogger(__name__)
 class Job:
     """What to do for one catalog model: download, convert, or both in that order."""
 
-    model_id: str
+    model_id: str  # a catalog id, or the folder's path for an added checkpoint
     download: bool
     convert_to: str | None = None
+    folder: str = ""  # an added checkpoint folder to convert (no catalog model)
 
 
 class _Control:
@@ -66,6 +68,11 @@ class ModelJobWorker(QObject):
     def run(self, job: Job) -> None:
         control = self._control
         try:
+            if job.folder:
+                local = self._manager.convert_local(Path(job.folder), job.convert_to or "q4_k_m",
+                                                    progress=self.convertProgress.emit, cancel=control.event)
+                self.converted.emit(job.model_id, str(local.path))
+                return
             model = self._manager.find(job.model_id)
             if job.download:
                 snapshot = self._manager.download(
@@ -148,6 +155,10 @@ class ModelJobs(QObject):
 
     def convert(self, model_id: str, gguf_type: str) -> bool:
         return self.start(Job(model_id, False, gguf_type))
+
+    def convert_folder(self, folder: str, gguf_type: str) -> bool:
+        """Convert a checkpoint folder the person added (its path is the job's id)."""
+        return self.start(Job(folder, False, gguf_type, folder=folder))
 
     def pause(self) -> None:
         """Stop the running job; a partial download is kept and resumes next time."""

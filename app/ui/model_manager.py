@@ -29,8 +29,11 @@ from app.hub.errors import format_bytes
 from app.hub.manager import GGUF_CHOICES, ModelManager, ModelOverview, Phase, estimated_gguf_bytes
 from app.hub.progress import DownloadProgress
 from app.hub.recommend import Hardware, Recommendation, recommend
+from app.paths import start_folder
+from app.ui.core_text import translated
 from app.ui.model_jobs import ModelJobs
 from app.ui.model_list import Key, ModelList
+from app.ui.theme import error_colour
 
 
 class ModelManagerDialog(QDialog):
@@ -102,11 +105,15 @@ class ModelManagerDialog(QDialog):
         progress = QHBoxLayout()
         progress.addWidget(self.progress, 1)
         progress.addWidget(self.progressLabel)
+        kind = QHBoxLayout()  # the type box has a row of its own: its entries are sentences
+        kind.addWidget(QLabel(self.tr("GGUF type:"), self))
+        kind.addWidget(self.typeCombo, 1)
+        self.typeCombo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.typeCombo.setMinimumContentsLength(48)
         convert = QHBoxLayout()
-        convert.addWidget(QLabel(self.tr("GGUF type:"), self))
-        convert.addWidget(self.typeCombo, 1)
         for name in ("convert", "download", "pause", "cancel"):
             convert.addWidget(self.buttons[name])
+        convert.addStretch(1)
         actions = QHBoxLayout()
         for name in ("use", "delete", "reveal", "addFolder", "addFile"):
             actions.addWidget(self.buttons[name])
@@ -117,6 +124,7 @@ class ModelManagerDialog(QDialog):
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.details)
         layout.addLayout(progress)
+        layout.addLayout(kind)
         layout.addLayout(convert)
         layout.addWidget(self.message)
         layout.addLayout(actions)
@@ -160,14 +168,28 @@ class ModelManagerDialog(QDialog):
         key = self.selected_key()
         view = self._views.get(key[1]) if key else None
         self.typeCombo.clear()
+        folder = self._local_checkpoint(key)
         if view is not None:
             m = view.model
-            self.details.setText(self.tr("{0}\nLicence: {1}").format(m.summary, m.licence))
+            self.details.setText(self.tr("{0}\nLicence: {1}").format(translated(m.summary), translated(m.licence)))
             for t in GGUF_CHOICES:
                 self.typeCombo.addItem(self._type_text(t, estimated_gguf_bytes(m, t)), t)
+        elif folder is not None:
+            entry = next((e for e in self.manager.local_models() if str(e.path) == str(folder)), None)
+            weights = entry.size_bytes if entry is not None else 0
+            self.details.setText(self.tr("A checkpoint folder you added: {0}").format(folder))
+            for t in GGUF_CHOICES:
+                self.typeCombo.addItem(self._type_text(t, estimated_gguf_bytes(weights, t)), t)
         else:
             self.details.setText("")
         self._update_buttons()
+
+    @staticmethod
+    def _local_checkpoint(key: Key | None) -> Path | None:
+        """The folder of a selected checkpoint the person added (it can be converted)."""
+        if key is not None and key[0] == "local" and key[2] and Path(key[2]).is_dir():
+            return Path(key[2])
+        return None
 
     def _update_buttons(self) -> None:
         key = self.selected_key()
@@ -177,7 +199,8 @@ class ModelManagerDialog(QDialog):
         can = {
             "download": what == "catalog" and view is not None and view.snapshot is None and not busy,
             "pause": busy, "cancel": busy,
-            "convert": view is not None and view.snapshot is not None and not busy,
+            "convert": not busy and ((view is not None and view.snapshot is not None)
+                                     or self._local_checkpoint(key) is not None),
             "use": (what in ("folder", "gguf", "local")
                     or (what == "catalog" and view is not None and view.best_path() is not None)),
             "delete": not busy and (what in ("folder", "gguf", "local") or (
@@ -207,7 +230,10 @@ class ModelManagerDialog(QDialog):
     @Slot()
     def _convert(self) -> None:
         view = self._selected_view()
-        if view is not None and self.jobs.convert(view.model.id, self._chosen_type()):
+        folder = self._local_checkpoint(self.selected_key())
+        started = (self.jobs.convert(view.model.id, self._chosen_type()) if view is not None
+                   else folder is not None and self.jobs.convert_folder(str(folder), self._chosen_type()))
+        if started:
             self._start_progress(self.tr("Starting the conversion..."))
 
     @Slot()
@@ -290,13 +316,14 @@ class ModelManagerDialog(QDialog):
 
     @Slot()
     def _add_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose an InternLM2 checkpoint folder"))
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose an InternLM2 checkpoint folder"),
+                                                  str(start_folder()))
         if folder:
             self.add_local(folder)
 
     @Slot()
     def _add_file(self) -> None:
-        path, _filter = QFileDialog.getOpenFileName(self, self.tr("Choose a GGUF file"), "",
+        path, _filter = QFileDialog.getOpenFileName(self, self.tr("Choose a GGUF file"), str(start_folder()),
                                                     self.tr("GGUF files (*.gguf)"))
         if path:
             self.add_local(path)
@@ -401,7 +428,7 @@ class ModelManagerDialog(QDialog):
         self._update_buttons()
 
     def _say(self, text: str, error: bool = False) -> None:
-        self.message.setStyleSheet("color: #b00020;" if error else "")
+        self.message.setStyleSheet(f"color: {error_colour()};" if error else "")
         self.message.setText(text)
 
     def done(self, result: int) -> None:

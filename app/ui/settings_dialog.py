@@ -44,7 +44,7 @@ class SettingsDialog(QDialog):
         look_form = QFormLayout(look)
         theme_names = {"system": self.tr("Follow the system"), "light": self.tr("Light"), "dark": self.tr("Dark")}
         self.theme = _combo(look, [(t, theme_names[t]) for t in THEMES], settings.theme)
-        language_names = {"en": "English", "zh_CN": "简体中文"}
+        language_names = {"system": self.tr("Follow the system"), "en": "English", "zh_CN": "简体中文"}
         self.language = _combo(look, [(code, language_names[code]) for code in LANGUAGES], settings.language)
         look_form.addRow(self.tr("Theme"), self.theme)
         look_form.addRow(self.tr("Language"), self.language)

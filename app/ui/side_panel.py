@@ -26,6 +26,7 @@ class SidePanel(QWidget):
         self.system = QPlainTextEdit(self)
         self.system.setPlaceholderText(self.tr("No system prompt"))
         self.system.setMaximumHeight(180)
+        self.system.setTabChangesFocus(True)  # Tab moves on; it never types into the prompt
         layout.addWidget(self.system)
         self.system_default = QPushButton(self.tr("Official system prompt"), self)
         self.system_default.clicked.connect(lambda: self.system.setPlainText(DEFAULT_SYSTEM_PROMPT))

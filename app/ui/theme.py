@@ -31,9 +31,31 @@ def dark_palette() -> QPalette:
     return palette
 
 
+def is_dark(palette: QPalette | None = None) -> bool:
+    """Whether the colours in use are dark (text lighter than the background)."""
+    pal = palette or QGuiApplication.palette()
+    return pal.color(QPalette.ColorRole.Base).lightness() < pal.color(QPalette.ColorRole.Text).lightness()
+
+
+def error_colour() -> str:
+    """Error text that reads well on the current background (a light red on dark)."""
+    return "#ff8a80" if is_dark() else "#b00020"
+
+
+def warning_colour() -> str:
+    """Warning text that reads well on the current background (amber on dark)."""
+    return "#ffb74d" if is_dark() else "#8a5300"
+
+
 def apply_theme(app: QApplication, theme: str) -> None:
-    """'light', 'dark' or 'system' (the desktop's light/dark preference)."""
+    """'light', 'dark' or 'system' (the desktop's light/dark preference). Switched at run
+    time, every existing widget is polished again, so none keeps the old colours (a widget
+    with a style sheet of its own, like the conversation list, would)."""
     app.setStyle("Fusion")
     style = app.style()
     dark = theme == "dark" or (theme == "system" and _system_is_dark())
     app.setPalette(dark_palette() if dark else style.standardPalette())
+    for widget in app.allWidgets():
+        style.unpolish(widget)
+        style.polish(widget)
+        widget.update()

@@ -36,17 +36,25 @@ def _needle(window: MainWindow) -> None:
     from app.ui.needle_dialog import NeedleDialog
 
     model = window.current_model_path()
-    dialog = NeedleDialog(Path(model) if model else None, window)
+    dialog = NeedleDialog(Path(model) if model else None, window, prefill_tok_s=window.prefill_speed)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.show()
 
 
-def _toggle_side(window: MainWindow) -> None:
-    window.side.setVisible(not window.side.isVisible())
+def _trash(window: MainWindow) -> None:
+    from app.ui.trash_dialog import TrashDialog
+
+    dialog = TrashDialog(window.store, window)
+    dialog.setObjectName("trashDialog")
+    dialog.restored.connect(window.controller.restore)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()
+    window.trash_dialog = dialog
 
 
-def _toggle_document(window: MainWindow) -> None:
-    window.document_pane.setVisible(not window.document_pane.isVisible())
+def _attach(window: MainWindow) -> None:
+    window.panels.show_document_pane()
+    window.document_pane.choose_file()
 
 
 class WindowMenus(QObject):
@@ -77,9 +85,11 @@ class WindowMenus(QObject):
         self._add("chat", "regenerate", self.tr("Regenerate the last reply"), w.controller.regenerate)
         self._add("chat", "rename", self.tr("Rename conversation"), w.conversations.rename_current)
         self._add("chat", "delete", self.tr("Delete conversation"), w.conversations.delete_current)
-        self._add("view", "side", self.tr("Conversation settings panel"), lambda: _toggle_side(w))
-        self._add("view", "document", self.tr("Document panel"), lambda: _toggle_document(w))
-        self._add("file", "attach", self.tr("Attach a document…"), w.document_pane.choose_file)
+        self._add("chat", "trash", self.tr("Trash…"), lambda: _trash(w))
+        self._panel("list", self.tr("Conversation list"), "Ctrl+Shift+L")
+        self._panel("document", self.tr("Document panel"), "Ctrl+Shift+D")
+        self._panel("side", self.tr("Conversation settings panel"), "Ctrl+Shift+P")
+        self._add("file", "attach", self.tr("Attach a document…"), lambda: _attach(w))
         self._add("help", "needle", self.tr("Needle-in-a-haystack check…"), lambda: _needle(w))
         self._add("help", "shortcuts", self.tr("Keyboard shortcuts"), lambda: _shortcuts(w), "F1")
         self._add("help", "about", self.tr("About"), w.show_about)
@@ -94,6 +104,16 @@ class WindowMenus(QObject):
         for menu in self._menus.values():
             menu.deleteLater()
         self.deleteLater()
+
+    def _panel(self, name: str, text: str, shortcut: str) -> None:
+        """A checkable View item that shows or hides a column (the choice is remembered)."""
+        action = QAction(text, self._window)
+        action.setCheckable(True)
+        action.setChecked(self._window.panels.widgets[name].isVisibleTo(self._window))
+        action.setShortcut(QKeySequence(shortcut))
+        action.toggled.connect(lambda checked: self._window.panels.set_visible(name, checked))
+        self._menus["view"].addAction(action)
+        self.actions[f"view_{name}"] = action
 
     def _add(self, menu: str, key: str, text: str, slot: Callable[[], object],
              shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None) -> None:

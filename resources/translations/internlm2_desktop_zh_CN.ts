@@ -4,52 +4,42 @@
 <context>
     <name>AboutDialog</name>
     <message>
-        <location filename="../../app/ui/about_dialog.py" line="75"/>
         <source>About %1</source>
         <translation>关于 %1</translation>
     </message>
     <message>
-        <location filename="../../app/ui/about_dialog.py" line="79"/>
         <source>About</source>
         <translation>关于</translation>
     </message>
     <message>
-        <location filename="../../app/ui/about_dialog.py" line="80"/>
         <source>Model licence</source>
         <translation>模型许可</translation>
     </message>
     <message>
-        <location filename="../../app/ui/about_dialog.py" line="83"/>
         <source>Package</source>
         <translation>软件包</translation>
     </message>
     <message>
-        <location filename="../../app/ui/about_dialog.py" line="83"/>
         <source>Version</source>
         <translation>版本</translation>
     </message>
     <message>
-        <location filename="../../app/ui/about_dialog.py" line="83"/>
         <source>Licence</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../../app/ui/about_dialog.py" line="87"/>
         <source>Third-party licences</source>
         <translation>第三方许可</translation>
     </message>
     <message>
-        <location filename="../../app/ui/about_dialog.py" line="103"/>
         <source>packaged app</source>
         <translation>打包版</translation>
     </message>
     <message>
-        <location filename="../../app/ui/about_dialog.py" line="103"/>
         <source>source run</source>
         <translation>源码运行</translation>
     </message>
     <message>
-        <location filename="../../app/ui/about_dialog.py" line="104"/>
         <source>Chat with the InternLM2-1.8B models offline and read long documents whole.
 
 Licensed under the Apache License, Version 2.0 (below).
@@ -60,7 +50,6 @@ Python %1, %2.</source>
 Python %1，%2。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/about_dialog.py" line="121"/>
         <source>The app does not include model weights: you download them from the model hub, under their own licence.</source>
         <translation>本应用不包含模型权重：权重需从模型仓库下载，并适用其自身的许可。</translation>
     </message>
@@ -68,7 +57,6 @@ Python %1，%2。</translation>
 <context>
     <name>Application</name>
     <message>
-        <location filename="../../app/ui/application.py" line="95"/>
         <source>InternLM2 Desktop is already running with this conversation database (%1) but does not answer. Wait for it, or close it, then start again.</source>
         <translation>InternLM2 Desktop 已在使用此对话数据库（%1）运行，但没有响应。请稍候，或关闭它后再重新启动。</translation>
     </message>
@@ -76,39 +64,30 @@ Python %1，%2。</translation>
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../../app/ui/chat_controller.py" line="98"/>
         <source>Stop the current reply before loading another model.</source>
         <translation>请先停止当前回复，再加载其他模型。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/chat_controller.py" line="166"/>
         <source>A reply is still being written; stop it or wait for it to finish.</source>
         <translation>回复仍在生成中；请停止它或等待其完成。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/chat_controller.py" line="169"/>
-        <location filename="../../app/ui/chat_controller.py" line="285"/>
         <source>No model is loaded. Open a model first.</source>
         <translation>尚未加载模型。请先打开一个模型。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/chat_controller.py" line="172"/>
         <source>The document is still being checked; send again in a moment.</source>
         <translation>仍在检查文档，请稍后再发送。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/chat_controller.py" line="191"/>
         <source>The question was not sent: the conversation changed meanwhile.</source>
         <translation>问题未发送：对话在此期间已切换。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/chat_controller.py" line="312"/>
         <source>The question will be sent once the document has been read.</source>
         <translation>文档读完后将发送这个问题。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/chat_controller.py" line="315"/>
-        <location filename="../../app/ui/chat_controller.py" line="324"/>
         <source>The model is busy; try again in a moment.</source>
         <translation>模型正忙，请稍后再试。</translation>
     </message>
@@ -116,47 +95,38 @@ Python %1，%2。</translation>
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../app/ui/chat_view.py" line="125"/>
         <source>You</source>
         <translation>你</translation>
     </message>
     <message>
-        <location filename="../../app/ui/chat_view.py" line="125"/>
         <source>Assistant</source>
         <translation>助手</translation>
     </message>
     <message>
-        <location filename="../../app/ui/chat_view.py" line="127"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location filename="../../app/ui/chat_view.py" line="130"/>
         <source>Edit</source>
         <translation>编辑</translation>
     </message>
     <message>
-        <location filename="../../app/ui/chat_view.py" line="154"/>
         <source>… and %1 more characters</source>
         <translation>……另有 %1 个字符</translation>
     </message>
     <message>
-        <location filename="../../app/ui/chat_view.py" line="158"/>
         <source>Copy code</source>
         <translation>复制代码</translation>
     </message>
     <message>
-        <location filename="../../app/ui/chat_view.py" line="171"/>
         <source>The reply failed: %1</source>
         <translation>回复失败：%1</translation>
     </message>
     <message>
-        <location filename="../../app/ui/chat_view.py" line="173"/>
         <source>Stopped; the reply is incomplete.</source>
         <translation>已停止；回复不完整。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/chat_view.py" line="178"/>
         <source>%1 tokens · %2 tokens/s · first token after %3 s</source>
         <translation>%1 个词元 · 每秒 %2 个词元 · 首个词元用时 %3 秒</translation>
     </message>
@@ -164,52 +134,42 @@ Python %1，%2。</translation>
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../../app/ui/composer.py" line="65"/>
         <source>Cancel edit</source>
         <translation>取消编辑</translation>
     </message>
     <message>
-        <location filename="../../app/ui/composer.py" line="75"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../app/ui/composer.py" line="84"/>
         <source>Type a message. Enter sends, Shift+Enter adds a line.</source>
         <translation>输入消息。按 Enter 发送，Shift+Enter 换行。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/composer.py" line="92"/>
         <source>Send</source>
         <translation>发送</translation>
     </message>
     <message>
-        <location filename="../../app/ui/composer.py" line="95"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../../app/ui/composer.py" line="96"/>
         <source>Stop the reply (Esc)</source>
         <translation>停止回复（Esc）</translation>
     </message>
     <message>
-        <location filename="../../app/ui/composer.py" line="99"/>
         <source>Regenerate</source>
         <translation>重新生成</translation>
     </message>
     <message>
-        <location filename="../../app/ui/composer.py" line="100"/>
         <source>Write the last reply again</source>
         <translation>重新生成最后一条回复</translation>
     </message>
     <message>
-        <location filename="../../app/ui/composer.py" line="112"/>
         <source>Pasted text: %1 characters, sent with the message.</source>
         <translation>已粘贴文本：%1 个字符，将随消息一起发送。</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../app/ui/composer.py" line="143"/>
         <source>Editing an earlier message. Sending it replaces the %n later message(s) of this conversation.</source>
         <translation>
             <numerusform>正在编辑之前的消息。发送后将替换本对话中其后的 %n 条消息。</numerusform>
@@ -219,127 +179,102 @@ Python %1，%2。</translation>
 <context>
     <name>ConversationFiles</name>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="64"/>
         <source>Untitled conversation</source>
         <translation>未命名对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="64"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="65"/>
         <source>Created</source>
         <translation>创建时间</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="65"/>
         <source>System prompt</source>
         <translation>系统提示词</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="66"/>
         <source>Attached documents</source>
         <translation>附加文档</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="66"/>
         <source>characters</source>
         <translation>个字符</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="67"/>
         <source>(stopped before the end)</source>
         <translation>（在结束前停止）</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="67"/>
         <source>Error</source>
         <translation>错误</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="68"/>
         <source>tokens</source>
         <translation>个词元</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="68"/>
         <source>first token</source>
         <translation>首个词元</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="69"/>
         <source>System</source>
         <translation>系统</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="69"/>
         <source>User</source>
         <translation>用户</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="70"/>
         <source>Assistant</source>
         <translation>助手</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="70"/>
         <source>Tool output</source>
         <translation>工具输出</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="78"/>
         <source>Open a conversation to export it.</source>
         <translation>请先打开要导出的对话。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="81"/>
         <source>Markdown (*.md)</source>
         <translation>Markdown (*.md)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="81"/>
         <source>JSON, can be imported again (*.json)</source>
         <translation>JSON，可再次导入 (*.json)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="83"/>
         <source>Export conversation</source>
         <translation>导出对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="107"/>
         <source>Exported to %1.</source>
         <translation>已导出到 %1。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="114"/>
         <source>Import conversation</source>
         <translation>导入对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="115"/>
         <source>Exported conversations (*.json);;All files (*)</source>
         <translation>导出的对话 (*.json);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="129"/>
         <source>Could not import %1: %2</source>
         <translation>无法导入 %1：%2</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="132"/>
         <source>Could not read %1: %2</source>
         <translation>无法读取 %1：%2</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="138"/>
         <source>Imported “%1”.</source>
         <translation>已导入“%1”。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_files.py" line="143"/>
         <source>Export and import</source>
         <translation>导出与导入</translation>
     </message>
@@ -347,70 +282,92 @@ Python %1，%2。</translation>
 <context>
     <name>ConversationList</name>
     <message>
-        <location filename="../../app/ui/conversation_list.py" line="52"/>
-        <location filename="../../app/ui/conversation_list.py" line="118"/>
-        <location filename="../../app/ui/conversation_list.py" line="155"/>
-        <location filename="../../app/ui/conversation_list.py" line="165"/>
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_list.py" line="53"/>
         <source>Start a new conversation (Ctrl+N)</source>
         <translation>开始新对话（Ctrl+N）</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_list.py" line="57"/>
         <source>Search all conversations (Ctrl+F)</source>
         <translation>搜索所有对话（Ctrl+F）</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_list.py" line="84"/>
-        <source>No message matches.</source>
-        <translation>没有匹配的消息。</translation>
-    </message>
-    <message>
-        <location filename="../../app/ui/conversation_list.py" line="90"/>
         <source>Conversation moved to the trash.</source>
         <translation>对话已移至回收站。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_list.py" line="92"/>
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_list.py" line="101"/>
-        <location filename="../../app/ui/conversation_list.py" line="181"/>
+        <source>Trash…</source>
+        <translation>回收站…</translation>
+    </message>
+    <message>
+        <source>Open the trash: restore or delete for good</source>
+        <translation>打开回收站：恢复或永久删除</translation>
+    </message>
+    <message>
         <source>Rename</source>
         <translation>重命名</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_list.py" line="105"/>
-        <location filename="../../app/ui/conversation_list.py" line="182"/>
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../app/ui/conversation_list.py" line="165"/>
+        <source>Today</source>
+        <translation>今天</translation>
+    </message>
+    <message>
+        <source>Yesterday</source>
+        <translation>昨天</translation>
+    </message>
+    <message>
+        <source>Previous 7 days</source>
+        <translation>过去 7 天</translation>
+    </message>
+    <message>
         <source>“%1” moved to the trash.</source>
         <translation>“%1”已移至回收站。</translation>
+    </message>
+    <message>
+        <source>No conversation or message matches “%1”.</source>
+        <translation>没有与“%1”匹配的对话或消息。</translation>
+    </message>
+</context>
+<context>
+    <name>Core</name>
+    <message>
+        <source>Chat model, SFT + online RLHF. The recommended default.</source>
+        <translation>对话模型，经过监督微调与在线 RLHF。推荐默认使用。</translation>
+    </message>
+    <message>
+        <source>Code Apache-2.0; weights free for academic research, commercial use needs a free licence application to Shanghai AI Laboratory.</source>
+        <translation>代码采用 Apache-2.0 许可；权重可免费用于学术研究，商业使用需向上海人工智能实验室免费申请许可。</translation>
+    </message>
+    <message>
+        <source>Chat model, supervised fine-tuning only.</source>
+        <translation>对话模型，仅经过监督微调。</translation>
+    </message>
+    <message>
+        <source>Base model: continues text, no chat template.</source>
+        <translation>基座模型：续写文本，没有对话模板。</translation>
     </message>
 </context>
 <context>
     <name>CrashHandler</name>
     <message>
-        <location filename="../../app/ui/crash.py" line="79"/>
         <source>Something unexpected went wrong (%1). The app keeps running and your conversations are saved.</source>
         <translation>发生了意外错误（%1）。应用仍在运行，您的对话已保存。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/crash.py" line="81"/>
         <source>The details are in %1.</source>
         <translation>详细信息见 %1。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/crash.py" line="86"/>
         <source>Something went wrong</source>
         <translation>出错了</translation>
     </message>
@@ -418,7 +375,6 @@ Python %1，%2。</translation>
 <context>
     <name>DocumentController</name>
     <message>
-        <location filename="../../app/ui/document_controller.py" line="193"/>
         <source>%1 (first %2 characters)</source>
         <translation>%1（前 %2 个字符）</translation>
     </message>
@@ -426,221 +382,200 @@ Python %1，%2。</translation>
 <context>
     <name>DocumentPane</name>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="53"/>
         <source>&lt;b&gt;Document&lt;/b&gt;</source>
         <translation>&lt;b&gt;文档&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="55"/>
-        <location filename="../../app/ui/document_pane.py" line="179"/>
         <source>Open…</source>
         <translation>打开…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="57"/>
         <source>Paste</source>
         <translation>粘贴</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="58"/>
         <source>Attach the text on the clipboard</source>
         <translation>附加剪贴板中的文本</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="60"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="65"/>
         <source>Drop a file here (text, Markdown, code, HTML, PDF, Word, EPUB), open one, or paste text. It is read whole into the conversation.</source>
         <translation>将文件拖放到这里（文本、Markdown、代码、HTML、PDF、Word、EPUB），或打开文件、粘贴文本。文档会被完整读入对话。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="89"/>
         <source>Include them again</source>
         <translation>重新包含它们</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="105"/>
         <source>Find in the document</source>
         <translation>在文档中查找</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="127"/>
         <source>Open a document</source>
         <translation>打开文档</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="128"/>
         <source>Documents (%1);;All files (*)</source>
         <translation>文档 (%1);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="134"/>
         <source>Opening %1…</source>
         <translation>正在打开 %1…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="140"/>
         <source>The clipboard holds no text.</source>
         <translation>剪贴板中没有文本。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="155"/>
         <source>Not found</source>
         <translation>未找到</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="179"/>
         <source>Replace…</source>
         <translation>替换…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="190"/>
         <source>%1 characters · tokens: counting…</source>
         <translation>%1 个字符 · 词元：正在计数…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="192"/>
         <source>%1 characters · tokens: load a model to count them</source>
         <translation>%1 个字符 · 词元：加载模型后计数</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="204"/>
         <source>The model does not see the oldest turn of this conversation (chosen when it did not fit).</source>
         <translation>模型看不到此对话中最早的一轮（在放不下时所选）。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="206"/>
         <source>The model does not see the %1 oldest turns of this conversation (chosen when it did not fit).</source>
         <translation>模型看不到此对话中最早的 %1 轮（在放不下时所选）。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="287"/>
         <source>Leave out the oldest turn</source>
         <translation>省略最早的一轮对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="288"/>
         <source>Leave out the %1 oldest turns</source>
         <translation>省略最早的 %1 轮对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="214"/>
         <source>%1 characters · %2 tokens</source>
         <translation>%1 个字符 · %2 个词元</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="217"/>
         <source>Takes %1% of the %2-token context.</source>
         <translation>占用 %2 词元上下文的 %1%。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="220"/>
         <source>With room for an answer it needs a context of %1 tokens; sending will offer it.</source>
         <translation>加上回答的空间，需要 %1 词元的上下文；发送时会提供此选项。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="223"/>
         <source>It is longer than this computer&apos;s memory allows (at most %1 tokens); sending will offer to cut it.</source>
         <translation>文档超出了本机内存允许的长度（最多 %1 词元）；发送时会提供截断选项。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="231"/>
         <source>Reading the document: %1 / %2 tokens</source>
         <translation>正在阅读文档：%1 / %2 词元</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="246"/>
         <source>Read: %1 tokens, restored from the saved state.</source>
         <translation>已读：%1 词元，从保存的状态恢复。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="248"/>
         <source>Read: %1 tokens, already in memory.</source>
         <translation>已读：%1 词元，已在内存中。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="250"/>
         <source>Read: %1 tokens in %2 s; questions now only add to it.</source>
         <translation>已读：%1 词元，用时 %2 秒；之后的问题只需追加。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="254"/>
         <source>Reading stopped.</source>
         <translation>已停止阅读。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="256"/>
         <source>The document could not be read ahead: %1</source>
         <translation>无法预先阅读文档：%1</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="269"/>
         <source>Not sent: the document (%1 tokens), the conversation, the question and room for the answer need %2 tokens, but the model is loaded with a context of %3. Nothing was cut; choose what to do:</source>
         <translation>未发送：文档（%1 词元）、对话、问题和回答空间共需 %2 词元，但模型加载的上下文为 %3。没有截断任何内容；请选择如何处理：</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="279"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="284"/>
         <source>Reload the model with a context of %1 tokens</source>
         <translation>以 %1 词元的上下文重新加载模型</translation>
     </message>
     <message>
-        <location filename="../../app/ui/document_pane.py" line="290"/>
         <source>Cut the document at character %1 (keep %2 tokens)</source>
         <translation>在第 %1 个字符处截断文档（保留 %2 词元）</translation>
     </message>
 </context>
 <context>
+    <name>HeatMap</name>
+    <message>
+        <source>Document length (characters)</source>
+        <translation>文档长度（字符）</translation>
+    </message>
+    <message>
+        <source>Needle depth</source>
+        <translation>“针”的深度</translation>
+    </message>
+    <message>
+        <source>found</source>
+        <translation>找到</translation>
+    </message>
+    <message>
+        <source>not found</source>
+        <translation>未找到</translation>
+    </message>
+    <message>
+        <source>not run yet</source>
+        <translation>尚未运行</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/ui/main_window.py" line="119"/>
         <source>No model is loaded: you can read and search, but not send.</source>
         <translation>尚未加载模型：可以阅读和搜索，但不能发送。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main_window.py" line="120"/>
         <source>Open a model…</source>
         <translation>打开模型…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main_window.py" line="126"/>
         <source>Copied.</source>
         <translation>已复制。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main_window.py" line="235"/>
         <source>The question was not sent: it does not fit the context. Choose what to do in the document pane.</source>
         <translation>问题未发送：超出上下文长度。请在文档面板中选择如何处理。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main_window.py" line="260"/>
         <source>Stop the reply before editing.</source>
         <translation>请先停止回复再编辑。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main_window.py" line="293"/>
         <source>Open a model</source>
         <translation>打开模型</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main_window.py" line="294"/>
         <source>Models (*.gguf config.json);;GGUF files (*.gguf);;Checkpoint folder (config.json)</source>
         <translation>模型 (*.gguf config.json);;GGUF 文件 (*.gguf);;检查点文件夹 (config.json)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main_window.py" line="299"/>
         <source>Open a checkpoint folder</source>
         <translation>打开检查点文件夹</translation>
     </message>
     <message>
-        <location filename="../../app/ui/main_window.py" line="306"/>
         <source>That is not a model: drop a .gguf file or a checkpoint folder.</source>
         <translation>这不是模型：请拖入 .gguf 文件或检查点文件夹。</translation>
     </message>
@@ -648,72 +583,58 @@ Python %1，%2。</translation>
 <context>
     <name>ModelList</name>
     <message>
-        <location filename="../../app/ui/model_list.py" line="25"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_list.py" line="25"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_list.py" line="25"/>
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_list.py" line="38"/>
         <source>Checkpoint folder (PyTorch)</source>
         <translation>检查点文件夹（PyTorch）</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_list.py" line="42"/>
         <source>GGUF {0}</source>
         <translation>GGUF {0}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_list.py" line="46"/>
         <source>Added by you</source>
         <translation>您添加的</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_list.py" line="48"/>
         <source>missing</source>
         <translation>文件缺失</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_list.py" line="68"/>
         <source>Converted ({0})</source>
         <translation>已转换（{0}）</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_list.py" line="70"/>
         <source>Downloaded</source>
         <translation>已下载</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_list.py" line="73"/>
         <source>Partly downloaded ({0}%): download to resume</source>
         <translation>已下载一部分（{0}%）：点击下载可继续</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_list.py" line="75"/>
         <source>Not downloaded</source>
         <translation>未下载</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_list.py" line="78"/>
         <source>, in use</source>
         <translation>，使用中</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_list.py" line="82"/>
         <source>In use</source>
         <translation>使用中</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_list.py" line="82"/>
         <source>Ready</source>
         <translation>就绪</translation>
     </message>
@@ -721,260 +642,212 @@ Python %1，%2。</translation>
 <context>
     <name>ModelManagerDialog</name>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="51"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="70"/>
         <source>Looking at this computer...</source>
         <translation>正在检查这台电脑……</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="72"/>
         <source>Get the recommended model</source>
         <translation>获取推荐的模型</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="85"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="85"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="86"/>
         <source>Cancel download</source>
         <translation>取消下载</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="86"/>
         <source>Convert</source>
         <translation>转换</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="87"/>
         <source>Use</source>
         <translation>使用</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="87"/>
         <source>Delete...</source>
         <translation>删除……</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="88"/>
         <source>Show in folder</source>
         <translation>在文件夹中显示</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="88"/>
         <source>Add folder...</source>
         <translation>添加文件夹……</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="89"/>
         <source>Add GGUF file...</source>
         <translation>添加 GGUF 文件……</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="89"/>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="106"/>
         <source>GGUF type:</source>
         <translation>GGUF 类型：</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="126"/>
         <source>smallest and fastest, close to the original quality (recommended)</source>
         <translation>最小最快，质量接近原始模型（推荐）</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="127"/>
         <source>a little larger and a little closer to the original</source>
         <translation>稍大一些，也更接近原始模型</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="128"/>
         <source>hard to tell from the original</source>
         <translation>与原始模型几乎无法区分</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="129"/>
         <source>practically the original quality, larger and slower</source>
         <translation>几乎是原始质量，更大也更慢</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="130"/>
         <source>the original weights: largest, slowest on a CPU</source>
         <translation>原始权重：最大，在 CPU 上最慢</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="132"/>
         <source>{0}, about {1}: {2}</source>
         <translation>{0}，约 {1}：{2}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="165"/>
         <source>{0}
 Licence: {1}</source>
         <translation>{0}
 许可：{1}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="205"/>
+        <source>A checkpoint folder you added: {0}</source>
+        <translation>你添加的检查点文件夹：{0}</translation>
+    </message>
+    <message>
         <source>Starting the download...</source>
         <translation>正在开始下载……</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="211"/>
         <source>Starting the conversion...</source>
         <translation>正在开始转换……</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="231"/>
         <source>Starting...</source>
         <translation>正在开始……</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="251"/>
         <source>Remove {0} from the list? Its files stay where they are.</source>
         <translation>从列表中移除 {0}？其文件会保留在原处。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="253"/>
         <source>Removed from the list.</source>
         <translation>已从列表中移除。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="256"/>
         <source>Delete {0}? This frees {1}.</source>
         <translation>删除 {0}？这将释放 {1}。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="262"/>
         <source>Delete the downloaded files of {0}? This frees {1}; converted GGUF files stay.</source>
         <translation>删除 {0} 已下载的文件？这将释放 {1}；已转换的 GGUF 文件会保留。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="272"/>
         <source>Deleted; {0} freed.</source>
         <translation>已删除；释放了 {0}。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="277"/>
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="293"/>
         <source>Choose an InternLM2 checkpoint folder</source>
         <translation>选择 InternLM2 检查点文件夹</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="299"/>
         <source>Choose a GGUF file</source>
         <translation>选择 GGUF 文件</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="300"/>
         <source>GGUF files (*.gguf)</source>
         <translation>GGUF 文件 (*.gguf)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="313"/>
         <source>Added {0}.</source>
         <translation>已添加 {0}。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="326"/>
         <source>Downloading {0}%</source>
         <translation>正在下载 {0}%</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="328"/>
         <source>{0}/s</source>
         <translation>{0}/秒</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="339"/>
         <source>Quantizing {0}%</source>
         <translation>正在量化 {0}%</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="339"/>
         <source>Converting {0}%</source>
         <translation>正在转换 {0}%</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="346"/>
         <source>{0} s left</source>
         <translation>剩余 {0} 秒</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="348"/>
         <source>{0} min left</source>
         <translation>剩余 {0} 分钟</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="349"/>
         <source>{0:.1f} h left</source>
         <translation>剩余 {0:.1f} 小时</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="356"/>
         <source>Downloaded.</source>
         <translation>下载完成。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="365"/>
         <source>Converted: {0}</source>
         <translation>已转换：{0}</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="374"/>
         <source>Cancelled; the partial download was deleted.</source>
         <translation>已取消；未下载完的文件已删除。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="375"/>
         <source>Paused; downloading again resumes where it stopped.</source>
         <translation>已暂停；再次下载会从中断处继续。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="381"/>
         <source>Stopped.</source>
         <translation>已停止。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="390"/>
         <source>Recommended for this computer: {0} on the PyTorch backend in bf16 on your GPU ({1}).</source>
         <translation>为这台电脑推荐：{0}，使用 PyTorch 后端，以 bf16 在您的 GPU（{1}）上运行。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="392"/>
         <source>Download and use</source>
         <translation>下载并使用</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="394"/>
         <source>Recommended for this computer: {0} as a {1} GGUF on the Apple GPU (Metal).</source>
         <translation>为这台电脑推荐：{0}，转换为 {1} GGUF，在 Apple GPU（Metal）上运行。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="396"/>
-        <location filename="../../app/ui/model_manager.py" line="400"/>
         <source>Download, convert and use</source>
         <translation>下载、转换并使用</translation>
     </message>
     <message>
-        <location filename="../../app/ui/model_manager.py" line="398"/>
         <source>Recommended for this computer: {0} as a {1} GGUF on the CPU.</source>
         <translation>为这台电脑推荐：{0}，转换为 {1} GGUF，在 CPU 上运行。</translation>
     </message>
@@ -982,105 +855,152 @@ Licence: {1}</source>
 <context>
     <name>NeedleDialog</name>
     <message>
-        <location filename="../../app/ui/needle_dialog.py" line="48"/>
         <source>Needle-in-a-haystack check</source>
         <translation>大海捞针测试</translation>
     </message>
     <message>
-        <location filename="../../app/ui/needle_dialog.py" line="54"/>
-        <source>Hides a sentence at several depths of a long filler text and asks the model for it. With the real weights this checks the long-context claim on this computer; it reads the whole text once per depth, which takes minutes on a CPU.</source>
-        <translation>在一段很长的填充文本的不同深度处藏入一句话，再让模型把它找出来。使用真实权重时，可在本机验证长上下文能力；每个深度都要完整读取一次文本，在 CPU 上需要几分钟。</translation>
-    </message>
-    <message>
-        <location filename="../../app/ui/needle_dialog.py" line="60"/>
         <source>No model is loaded.</source>
         <translation>尚未加载模型。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/needle_dialog.py" line="61"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../app/ui/needle_dialog.py" line="66"/>
         <source>Characters</source>
         <translation>字符数</translation>
     </message>
     <message>
-        <location filename="../../app/ui/needle_dialog.py" line="68"/>
         <source>Depths (%)</source>
         <translation>深度（%）</translation>
     </message>
     <message>
-        <location filename="../../app/ui/needle_dialog.py" line="77"/>
+        <source>Hides a sentence at several depths of a long filler text and asks the model for it. With the real weights this checks the long-context claim on this computer; it reads the whole text once per depth.</source>
+        <translation>把一句话藏在一段很长的填充文本的不同深度处，再请模型把它找出来。使用真实权重时，这会在本机检验长上下文能力；每个深度都会把整段文本完整读一遍。</translation>
+    </message>
+    <message>
+        <source>Depth</source>
+        <translation>深度</translation>
+    </message>
+    <message>
+        <source>Length</source>
+        <translation>长度</translation>
+    </message>
+    <message>
+        <source>Found</source>
+        <translation>找到</translation>
+    </message>
+    <message>
+        <source>Answer</source>
+        <translation>回答</translation>
+    </message>
+    <message>
         <source>Run</source>
         <translation>运行</translation>
     </message>
     <message>
-        <location filename="../../app/ui/needle_dialog.py" line="78"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../app/ui/needle_dialog.py" line="103"/>
-        <source>Running the check…</source>
-        <translation>正在运行测试…</translation>
+        <source>Depths are percentages from 0 to 100, separated by commas.</source>
+        <translation>深度是 0 到 100 的百分数，用逗号分隔。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/needle_dialog.py" line="111"/>
+        <source>How long it takes is known once the model has answered a question here; on a laptop CPU 200,000 characters take hours.</source>
+        <translation>模型在这里回答过一个问题后才能估计所需时间；在笔记本电脑的 CPU 上，200,000 个字符需要数小时。</translation>
+    </message>
+    <message>
+        <source>About %1 on this computer (it reads about %2 tokens/s).</source>
+        <translation>在本机上大约需要 %1（读取速度约每秒 %2 个词元）。</translation>
+    </message>
+    <message>
+        <source>Use %1 characters</source>
+        <translation>改用 %1 个字符</translation>
+    </message>
+    <message>
+        <source>Loading the model…</source>
+        <translation>正在加载模型…</translation>
+    </message>
+    <message>
+        <source>The check did not finish: see the output below.</source>
+        <translation>检查没有完成：请查看下方的输出。</translation>
+    </message>
+    <message>
         <source>Cancelled.</source>
         <translation>已取消。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/needle_dialog.py" line="123"/>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>否</translation>
+    </message>
+    <message>
+        <source>Depth %1 of %2: %3 / %4 tokens read</source>
+        <translation>第 %1 个深度（共 %2 个）：已读取 %3 / %4 个词元</translation>
+    </message>
+    <message>
+        <source>Done: found %1 of %2.</source>
+        <translation>完成：%2 次中找到 %1 次。</translation>
+    </message>
+    <message>
         <source>The check did not finish (exit status %1).</source>
         <translation>测试未完成（退出状态 %1）。</translation>
     </message>
 </context>
 <context>
+    <name>NeedleView</name>
+    <message>
+        <source>%1 h %2 min</source>
+        <translation>%1 小时 %2 分钟</translation>
+    </message>
+    <message>
+        <source>%1 min</source>
+        <translation>%1 分钟</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 秒</translation>
+    </message>
+</context>
+<context>
     <name>SamplingForm</name>
     <message>
-        <location filename="../../app/ui/sampling_form.py" line="23"/>
         <source>0 always picks the likeliest word; higher is more varied.</source>
         <translation>0 总是选择最可能的词；数值越高，回复越多样。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/sampling_form.py" line="27"/>
         <source>off</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location filename="../../app/ui/sampling_form.py" line="32"/>
         <source>Temperature</source>
         <translation>温度</translation>
     </message>
     <message>
-        <location filename="../../app/ui/sampling_form.py" line="33"/>
         <source>Top-p</source>
         <translation>Top-p 采样</translation>
     </message>
     <message>
-        <location filename="../../app/ui/sampling_form.py" line="34"/>
         <source>Top-k</source>
         <translation>Top-k 采样</translation>
     </message>
     <message>
-        <location filename="../../app/ui/sampling_form.py" line="35"/>
         <source>Repetition penalty</source>
         <translation>重复惩罚</translation>
     </message>
     <message>
-        <location filename="../../app/ui/sampling_form.py" line="36"/>
         <source>Longest reply (tokens)</source>
         <translation>最长回复（词元）</translation>
     </message>
     <message>
-        <location filename="../../app/ui/sampling_form.py" line="37"/>
         <source>Official defaults</source>
         <translation>官方默认值</translation>
     </message>
     <message>
-        <location filename="../../app/ui/sampling_form.py" line="38"/>
         <source>Temperature 0.8, top-p 0.8, 1024 tokens: the model&apos;s own chat() settings</source>
         <translation>温度 0.8，top-p 0.8，1024 个词元：模型自带 chat() 的设置</translation>
     </message>
@@ -1088,148 +1008,118 @@ Licence: {1}</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="40"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="43"/>
         <source>Appearance</source>
         <translation>外观</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="45"/>
         <source>Follow the system</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="45"/>
         <source>Light</source>
         <translation>浅色</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="45"/>
         <source>Dark</source>
         <translation>深色</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="49"/>
         <source>Theme</source>
         <translation>主题</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="50"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="52"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="56"/>
         <source>Opened at start (a .gguf file or a checkpoint folder)</source>
         <translation>启动时打开（.gguf 文件或检查点文件夹）</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="57"/>
         <source>Browse…</source>
         <translation>浏览…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="61"/>
-        <location filename="../../app/ui/settings_dialog.py" line="110"/>
         <source>Default model</source>
         <translation>默认模型</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="62"/>
         <source>Choose from the file</source>
         <translation>根据文件自动选择</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="64"/>
         <source>Backend</source>
         <translation>后端</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="67"/>
         <source>automatic</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="69"/>
         <source>CPU threads</source>
         <translation>CPU 线程数</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="72"/>
         <source>all</source>
         <translation>全部</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="74"/>
         <source>GPU layers</source>
         <translation>GPU 层数</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="76"/>
         <source>q8_0 halves the memory the context needs</source>
         <translation>q8_0 可将上下文所需内存减半</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="77"/>
         <source>KV cache type</source>
         <translation>KV 缓存类型</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="82"/>
         <source>Context (tokens)</source>
         <translation>上下文（词元）</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="84"/>
         <source>Downloads</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="87"/>
         <source>https://huggingface.co, or a mirror</source>
         <translation>https://huggingface.co 或镜像地址</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="88"/>
         <source>Where models are downloaded from: set a mirror if the hub is slow or unreachable where you are.</source>
         <translation>模型的下载来源：如果所在地区访问模型中心很慢或无法访问，请设置镜像。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="90"/>
         <source>Model hub address</source>
         <translation>模型中心地址</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="92"/>
         <source>none (use the system&apos;s settings)</source>
         <translation>无（使用系统设置）</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="93"/>
         <source>Proxy</source>
         <translation>代理</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="95"/>
         <source>New conversations</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="101"/>
         <source>Model settings apply the next time a model is opened.</source>
         <translation>模型设置将在下次打开模型时生效。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="111"/>
         <source>GGUF models (*.gguf)</source>
         <translation>GGUF 模型 (*.gguf)</translation>
     </message>
@@ -1237,62 +1127,50 @@ Licence: {1}</source>
 <context>
     <name>ShortcutsDialog</name>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="130"/>
         <source>Keyboard shortcuts</source>
         <translation>键盘快捷键</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="133"/>
         <source>New conversation</source>
         <translation>新建对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="134"/>
         <source>Search all conversations</source>
         <translation>搜索所有对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="135"/>
         <source>Send the message</source>
         <translation>发送消息</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="136"/>
         <source>New line in the message</source>
         <translation>在消息中换行</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="137"/>
         <source>Stop the reply</source>
         <translation>停止回复</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="138"/>
         <source>Open a model</source>
         <translation>打开模型</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="139"/>
         <source>Export the conversation</source>
         <translation>导出对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="140"/>
         <source>Rename the selected conversation</source>
         <translation>重命名所选对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="141"/>
         <source>Move the selected conversation to the trash</source>
         <translation>将所选对话移至回收站</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="142"/>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
-        <location filename="../../app/ui/settings_dialog.py" line="143"/>
         <source>This help</source>
         <translation>本帮助</translation>
     </message>
@@ -1300,27 +1178,22 @@ Licence: {1}</source>
 <context>
     <name>SidePanel</name>
     <message>
-        <location filename="../../app/ui/side_panel.py" line="23"/>
         <source>&lt;b&gt;This conversation&lt;/b&gt;</source>
         <translation>&lt;b&gt;本对话&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../app/ui/side_panel.py" line="25"/>
         <source>System prompt</source>
         <translation>系统提示词</translation>
     </message>
     <message>
-        <location filename="../../app/ui/side_panel.py" line="27"/>
         <source>No system prompt</source>
         <translation>无系统提示词</translation>
     </message>
     <message>
-        <location filename="../../app/ui/side_panel.py" line="30"/>
         <source>Official system prompt</source>
         <translation>官方系统提示词</translation>
     </message>
     <message>
-        <location filename="../../app/ui/side_panel.py" line="33"/>
         <source>Sampling</source>
         <translation>采样</translation>
     </message>
@@ -1328,91 +1201,124 @@ Licence: {1}</source>
 <context>
     <name>StatusPanel</name>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="39"/>
-        <location filename="../../app/ui/status_panel.py" line="49"/>
         <source>No model loaded</source>
         <translation>未加载模型</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="55"/>
         <source>model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="59"/>
         <source>%1 on %2</source>
         <translation>%1，运行于 %2</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="67"/>
         <source>CPU, %1 threads</source>
         <translation>CPU，%1 个线程</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="70"/>
         <source>all</source>
         <translation>全部</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="71"/>
         <source>GPU offload (%1 layers) + CPU, %2 threads</source>
         <translation>GPU 卸载（%1 层）+ CPU，%2 个线程</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="78"/>
         <source>this llama.cpp build has no GPU support</source>
         <translation>此 llama.cpp 版本不支持 GPU</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="79"/>
         <source>GPU offload is switched off in Settings</source>
         <translation>GPU 卸载已在设置中关闭</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="80"/>
         <source>this llama.cpp build can offload to the GPU</source>
         <translation>此 llama.cpp 版本可以卸载到 GPU</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="90"/>
         <source>Context: %1 / %2 tokens</source>
         <translation>上下文：%1 / %2 个词元</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="99"/>
         <source>First token %1 s · %2 tokens/s</source>
         <translation>首个词元 %1 秒 · 每秒 %2 个词元</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="18"/>
         <source>about %1 min left</source>
         <translation>约剩 %1 分钟</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="19"/>
         <source>about %1 s left</source>
         <translation>约剩 %1 秒</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="111"/>
         <source>Reading: %1 / %2 tokens</source>
         <translation>正在读取：%1 / %2 个词元</translation>
     </message>
     <message>
-        <location filename="../../app/ui/status_panel.py" line="118"/>
         <source>Loading the model…</source>
         <translation>正在加载模型…</translation>
     </message>
 </context>
 <context>
+    <name>TrashDialog</name>
+    <message>
+        <source>Trash</source>
+        <translation>回收站</translation>
+    </message>
+    <message>
+        <source>Deleted conversations stay here, with every message, until you delete them for good.</source>
+        <translation>删除的对话连同全部消息都保留在这里，直到你将其永久删除。</translation>
+    </message>
+    <message>
+        <source>The trash is empty.</source>
+        <translation>回收站是空的。</translation>
+    </message>
+    <message>
+        <source>Restore</source>
+        <translation>恢复</translation>
+    </message>
+    <message>
+        <source>Delete for good…</source>
+        <translation>永久删除…</translation>
+    </message>
+    <message>
+        <source>Empty the trash…</source>
+        <translation>清空回收站…</translation>
+    </message>
+    <message>
+        <source>%1 (deleted %2)</source>
+        <translation>%1（删除于 %2）</translation>
+    </message>
+    <message>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <source>Delete for good</source>
+        <translation>永久删除</translation>
+    </message>
+    <message numerus="yes">
+        <source>Delete %n conversation(s) for good? This cannot be undone.</source>
+        <translation>
+            <numerusform>永久删除 %n 个对话？此操作无法撤销。</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Delete all %n conversation(s) in the trash for good? This cannot be undone.</source>
+        <translation>
+            <numerusform>永久删除回收站中的全部 %n 个对话？此操作无法撤销。</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>WelcomePage</name>
     <message>
-        <location filename="../../app/ui/welcome.py" line="20"/>
         <source>Welcome to InternLM2 Desktop</source>
         <translation>欢迎使用 InternLM2 桌面版</translation>
     </message>
     <message>
-        <location filename="../../app/ui/welcome.py" line="28"/>
         <source>Chat with the InternLM2-1.8B models on this computer, offline, and ask questions about long documents read whole.
 
 To begin, open a model: a .gguf file or a checkpoint folder. You can also drop one on this window.</source>
@@ -1421,17 +1327,14 @@ To begin, open a model: a .gguf file or a checkpoint folder. You can also drop o
 首先请打开一个模型：.gguf 文件或检查点文件夹。也可以直接把它拖到此窗口。</translation>
     </message>
     <message>
-        <location filename="../../app/ui/welcome.py" line="37"/>
         <source>Open a model…</source>
         <translation>打开模型…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/welcome.py" line="40"/>
         <source>Download a model…</source>
         <translation>下载模型…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/welcome.py" line="57"/>
         <source>Loading %1…</source>
         <translation>正在加载 %1…</translation>
     </message>
@@ -1439,117 +1342,102 @@ To begin, open a model: a .gguf file or a checkpoint folder. You can also drop o
 <context>
     <name>WindowMenus</name>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="60"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="60"/>
         <source>&amp;Chat</source>
         <translation>对话(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="61"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="61"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="63"/>
         <source>New conversation</source>
         <translation>新建对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="64"/>
         <source>Open a model…</source>
         <translation>打开模型…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="65"/>
         <source>Open a checkpoint folder…</source>
         <translation>打开检查点文件夹…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="66"/>
         <source>Download a model…</source>
         <translation>下载模型…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="68"/>
         <source>Export conversation…</source>
         <translation>导出对话…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="69"/>
         <source>Import conversation…</source>
         <translation>导入对话…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="71"/>
         <source>Settings…</source>
         <translation>设置…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="73"/>
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="74"/>
         <source>Search conversations</source>
         <translation>搜索对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="76"/>
         <source>Stop the reply</source>
         <translation>停止回复</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="77"/>
         <source>Regenerate the last reply</source>
         <translation>重新生成最后一条回复</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="78"/>
         <source>Rename conversation</source>
         <translation>重命名对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="79"/>
         <source>Delete conversation</source>
         <translation>删除对话</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="80"/>
+        <source>Trash…</source>
+        <translation>回收站…</translation>
+    </message>
+    <message>
+        <source>Conversation list</source>
+        <translation>对话列表</translation>
+    </message>
+    <message>
         <source>Conversation settings panel</source>
         <translation>对话设置面板</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="81"/>
         <source>Document panel</source>
         <translation>文档面板</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="82"/>
         <source>Attach a document…</source>
         <translation>附加文档…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="83"/>
         <source>Needle-in-a-haystack check…</source>
         <translation>大海捞针测试…</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="84"/>
         <source>Keyboard shortcuts</source>
         <translation>键盘快捷键</translation>
     </message>
     <message>
-        <location filename="../../app/ui/window_menus.py" line="85"/>
         <source>About</source>
         <translation>关于</translation>
     </message>
