@@ -29,27 +29,74 @@ class DatabaseCorruptError(StorageError):
 
 
 class DatabaseTooNewError(StorageError):
-    """The file was written by a newer version of the app; it is left untouched."""
+    """The file was written by a newer version of the app; it is left untouched.
 
-    def __init__(self, path: Path, found: int, supported: int) -> None:
+    `written_by` is the app version the file records (empty when it records none)."""
+
+    def __init__(self, path: Path, found: int, supported: int, written_by: str = "") -> None:
         self.found = found
         self.supported = supported
+        self.written_by = written_by
+        who = f"InternLM2 Desktop {written_by}" if written_by else "a newer InternLM2 Desktop"
         super().__init__(
             path,
-            f"The conversation database {path} was written by a newer version of "
-            f"InternLM2 Desktop (schema {found}; this version reads up to {supported}).",
+            f"The conversation database {path} was written by {who}, a newer version "
+            f"(schema {found}; this version reads up to {supported}).",
             "Update the app to open it; the file has not been changed.",
         )
 
 
 class ForeignDatabaseError(StorageError):
-    """An SQLite file that some other program made: the store refuses to write into it."""
+    """A file some other program made (or not a file at all): the store refuses to touch it.
+
+    `detail` says what gave it away (for the log)."""
+
+    def __init__(self, path: Path, detail: str = "") -> None:
+        self.detail = detail
+        super().__init__(
+            path,
+            f"{path} is not an InternLM2 Desktop conversation database.",
+            "Choose another file name for the conversations; this one has not been changed.",
+        )
+
+
+class DatabaseLockedError(StorageError):
+    """Another program (or another copy of the app) holds the file locked; it is untouched."""
+
+    def __init__(self, path: Path, waited_s: float) -> None:
+        self.waited_s = waited_s
+        super().__init__(
+            path,
+            f"Another program is using the conversation database {path} (it kept the file "
+            f"locked for more than {waited_s:g} seconds).",
+            "Close the other program or the other copy of InternLM2 Desktop, then try "
+            "again; the file has not been changed.",
+        )
+
+
+class DatabaseReadOnlyError(StorageError):
+    """The file could only be opened read-only: browsing and export work, saving does not."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            path,
+            f"The conversation database {path} is read-only ({reason}), so new messages and "
+            "changes cannot be saved.",
+            "Conversations can still be read and exported. To save again, make the file and "
+            "its folder writable, or start with --db and a writable file, then restart.",
+        )
+
+
+class SearchIndexRepairedError(StorageError):
+    """The full-text index was damaged; it was rebuilt from the messages, nothing else lost."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(
             path,
-            f"{path} is an SQLite file but not an InternLM2 Desktop conversation database.",
-            "Choose another file name for the conversations; this one has not been changed.",
+            f"The search index of the conversation database {path} was damaged and has been "
+            "rebuilt from the messages.",
+            "Nothing was saved by the last action; please do it again.",
         )
 
 
