@@ -12,7 +12,7 @@ from app.storage.errors import (
     ImportFormatError,
     MigrationError,
     NotFoundError,
-    SearchIndexRepairedError,
+    SearchIndexError,
     StorageError,
 )
 from app.storage.models import (
@@ -45,7 +45,7 @@ __all__ = [
     "ReplyStats",
     "Role",
     "SearchHit",
-    "SearchIndexRepairedError",
+    "SearchIndexError",
     "StorageError",
     "default_path",
     "move_aside",

@@ -44,7 +44,7 @@ from app.storage.errors import (
     DatabaseUnavailableError,
     ForeignDatabaseError,
     MigrationError,
-    SearchIndexRepairedError,
+    SearchIndexError,
     StorageError,
 )
 from app.storage.models import format_timestamp
@@ -241,7 +241,7 @@ class Database:
         Nested use becomes a savepoint, so an inner failure undoes only the inner block.
         A read-only database refuses before anything runs (`DatabaseReadOnlyError`); a lock
         held past the busy timeout, a full disk or an I/O error become the store's typed
-        errors; a damaged search index is rebuilt and reported (`SearchIndexRepairedError`).
+        errors; a damaged search index is rebuilt and reported (`SearchIndexError`).
         """
         with self._lock:
             if self.read_only:
@@ -271,10 +271,16 @@ class Database:
         """What a failed write means to the user; SQLite's own error when it is a bug of ours
         (a constraint, a syntax error: those are not the user's to act on)."""
         name = opening.error_name(err)
-        if name == "SQLITE_CORRUPT_VTAB" and not self._rebuilding:
+        if name == "SQLITE_CORRUPT_VTAB":
+            if self._rebuilding:
+                return err
             _log.warning("%s: search index damaged (%s); rebuilding it", self.path, err)
-            self.rebuild_search_index()
-            return SearchIndexRepairedError(self.path)
+            try:
+                self.rebuild_search_index()
+            except (sqlite3.Error, StorageError) as failed:
+                _log.error("%s: search index not rebuilt: %s", self.path, failed)
+                return SearchIndexError(self.path, rebuilt=False)
+            return SearchIndexError(self.path, rebuilt=True)
         if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_READONLY", "SQLITE_FULL",
                             "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_CORRUPT")):
             return opening.classify(self.path, err, _BUSY_TIMEOUT_S)
@@ -297,20 +303,35 @@ class Database:
             self._fts_tokenizer = None
 
     def _rebuild_index(self) -> None:
-        """Empty and refill the index; drop and create it when even that fails."""
+        """Empty and refill the index. When FTS5 cannot even load it (its structure record is
+        damaged), its shadow tables are first reset to those of an empty index made by this
+        SQLite in memory: the messages are the index's only source, nothing is lost."""
+        fill = ("INSERT INTO messages_fts (rowid, text) "
+                "SELECT id, text FROM messages WHERE state != 'streaming'")
         try:
             with self.transaction() as conn:
                 conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('delete-all')")
-                conn.execute("INSERT INTO messages_fts (rowid, text) "
-                             "SELECT id, text FROM messages WHERE state != 'streaming'")
+                conn.execute(fill)
                 conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')")
-        except (sqlite3.Error, StorageError) as err:
-            _log.warning("%s: search index rebuilt from scratch (%s)", self.path, err)
-            with self.transaction() as conn:
-                for trigger in ("insert", "delete", "update"):
-                    conn.execute(f"DROP TRIGGER IF EXISTS messages_fts_{trigger}")
-                conn.execute("DROP TABLE IF EXISTS messages_fts")
-                schema.MIGRATIONS[1](conn)  # step 2 creates the index, triggers and rows
+            return
+        except sqlite3.Error as err:
+            _log.warning("%s: search index reset from an empty one (%s)", self.path, err)
+        empty = sqlite3.connect(":memory:")
+        try:
+            empty.execute("CREATE VIRTUAL TABLE blank USING fts5(text)")
+            data = empty.execute("SELECT id, block FROM blank_data").fetchall()
+            config = empty.execute("SELECT k, v FROM blank_config").fetchall()
+        finally:
+            empty.close()
+        with self.transaction() as conn:
+            for table in ("data", "idx", "config"):
+                conn.execute(f"DELETE FROM messages_fts_{table}")
+            conn.executemany("INSERT INTO messages_fts_data (id, block) VALUES (?, ?)", data)
+            conn.executemany("INSERT INTO messages_fts_config (k, v) VALUES (?, ?)", config)
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('delete-all')")
+            conn.execute(fill)
+            conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')")
 
     def _savepoint(self) -> Iterator[sqlite3.Connection]:
         name = f"sp{self._depth}"

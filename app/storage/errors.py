@@ -88,28 +88,34 @@ class DatabaseReadOnlyError(StorageError):
         )
 
 
-class SearchIndexRepairedError(StorageError):
-    """The full-text index was damaged; it was rebuilt from the messages, nothing else lost."""
+class SearchIndexError(StorageError):
+    """The full-text index was damaged; `rebuilt` when it was made again from the messages
+    (nothing else is lost either way: the index holds no data of its own)."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(
-            path,
-            f"The search index of the conversation database {path} was damaged and has been "
-            "rebuilt from the messages.",
-            "Nothing was saved by the last action; please do it again.",
-        )
+    def __init__(self, path: Path, rebuilt: bool) -> None:
+        self.rebuilt = rebuilt
+        if rebuilt:
+            message = (f"The search index of the conversation database {path} was damaged and "
+                       "has been rebuilt from the messages.")
+            hint = "Nothing was saved by the last action; please do it again."
+        else:
+            message = (f"The search index of the conversation database {path} is damaged and "
+                       "could not be rebuilt.")
+            hint = "Your messages are kept; please report this problem and keep the file."
+        super().__init__(path, message, hint)
 
 
 class DatabaseUnavailableError(StorageError):
-    """The file cannot be opened or written now: no permission, locked, or disk full."""
+    """The file cannot be opened or written now: no permission, a folder that cannot be
+    written or made, disk full, an I/O error."""
 
     def __init__(self, path: Path, reason: str) -> None:
         self.reason = reason
         super().__init__(
             path,
             f"The conversation database {path} cannot be used right now ({reason}).",
-            "Close other copies of the app, check that the folder is writable and that "
-            "the disk has free space, then try again.",
+            "Check that the folder is writable and that the disk has free space, or start "
+            "with --db and another file, then try again.",
         )
 
 

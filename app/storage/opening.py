@@ -30,6 +30,7 @@ from app.storage.errors import (
     DatabaseTooNewError,
     DatabaseUnavailableError,
     ForeignDatabaseError,
+    SearchIndexError,
     StorageError,
 )
 
@@ -96,28 +97,34 @@ def write_block(path: Path, exists: bool) -> str:
 
 
 def connect(path: Path, *, exists: bool, read_only: bool, wait_s: float) -> sqlite3.Connection:
-    """A connection (autocommit, any thread). Read-only uses `mode=ro`; when SQLite cannot
-    open a WAL file that way (no -shm, folder read-only) and no WAL content waits to be
-    folded in, the file is opened `immutable`: a snapshot that can be read, never written."""
+    """A connection (autocommit, any thread). Read-only uses `mode=ro`, except for a WAL file
+    with no -wal beside it (nothing waits to be folded in): that opens `immutable`, so that
+    not even the -wal/-shm companions are created and the folder stays exactly as it was."""
     uri = Path(os.path.abspath(path)).as_uri()
-    modes = ["mode=ro"] if read_only else ["mode=rw" if exists else "mode=rwc"]
-    wal = Path(f"{path}-wal")
-    if read_only and not (wal.exists() and wal.stat().st_size):
-        modes.append("mode=ro&immutable=1")
-    last: sqlite3.Error | None = None
-    for mode in modes:
-        try:
-            conn = sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=wait_s,
-                                   isolation_level=None, check_same_thread=False)
-            if read_only:
-                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            return conn
-        except sqlite3.Error as err:
-            last = err
-            if error_name(err) != "SQLITE_CANTOPEN":
-                break
-    assert last is not None
-    raise classify(path, last, wait_s) from last
+    if not read_only:
+        mode = "mode=rw" if exists else "mode=rwc"
+    elif _is_wal(path) and not Path(f"{path}-wal").exists():
+        mode = "mode=ro&immutable=1"
+    else:
+        mode = "mode=ro"
+    try:
+        conn = sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=wait_s,
+                               isolation_level=None, check_same_thread=False)
+        if read_only:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as err:
+        raise classify(path, err, wait_s) from err
+    return conn
+
+
+def _is_wal(path: Path) -> bool:
+    """Header bytes 18-19 are 2 for a WAL-mode file."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(20)
+    except OSError:
+        return False
+    return len(head) == 20 and head[18] == 2 and head[19] == 2
 
 
 def error_name(err: sqlite3.Error) -> str:
@@ -140,6 +147,8 @@ def classify(path: Path, err: sqlite3.Error, wait_s: float) -> StorageError:
     reason = str(err) or type(err).__name__
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
         return DatabaseLockedError(path, wait_s)
+    if name == "SQLITE_CORRUPT_VTAB":  # the search index, not the file: never "damaged"
+        return SearchIndexError(path, rebuilt=False)
     if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
         return DatabaseCorruptError(path, reason)
     if name.startswith("SQLITE_READONLY"):

@@ -28,6 +28,7 @@ from typing import Any
 from app.storage.conversations import Conversations
 from app.storage.db import LOCK_WAIT_S, Database, default_path, move_aside
 from app.storage.documents import Documents
+from app.storage.errors import SearchIndexError
 from app.storage.export import parse_archive, to_dict, to_markdown, write_archive
 from app.storage.messages import Messages
 from app.storage.models import SearchHit
@@ -46,7 +47,15 @@ class ConversationStore:
         self.messages = Messages(self.db, self.conversations)
         self.documents = Documents(self.db, self.conversations)
         self.settings = Settings(self.db)
-        self.recovered_replies = 0 if self.db.read_only else self.messages.recover_streaming()
+        self.recovered_replies = 0 if self.db.read_only else self._recover()
+
+    def _recover(self) -> int:
+        try:
+            return self.messages.recover_streaming()
+        except SearchIndexError as err:  # its triggers touch the index: rebuilt, once more
+            if not err.rebuilt:
+                raise
+            return self.messages.recover_streaming()
 
     @classmethod
     def start_fresh(cls, path: Path | str | None = None) -> tuple[ConversationStore, Path | None]:
