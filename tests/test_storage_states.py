@@ -32,6 +32,7 @@ from app.storage import (
     schema,
 )
 from app.storage.opening import WRITTEN_BY_KEY
+from tests.lock_holder import Holder, lock_holder_fixture, release  # noqa: F401 - a fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 _NOBODY = 65534
@@ -55,53 +56,13 @@ def _make_store(path: Path, chats: int = 3) -> None:
 
 # -- a second process holding the write lock --------------------------------------------
 
-_HOLDER = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("PRAGMA journal_mode = " + sys.argv[2]).fetchone()
-conn.execute("BEGIN " + sys.argv[3])
-print("locked", flush=True)
-sys.stdin.readline()
-conn.execute("ROLLBACK")
-conn.close()
-print("released", flush=True)
-"""
-
-
-@pytest.fixture()
-def lock_holder(tmp_path: Path) -> Iterator[object]:
-    children: list[subprocess.Popen[str]] = []
-
-    def hold(path: Path, journal: str, kind: str) -> subprocess.Popen[str]:
-        child = subprocess.Popen([sys.executable, "-c", _HOLDER, str(path), journal, kind],
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        children.append(child)
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "locked"  # paced by its line, not a sleep
-        return child
-
-    yield hold
-    for child in children:
-        if child.poll() is None:
-            child.kill()
-        child.wait()
-
-
-def _release(child: subprocess.Popen[str]) -> None:
-    assert child.stdin is not None and child.stdout is not None
-    child.stdin.write("go\n")
-    child.stdin.flush()
-    assert child.stdout.readline().strip() == "released"
-    assert child.wait(timeout=30) == 0
-
-
 @pytest.mark.parametrize(("journal", "kind"), [("WAL", "IMMEDIATE"), ("WAL", "EXCLUSIVE"),
                                                ("DELETE", "EXCLUSIVE"), ("DELETE", "IMMEDIATE")])
 def test_a_file_another_process_holds_is_waited_for_then_refused_untouched(
-        tmp_path: Path, lock_holder: object, journal: str, kind: str) -> None:
+        tmp_path: Path, lock_holder: Holder, journal: str, kind: str) -> None:
     path = tmp_path / "conversations.sqlite3"
     _make_store(path)
-    child = lock_holder(path, journal, kind)  # type: ignore[operator]
+    child = lock_holder(path, journal, kind)
     before = _snapshot(tmp_path)
 
     began = time.monotonic()
@@ -112,22 +73,22 @@ def test_a_file_another_process_holds_is_waited_for_then_refused_untouched(
     assert "has not been changed" in caught.value.hint
     assert _snapshot(tmp_path) == before  # nothing written, nothing renamed, nothing new
 
-    _release(child)  # "Retry" once the other program let go: everything is there
+    release(child)  # "Retry" once the other program let go: everything is there
     with ConversationStore(path) as store:
         assert sorted(c.title for c in store.conversations.list_recent()) == [
             "chat 0", "chat 1", "chat 2"]
 
 
 def test_a_lock_taken_while_the_app_runs_gives_a_sentence_not_a_traceback(
-        tmp_path: Path, lock_holder: object) -> None:
+        tmp_path: Path, lock_holder: Holder) -> None:
     path = tmp_path / "conversations.sqlite3"
     _make_store(path)
     with ConversationStore(path) as store:
         store.db._conn.execute("PRAGMA busy_timeout = 200")
-        child = lock_holder(path, "WAL", "IMMEDIATE")  # type: ignore[operator]
+        child = lock_holder(path, "WAL", "IMMEDIATE")
         with pytest.raises(DatabaseLockedError):
             store.conversations.create("while locked")
-        _release(child)
+        release(child)
         store.conversations.create("after the lock")
         assert "after the lock" in [c.title for c in store.conversations.list_recent()]
 

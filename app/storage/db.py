@@ -90,12 +90,12 @@ class Database:
     """An open, checked and migrated conversation database file (maybe read-only)."""
 
     def __init__(self, path: Path | str, *, read_only: bool = False,
-                 lock_wait_s: float = LOCK_WAIT_S) -> None:
+                 lock_wait_s: float | None = None) -> None:
         self.path = Path(path)
         self._lock = threading.RLock()
         self._depth = 0
         self._last_now: datetime | None = None
-        self._lock_wait_s = lock_wait_s
+        self._lock_wait_s = LOCK_WAIT_S if lock_wait_s is None else lock_wait_s
         self._rebuilding = False
         self.read_only_reason = "it was opened read-only" if read_only else ""
         self._conn = self._open()

@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import Any
 
 from app.storage.conversations import Conversations
-from app.storage.db import LOCK_WAIT_S, Database, default_path, move_aside
+from app.storage.db import Database, default_path, move_aside
 from app.storage.documents import Documents
 from app.storage.errors import SearchIndexError
 from app.storage.export import parse_archive, to_dict, to_markdown, write_archive
@@ -40,7 +40,7 @@ class ConversationStore:
     """Conversations, messages, documents, settings and search over one database file."""
 
     def __init__(self, path: Path | str | None = None, *, read_only: bool = False,
-                 lock_wait_s: float = LOCK_WAIT_S) -> None:
+                 lock_wait_s: float | None = None) -> None:
         self.db = Database(default_path() if path is None else path, read_only=read_only,
                            lock_wait_s=lock_wait_s)
         self.conversations = Conversations(self.db)

@@ -179,6 +179,8 @@ class MainWindow(QMainWindow):
         self.composer.input.setFocus()
 
     def delete_conversation(self, conversation_id: int) -> None:
+        if not self.controller.writable():  # read-only database: said in the status bar
+            return
         title = self.store.conversations.get(conversation_id).title
         self.controller.delete(conversation_id)
         self.conversations.show_undo(conversation_id, title)
