@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from app.storage import (
     opening,
     schema,
 )
+from app.ui import application
 from app.ui.application import open_store
 from app.ui.inference_worker import InferenceClient
 from tests.lock_holder import Holder, lock_holder_fixture, release  # noqa: F401 - a fixture
@@ -161,11 +163,26 @@ def test_the_window_on_a_read_only_database_browses_and_explains_instead_of_savi
         qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
         window.new_conversation()
         window.delete_conversation(cid)
-        qtbot.waitUntil(lambda: len(notices) >= 3, timeout=5000)
+        window.apply_settings(replace(window.settings, theme="dark"))  # this session only
+        qtbot.waitUntil(lambda: len(notices) >= 4, timeout=5000)
         assert all("Nothing can be saved" in text and "read-only" in text for text in notices)
         assert "Nothing can be saved" in window.statusBar().currentMessage()
+        assert window.settings.theme == "dark"
         assert [c.id for c in store.conversations.list_recent()] == [cid]
         assert len(store.messages.list_for(cid)) == 1
     finally:
         store.close()
     assert _folder(tmp_path) == before
+
+
+def test_the_whole_start_on_an_unusable_data_folder_ends_with_the_dialog_not_a_traceback(
+        qapp: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the data folder should be")
+    monkeypatch.setenv("INTERNLM2_DESKTOP_DATA", str(blocker / "sub"))
+    ask = _Asked(False)
+    monkeypatch.setattr(application, "_ask_retry", ask)
+    assert application.run_gui([]) == 1  # Quit: nothing opened, nothing raised
+    (shown, can_retry), = ask.shown
+    assert isinstance(shown, DatabaseUnavailableError) and can_retry
+    assert str(blocker / "sub") in str(shown)

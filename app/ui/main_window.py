@@ -345,7 +345,7 @@ class MainWindow(QMainWindow):
         pending = self._pending_model
         if self._manager_dialog is not None:
             self._manager_dialog.setInUse(pending)
-        if pending and not self.settings.model_path:
+        if pending and not self.settings.model_path and not self.store.read_only:
             self.settings.model_path = pending
             self.settings.save(self.store)
         self._show_conversation(self.controller.conversation_id)
@@ -399,7 +399,8 @@ class MainWindow(QMainWindow):
         language_changed = settings.language != self.translations.language
         self.settings = settings
         self.controller.settings = settings
-        settings.save(self.store)
+        if self.controller.writable():  # read-only database: applied for this session only
+            settings.save(self.store)
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, settings.theme)
