@@ -391,3 +391,14 @@ def test_a_damaged_index_in_a_read_only_file_is_searched_by_scanning(tmp_path: P
         hits = store.search("volcanoes")
         assert len(hits) == 5 and all("«volcanoes»" in hit.snippet for hit in hits)
     assert _snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("name", ["a?b#c%20d e.sqlite3", "会话 ü.db", "x%3Fy&mode=rwc.db"])
+def test_file_names_that_mean_something_in_a_uri_open_the_file_they_name(
+        tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    _make_store(path, chats=1)
+    for read_only in (False, True):
+        with ConversationStore(path, read_only=read_only) as store:
+            assert [c.title for c in store.conversations.list_recent()] == ["chat 0"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
