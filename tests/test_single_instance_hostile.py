@@ -257,12 +257,12 @@ import json, socket, sys
 client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 client.settimeout(10)
 client.connect(sys.argv[1])
-client.sendall(json.dumps({"argv": ["--model", "/tmp/evil.gguf"]}).encode() + b"\\n")
 answer = b""
-try:
+try:  # the server may hang up before, during or after the send: all are a refusal
+    client.sendall(json.dumps({"argv": ["--model", "/tmp/evil.gguf"]}).encode() + b"\\n")
     while chunk := client.recv(64):
         answer += chunk
-except (ConnectionResetError, TimeoutError):
+except (BrokenPipeError, ConnectionResetError, TimeoutError):
     pass
 print(json.dumps({"answer": answer.decode("latin-1")}))
 """
