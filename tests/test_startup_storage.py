@@ -5,7 +5,9 @@ was; a read-only one opens for reading and the window says why nothing is saved.
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -180,9 +182,14 @@ def test_the_whole_start_on_an_unusable_data_folder_ends_with_the_dialog_not_a_t
     blocker = tmp_path / "data"
     blocker.write_text("a file where the data folder should be")
     monkeypatch.setenv("INTERNLM2_DESKTOP_DATA", str(blocker / "sub"))
+    runtime = Path(tempfile.mkdtemp(prefix="rt-"))  # the guard's socket: not in the real /tmp
+    os.chmod(runtime, 0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     ask = _Asked(False)
     monkeypatch.setattr(application, "_ask_retry", ask)
     assert application.run_gui([]) == 1  # Quit: nothing opened, nothing raised
     (shown, can_retry), = ask.shown
     assert isinstance(shown, DatabaseUnavailableError) and can_retry
     assert str(blocker / "sub") in str(shown)
+    assert list(runtime.iterdir()) == []  # the guard closed: its socket is gone
+    runtime.rmdir()

@@ -402,3 +402,25 @@ def test_file_names_that_mean_something_in_a_uri_open_the_file_they_name(
         with ConversationStore(path, read_only=read_only) as store:
             assert [c.title for c in store.conversations.list_recent()] == ["chat 0"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def test_a_file_upgraded_past_us_while_we_open_it_keeps_its_newer_version(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.storage.db import Database
+
+    path = tmp_path / "conversations.sqlite3"
+    _make_store(path)
+    configure = Database._configure
+
+    def newer_version_writes_meanwhile(self: Database, conn: sqlite3.Connection) -> None:
+        configure(self, conn)  # after our checks, before our write lock: the other one upgrades
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute(f"PRAGMA user_version = {schema.LATEST_VERSION + 1}")
+        other.close()
+
+    monkeypatch.setattr(Database, "_configure", newer_version_writes_meanwhile)
+    with pytest.raises(DatabaseTooNewError):
+        ConversationStore(path)
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.LATEST_VERSION + 1
+    conn.close()

@@ -41,6 +41,7 @@ from app import __version__, paths
 from app.storage import opening, schema
 from app.storage.errors import (
     DatabaseReadOnlyError,
+    DatabaseTooNewError,
     DatabaseUnavailableError,
     ForeignDatabaseError,
     MigrationError,
@@ -174,6 +175,9 @@ class Database:
             raise opening.classify(self.path, err, self._lock_wait_s) from err
         # Re-read under the write lock: another process may have upgraded meanwhile.
         start = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if start > len(steps):  # ...even past this version: never write a lower number
+            conn.execute("ROLLBACK")
+            raise DatabaseTooNewError(self.path, start, len(steps), opening.written_by(conn))
         try:
             for step in steps[start:]:
                 step(conn)
