@@ -97,7 +97,11 @@ def _address(db_path: Path) -> str | None:
     when no folder can be trusted."""
     name = server_name(db_path)
     if sys.platform == "win32":
-        user = hashlib.sha256(getpass.getuser().encode("utf-8")).hexdigest()[:8]
+        try:
+            who = getpass.getuser()
+        except (OSError, KeyError, ImportError):  # no user name in the environment
+            who = "user"
+        user = hashlib.sha256(who.encode("utf-8")).hexdigest()[:8]
         return f"{name}-{user}"
     folder = instance_socket.runtime_folder()
     if folder is None:
