@@ -166,14 +166,18 @@ def test_the_window_on_a_read_only_database_browses_and_explains_instead_of_savi
         window.new_conversation()
         window.delete_conversation(cid)
         window.apply_settings(replace(window.settings, theme="dark"))  # this session only
-        qtbot.waitUntil(lambda: len(notices) >= 4, timeout=5000)
+        document = tmp_path / "notes.txt"
+        document.write_text("a document that cannot be attached")
+        window.controller.documents.open_file(document)
+        qtbot.waitUntil(lambda: len(notices) >= 5, timeout=5000)
         assert all("Nothing can be saved" in text and "read-only" in text for text in notices)
         assert "Nothing can be saved" in window.statusBar().currentMessage()
         assert window.settings.theme == "dark"
         assert [c.id for c in store.conversations.list_recent()] == [cid]
-        assert len(store.messages.list_for(cid)) == 1
+        assert len(store.messages.list_for(cid)) == 1 and store.documents.list_for(cid) == []
     finally:
         store.close()
+    document.unlink()
     assert _folder(tmp_path) == before
 
 
