@@ -1,18 +1,21 @@
 """A second start on the same database hands over to the first window (or says why not):
-the guard's protocol in-process, and a real second `python main.py` in a child process."""
+the guard's protocol in-process, and a real second `python main.py` in a child process.
+Hostile neighbours: a squatter's socket or folder, a live server's socket, another user's
+peer, oversized, slow and malformed messages."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QDir
 from PySide6.QtNetwork import QLocalServer
 from pytestqt.qtbot import QtBot
 
@@ -23,6 +26,17 @@ from app.ui.single_instance import HandOver, InstanceGuard, absolute_args, serve
 from tests.ui_helpers import make_window, quick_settings
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private runtime folder per test (short: socket paths are limited to ~100 bytes);
+    child processes inherit it through the environment."""
+    folder = Path(tempfile.mkdtemp(prefix="rt-"))
+    os.chmod(folder, 0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture()
@@ -67,15 +81,18 @@ def test_another_database_is_another_instance(tmp_path: Path, first: InstanceGua
 
 def test_a_first_instance_that_does_not_answer_is_reported(qapp: object, db: Path) -> None:
     hung = QLocalServer()
-    assert hung.listen(server_name(db))  # accepts connections, never reads them
+    address = InstanceGuard(db).address
+    assert address is not None and hung.listen(address)  # accepts connections, never reads them
     try:
         assert InstanceGuard(db).hand_over(["--model", "x.gguf"], answer_ms=300) is HandOver.NO_ANSWER
     finally:
         hung.close()
 
 
-def test_a_socket_left_by_a_crash_does_not_block_the_next_start(qapp: object, db: Path) -> None:
-    path = os.path.join(QDir.tempPath(), server_name(db))
+def test_a_socket_left_by_a_crash_does_not_block_the_next_start(
+        qapp: object, db: Path, runtime_dir: Path) -> None:
+    path = str(runtime_dir / server_name(db))
+    assert InstanceGuard(db).address == path  # in the private runtime folder, not in /tmp
     stale = socket.socket(socket.AF_UNIX)
     stale.bind(path)  # the file stays after close(), as after a SIGKILL; nobody listens
     stale.close()

@@ -4,12 +4,15 @@ from app.storage.conversations import suggest_title
 from app.storage.db import Database, default_path, move_aside
 from app.storage.errors import (
     DatabaseCorruptError,
+    DatabaseLockedError,
+    DatabaseReadOnlyError,
     DatabaseTooNewError,
     DatabaseUnavailableError,
     ForeignDatabaseError,
     ImportFormatError,
     MigrationError,
     NotFoundError,
+    SearchIndexError,
     StorageError,
 )
 from app.storage.models import (
@@ -27,6 +30,8 @@ __all__ = [
     "Conversation",
     "ConversationStore",
     "DatabaseCorruptError",
+    "DatabaseLockedError",
+    "DatabaseReadOnlyError",
     "DatabaseTooNewError",
     "DatabaseUnavailableError",
     "Database",
@@ -40,6 +45,7 @@ __all__ = [
     "ReplyStats",
     "Role",
     "SearchHit",
+    "SearchIndexError",
     "StorageError",
     "default_path",
     "move_aside",

@@ -29,40 +29,93 @@ class DatabaseCorruptError(StorageError):
 
 
 class DatabaseTooNewError(StorageError):
-    """The file was written by a newer version of the app; it is left untouched."""
+    """The file was written by a newer version of the app; it is left untouched.
 
-    def __init__(self, path: Path, found: int, supported: int) -> None:
+    `written_by` is the app version the file records (empty when it records none)."""
+
+    def __init__(self, path: Path, found: int, supported: int, written_by: str = "") -> None:
         self.found = found
         self.supported = supported
+        self.written_by = written_by
+        who = f"InternLM2 Desktop {written_by}" if written_by else "a newer InternLM2 Desktop"
         super().__init__(
             path,
-            f"The conversation database {path} was written by a newer version of "
-            f"InternLM2 Desktop (schema {found}; this version reads up to {supported}).",
+            f"The conversation database {path} was written by {who}, a newer version "
+            f"(schema {found}; this version reads up to {supported}).",
             "Update the app to open it; the file has not been changed.",
         )
 
 
 class ForeignDatabaseError(StorageError):
-    """An SQLite file that some other program made: the store refuses to write into it."""
+    """A file some other program made (or not a file at all): the store refuses to touch it.
 
-    def __init__(self, path: Path) -> None:
+    `detail` says what gave it away (for the log)."""
+
+    def __init__(self, path: Path, detail: str = "") -> None:
+        self.detail = detail
         super().__init__(
             path,
-            f"{path} is an SQLite file but not an InternLM2 Desktop conversation database.",
+            f"{path} is not an InternLM2 Desktop conversation database.",
             "Choose another file name for the conversations; this one has not been changed.",
         )
 
 
+class DatabaseLockedError(StorageError):
+    """Another program (or another copy of the app) holds the file locked; it is untouched."""
+
+    def __init__(self, path: Path, waited_s: float) -> None:
+        self.waited_s = waited_s
+        super().__init__(
+            path,
+            f"Another program is using the conversation database {path} (it kept the file "
+            f"locked for more than {waited_s:g} seconds).",
+            "Close the other program or the other copy of InternLM2 Desktop, then try "
+            "again; the file has not been changed.",
+        )
+
+
+class DatabaseReadOnlyError(StorageError):
+    """The file could only be opened read-only: browsing and export work, saving does not."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            path,
+            f"The conversation database {path} is read-only ({reason}), so new messages and "
+            "changes cannot be saved.",
+            "Conversations can still be read and exported. To save again, make the file and "
+            "its folder writable, or start with --db and a writable file, then restart.",
+        )
+
+
+class SearchIndexError(StorageError):
+    """The full-text index was damaged; `rebuilt` when it was made again from the messages
+    (nothing else is lost either way: the index holds no data of its own)."""
+
+    def __init__(self, path: Path, rebuilt: bool) -> None:
+        self.rebuilt = rebuilt
+        if rebuilt:
+            message = (f"The search index of the conversation database {path} was damaged and "
+                       "has been rebuilt from the messages.")
+            hint = "Nothing was saved by the last action; please do it again."
+        else:
+            message = (f"The search index of the conversation database {path} is damaged and "
+                       "could not be rebuilt.")
+            hint = "Your messages are kept; please report this problem and keep the file."
+        super().__init__(path, message, hint)
+
+
 class DatabaseUnavailableError(StorageError):
-    """The file cannot be opened or written now: no permission, locked, or disk full."""
+    """The file cannot be opened or written now: no permission, a folder that cannot be
+    written or made, disk full, an I/O error."""
 
     def __init__(self, path: Path, reason: str) -> None:
         self.reason = reason
         super().__init__(
             path,
             f"The conversation database {path} cannot be used right now ({reason}).",
-            "Close other copies of the app, check that the folder is writable and that "
-            "the disk has free space, then try again.",
+            "Check that the folder is writable and that the disk has free space, or start "
+            "with --db and another file, then try again.",
         )
 
 

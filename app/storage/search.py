@@ -13,15 +13,21 @@ old for trigram the index falls back to unicode61 and every term with CJK text t
 path.
 
 Messages in the trash and replies still streaming are never returned.
+
+A damaged index (the file passes its integrity check, the FTS5 query raises) is rebuilt from
+the messages and the query asked again; where that cannot be done (a read-only file) every
+term takes the LIKE path: slower, never an error dialog.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 
 from app.storage.db import Database
 from app.storage.models import Role, SearchHit
+from app.storage.opening import error_name
 
 _TERM = re.compile(r'"([^"]*)"|([^\s"]+)')
 _CJK = re.compile(
@@ -33,6 +39,7 @@ _SNIPPET_TOKENS = {"trigram": 48, "unicode61": 12}
 _EXCERPT_CHARS = 48
 DEFAULT_MARKERS = ("«", "»")
 DEFAULT_ELLIPSIS = "…"
+_log = logging.getLogger(__name__)
 
 
 def parse_terms(query: str) -> list[str]:
@@ -118,12 +125,17 @@ def search_messages(
     start, end = markers
     like_sql = "".join(" AND m.text LIKE ? ESCAPE '\\'" for _ in scanned)
     like_args = [_like_pattern(term) for term in scanned]
+    rows: list[sqlite3.Row] | None = None
     with db.read() as conn:
         if indexed:
-            rows = _indexed_rows(
-                conn, indexed, like_sql, like_args, tokenizer, markers, ellipsis, limit
+            rows = _indexed_or_repaired(
+                db, indexed, like_sql, like_args, tokenizer, markers, ellipsis, limit
             )
-        else:
+            if rows is None:  # the index cannot be used: scan for every term
+                indexed, scanned = [], terms
+                like_sql = "".join(" AND m.text LIKE ? ESCAPE '\\'" for _ in scanned)
+                like_args = [_like_pattern(term) for term in scanned]
+        if rows is None:
             rows = _scanned_rows(conn, scanned, like_sql, like_args, limit)
     hits: list[SearchHit] = []
     pattern = _terms_regex(scanned) if scanned else None
@@ -146,6 +158,42 @@ def search_messages(
             )
         )
     return hits
+
+
+def _is_index_damage(err: sqlite3.DatabaseError) -> bool:
+    return error_name(err).startswith("SQLITE_CORRUPT") or "fts5" in str(err).lower()
+
+
+def _indexed_or_repaired(
+    db: Database,
+    indexed: list[str],
+    like_sql: str,
+    like_args: list[str],
+    tokenizer: str,
+    markers: tuple[str, str],
+    ellipsis: str,
+    limit: int,
+) -> list[sqlite3.Row] | None:
+    """The FTS5 rows; after damage, rebuild the index and ask once more. None: scan instead."""
+    for attempt in range(2):
+        try:
+            with db.read() as conn:
+                return _indexed_rows(
+                    conn, indexed, like_sql, like_args, tokenizer, markers, ellipsis, limit
+                )
+        except sqlite3.DatabaseError as err:
+            if not _is_index_damage(err):
+                raise
+            _log.warning("%s: search index unusable (%s)", db.path, err)
+            if attempt or db.read_only:
+                return None
+            try:
+                db.rebuild_search_index()
+            except Exception as rebuild_err:  # noqa: BLE001 - searching must still answer
+                _log.warning("%s: search index not rebuilt (%s)", db.path, rebuild_err)
+                return None
+            tokenizer = db.fts_tokenizer
+    return None
 
 
 def _indexed_rows(

@@ -2,6 +2,8 @@
 
 Values are whatever `json.dumps` accepts (no NaN). Reshaping a stored setting (a renamed key,
 a changed unit) is a schema migration step in `schema.py`, run when an older file opens.
+Keys under `store.` belong to the store itself (e.g. the app version that wrote the file) and
+are not listed by `as_dict`.
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ class Settings:
             return conn.execute("DELETE FROM settings WHERE key = ?", (key,)).rowcount == 1
 
     def as_dict(self) -> dict[str, Any]:
-        """Every stored setting."""
+        """Every stored setting (the store's own `store.` keys left out)."""
         with self._db.read() as conn:
-            rows = conn.execute("SELECT key, value FROM settings ORDER BY key").fetchall()
+            rows = conn.execute("SELECT key, value FROM settings WHERE key NOT LIKE 'store.%' "
+                                "ORDER BY key").fetchall()
         return {row["key"]: json.loads(row["value"]) for row in rows}

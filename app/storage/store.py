@@ -10,7 +10,10 @@
 Opening runs the checks and migrations of `db.Database` and turns replies a crash left
 `streaming` into `interrupted` (how many: `recovered_replies`). A damaged file raises
 `DatabaseCorruptError`; `ConversationStore.start_fresh(path)` then sets it aside and opens a
-new one. Every write is its own committed transaction unless wrapped in
+new one. No other refusal (locked, too new, another program's, write-protected) is damage:
+those files are never moved. A file this process may not write opens read-only
+(`read_only`, `read_only_reason`): reading, search and export work, writes raise
+`DatabaseReadOnlyError`. Every write is its own committed transaction unless wrapped in
 `store.db.transaction()`.
 """
 
@@ -25,6 +28,7 @@ from typing import Any
 from app.storage.conversations import Conversations
 from app.storage.db import Database, default_path, move_aside
 from app.storage.documents import Documents
+from app.storage.errors import SearchIndexError
 from app.storage.export import parse_archive, to_dict, to_markdown, write_archive
 from app.storage.messages import Messages
 from app.storage.models import SearchHit
@@ -35,18 +39,29 @@ from app.storage.settings import Settings
 class ConversationStore:
     """Conversations, messages, documents, settings and search over one database file."""
 
-    def __init__(self, path: Path | str | None = None) -> None:
-        self.db = Database(default_path() if path is None else path)
+    def __init__(self, path: Path | str | None = None, *, read_only: bool = False,
+                 lock_wait_s: float | None = None) -> None:
+        self.db = Database(default_path() if path is None else path, read_only=read_only,
+                           lock_wait_s=lock_wait_s)
         self.conversations = Conversations(self.db)
         self.messages = Messages(self.db, self.conversations)
         self.documents = Documents(self.db, self.conversations)
         self.settings = Settings(self.db)
-        self.recovered_replies = self.messages.recover_streaming()
+        self.recovered_replies = 0 if self.db.read_only else self._recover()
+
+    def _recover(self) -> int:
+        try:
+            return self.messages.recover_streaming()
+        except SearchIndexError as err:  # its triggers touch the index: rebuilt, once more
+            if not err.rebuilt:
+                raise
+            return self.messages.recover_streaming()
 
     @classmethod
     def start_fresh(cls, path: Path | str | None = None) -> tuple[ConversationStore, Path | None]:
         """Move a damaged database aside (renamed with a timestamp, never deleted) and open a
-        new, empty one at the same path. Returns the store and where the old file went."""
+        new, empty one at the same path. Returns the store and where the old file went.
+        Only for `DatabaseCorruptError`: the caller has seen that the file is damaged."""
         target = Path(default_path() if path is None else path)
         moved = move_aside(target) if target.exists() else None
         return cls(target), moved
@@ -54,6 +69,15 @@ class ConversationStore:
     @property
     def path(self) -> Path:
         return self.db.path
+
+    @property
+    def read_only(self) -> bool:
+        """True when nothing can be saved (`read_only_reason` says why, for a sentence)."""
+        return self.db.read_only
+
+    @property
+    def read_only_reason(self) -> str:
+        return self.db.read_only_reason
 
     def search(
         self,

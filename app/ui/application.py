@@ -3,8 +3,11 @@
     python main.py [--db PATH]
 
 `--db PATH` opens that SQLite file instead of the one in the user data folder
-(INTERNLM2_DESKTOP_DATA moves the whole data folder). A damaged database, or one from a
-newer version of the app, is moved aside (kept) and a fresh one opens; the user is told where.
+(INTERNLM2_DESKTOP_DATA moves the whole data folder). Only a damaged database is moved aside
+(kept) and a fresh one opened; the user is told where. A file another program holds locked,
+one from a newer version, another program's file or a folder that cannot be written is
+shown as a sentence with Retry / Quit and left exactly as it was; a write-protected file
+opens read-only (browse, search, export) and the user is told why nothing can be saved.
 A second start on the same database hands its arguments to the first window and exits 0
 (`single_instance.py`); if the first does not answer, it says so and exits 1.
 """
@@ -15,6 +18,7 @@ import argparse
 import logging
 import logging.handlers
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +27,15 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import APP_NAME, __version__
 from app.paths import log_dir
-from app.storage import ConversationStore, StorageError, default_path
+from app.storage import (
+    ConversationStore,
+    DatabaseCorruptError,
+    DatabaseLockedError,
+    DatabaseReadOnlyError,
+    DatabaseUnavailableError,
+    StorageError,
+    default_path,
+)
 from app.ui.about_dialog import app_icon
 from app.ui.app_settings import AppSettings
 from app.ui.crash import CrashHandler
@@ -66,14 +78,52 @@ def setup_logging() -> Path | None:
     return path
 
 
-def open_store(path: Path | None) -> tuple[ConversationStore, str]:
-    """The store, and a sentence for the user when a damaged file had to be moved aside."""
+def open_store(path: Path | None,
+               ask: Callable[[StorageError, bool], bool] | None = None
+               ) -> tuple[ConversationStore | None, str]:
+    """The store and a sentence for the user (a damaged file was moved aside, or the file is
+    read-only), or None when it cannot be opened and the user chose to quit.
+
+    Only a damaged file (`DatabaseCorruptError`) is moved aside. Any other refusal (locked,
+    newer, another program's, a folder that cannot be written) changes nothing: `ask(error,
+    can_retry)` shows it and returns True for Retry (default: a dialog)."""
+    ask = ask or _ask_retry
+    while True:
+        try:
+            return _open_or_start_fresh(path)
+        except StorageError as exc:
+            _log.warning("conversation database not opened: %s", exc)
+            if not ask(exc, isinstance(exc, _RETRYABLE)):
+                return None, ""
+
+
+_RETRYABLE = (DatabaseLockedError, DatabaseUnavailableError)
+
+
+def _open_or_start_fresh(path: Path | None) -> tuple[ConversationStore, str]:
     try:
-        return ConversationStore(path), ""
-    except StorageError as exc:
+        store = ConversationStore(path)
+    except DatabaseCorruptError as exc:
         store, moved = ConversationStore.start_fresh(path)
         _log.warning("database moved aside to %s: %s", moved, exc)
-        return store, f"{exc} The old file was kept as {moved}; a new, empty one was started."
+        return store, QCoreApplication.translate(
+            "Application", "%1 The old file was kept as %2; a new, empty one was started."
+        ).replace("%1", str(exc)).replace("%2", str(moved))
+    if store.read_only:
+        return store, str(DatabaseReadOnlyError(store.path, store.read_only_reason))
+    return store, ""
+
+
+def _ask_retry(error: StorageError, can_retry: bool) -> bool:
+    """The refusal as a dialog: its sentence, what to do, Retry (when it may help) or Quit."""
+    box = QMessageBox(QMessageBox.Icon.Warning, APP_NAME, error.message)
+    box.setInformativeText(error.hint)
+    retry = box.addButton(QCoreApplication.translate("Application", "Retry"),
+                          QMessageBox.ButtonRole.AcceptRole) if can_retry else None
+    box.addButton(QCoreApplication.translate("Application", "Quit"),
+                  QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    return retry is not None and box.clickedButton() is retry
 
 
 def bring_forward(window: MainWindow, argv: list[str]) -> None:
@@ -121,6 +171,9 @@ def run_gui(argv: list[str]) -> int:
         return _already_running(db)
     guard.listen()
     store, moved_note = open_store(args.db)
+    if store is None:  # refused and the user chose Quit: nothing was changed
+        guard.close()
+        return 1
     settings = AppSettings.load(store)
     translations = Translations()
     translations.apply(settings.language)

@@ -127,9 +127,21 @@ class ChatController(QObject):
         self.conversationOpened.emit(conversation_id)
         self.documents.refresh()
 
+    def writable(self) -> bool:
+        """False, with a sentence in the status bar, when the database is read-only."""
+        if not self.store.read_only:
+            return True
+        self.notice.emit(self.tr(
+            "Nothing can be saved: the conversation database is read-only (%1). Conversations "
+            "can still be read and exported.").replace("%1", self.store.read_only_reason))
+        return False
+
     def new_conversation(self) -> int:
-        """Open a new chat; an unused one (no message, no document) is reused and moved to
-        the top, so pressing Ctrl+N again and again leaves no row of empty chats."""
+        """Open a new chat and return its id (0 when the database is read-only). An unused
+        one (no message, no document) is reused and moved to the top, so pressing Ctrl+N
+        again and again leaves no row of empty chats."""
+        if not self.writable():
+            return 0
         unused = self.store.conversations.latest_empty()
         if unused is not None:
             self.store.conversations.touch(unused.id)
@@ -143,6 +155,8 @@ class ChatController(QObject):
         return chat.id
 
     def delete(self, conversation_id: int) -> None:
+        if not self.writable():
+            return
         if conversation_id == self.reply_conversation and self.reply_id:
             self.stop()
         self.store.conversations.delete(conversation_id)
@@ -151,6 +165,8 @@ class ChatController(QObject):
             self.open(0)
 
     def restore(self, conversation_id: int) -> None:
+        if not self.writable():
+            return
         self.store.conversations.restore(conversation_id)
         self.conversationsChanged.emit()
         self.open(conversation_id)
@@ -162,15 +178,17 @@ class ChatController(QObject):
         return sampling_from_dict(chat.sampling, self.settings.default_sampling())
 
     def set_sampling(self, sampling: Sampling) -> None:
-        if self.conversation_id:
+        if self.conversation_id and self.writable():
             self.store.conversations.update(self.conversation_id, sampling=sampling_to_dict(sampling))
 
     def set_system_prompt(self, text: str) -> None:
-        if self.conversation_id:
+        if self.conversation_id and self.writable():
             self.store.conversations.update(self.conversation_id, system_prompt=text)
 
     # -- a turn ---------------------------------------------------------------------------
     def _can_reply(self) -> bool:
+        if not self.writable():
+            return False
         if self.busy:
             self.notice.emit(self.tr("A reply is still being written; stop it or wait for it to finish."))
             return False

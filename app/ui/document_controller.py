@@ -151,6 +151,8 @@ class DocumentController(QObject):
         self._import(lambda: read_pasted_text(text))
 
     def _import(self, read: Callable[[], DocumentText]) -> None:
+        if not self.chat.writable():  # read-only database: said, nothing read or attached
+            return
         self.loading = True
         model, system = self.model_view(), self._system(self.chat.conversation_id)
 

@@ -186,6 +186,8 @@ class MainWindow(QMainWindow):
         self.composer.input.setFocus()
 
     def delete_conversation(self, conversation_id: int) -> None:
+        if not self.controller.writable():  # read-only database: said in the status bar
+            return
         title = self.store.conversations.get(conversation_id).title
         self.controller.delete(conversation_id)
         self.conversations.show_undo(conversation_id, title)
@@ -369,7 +371,7 @@ class MainWindow(QMainWindow):
         pending = self._pending_model
         if self._manager_dialog is not None:
             self._manager_dialog.setInUse(pending)
-        if pending and not self.settings.model_path:
+        if pending and not self.settings.model_path and not self.store.read_only:
             self.settings.model_path = pending
             self.settings.save(self.store)
         self._show_conversation(self.controller.conversation_id)
@@ -425,7 +427,8 @@ class MainWindow(QMainWindow):
         theme_changed = settings.theme != self.settings.theme
         self.settings = settings
         self.controller.settings = settings
-        settings.save(self.store)
+        if self.controller.writable():  # read-only database: applied for this session only
+            settings.save(self.store)
         app = QApplication.instance()
         if isinstance(app, QApplication) and theme_changed:
             apply_theme(app, settings.theme)
