@@ -37,6 +37,15 @@ from app.hub.network import (
     translate,
 )
 from app.hub.progress import ProgressCallback, ProgressTracker
+from app.hub.safety import (
+    UnsafeAnswerError,
+    check_blob_name,
+    check_commit,
+    check_download_url,
+    check_filename,
+    check_size,
+    inside,
+)
 from app.hub.transfer import TransferCancelled, TransferFailed, TransferSettings, transfer
 from app.hub.verify import Expected, check_or_keep_aside
 from app.internlm2.catalog import CatalogModel
@@ -96,6 +105,8 @@ class ModelDownloader:
         """
         cancel = cancel or threading.Event()
         cache = RepoCache(self._cache_dir(), model.repo)
+        for filename in model.files:  # the catalog is checked like any answer
+            check_filename(filename, source="the catalog entry of " + model.id)
         if offline_requested(self.offline):
             return self._report_cached(model, self._from_cache(model, cache), progress)
         endpoint = resolve_endpoint(self.endpoint)
@@ -117,13 +128,16 @@ class ModelDownloader:
             if _size(blob) == f.expected.size:
                 done[f.expected.filename] = f.expected.size
             elif blob.exists():
-                kept = keep_aside(blob, f.expected.filename)
+                kept = keep_aside(blob, f.expected.filename, cache.cache_dir)
                 log.warning("cached %s has the wrong size; kept aside as %s", blob, kept)
             partial += min(_size(cache.incomplete(f.expected.etag)), f.expected.size)
         total = sum(f.expected.size for f in files)
         remaining = total - sum(done.values()) - partial
         if remaining > 0:
-            check_free_space(self._space_needs(model, files, cache, remaining, quant), self.free_space)
+            check_free_space(
+                self._space_needs(model, files, cache, remaining, quant), self.free_space,
+                kept_aside=(cache.blobs, cache.kept_aside_bytes()),
+            )
 
         tracker = ProgressTracker(model.id, total, progress, interval=self.progress_interval)
         for size in done.values():
@@ -136,13 +150,18 @@ class ModelDownloader:
             if f.expected.filename not in done:
                 self._fetch_one(model, f, cache, client, headers, tracker, cancel, endpoint)
             if not os.path.isfile(pointer):
-                link_into_snapshot(cache.blob(f.expected.etag), pointer)
+                link_into_snapshot(cache.blob(f.expected.etag), pointer, cache.cache_dir)
+            cache.drop_kept_aside(f.expected.filename)  # the file is good now: the bad copy can go
         tracker.emit(force=True)
         return cache.snapshot(commit)
 
     # -- steps ---------------------------------------------------------------------------
     def _metadata(self, model: CatalogModel, endpoint: str, cancel: threading.Event) -> list[RemoteFile]:
-        """HEAD every file; the first answer pins the commit so all files come from one commit."""
+        """HEAD every file; the first answer pins the commit so all files come from one commit.
+
+        Every value of the answers that becomes part of a local path or decides the check is
+        validated here, before anything is written (app.hub.safety).
+        """
         files: list[RemoteFile] = []
         revision = model.revision
         for filename in model.files:
@@ -155,15 +174,27 @@ class ModelDownloader:
                     "the answer lacks the hub's file headers (commit, ETag, size), "
                     "so this address may not be a hub or mirror",
                 )
+            commit = check_commit(meta.commit_hash, source=endpoint, filename=filename)
+            if files and commit != files[0].commit:
+                raise UnsafeAnswerError(endpoint, "commit id (not the one of the other files)",
+                                        commit, filename)
+            url = check_download_url(
+                meta.location, hf_hub_url(model.repo, filename, revision=revision, endpoint=endpoint),
+                source=endpoint, filename=filename,
+            )
             files.append(
                 RemoteFile(
-                    expected=Expected(filename, meta.size, meta.etag),
-                    url=meta.location,
-                    commit=meta.commit_hash,
-                    same_origin=same_origin(meta.location, endpoint),
+                    expected=Expected(
+                        filename,
+                        check_size(meta.size, source=endpoint, filename=filename),
+                        check_blob_name(meta.etag, source=endpoint, filename=filename),
+                    ),
+                    url=url,
+                    commit=commit,
+                    same_origin=same_origin(url, endpoint),
                 )
             )
-            revision = meta.commit_hash
+            revision = commit
         return files
 
     def _file_metadata(
@@ -233,14 +264,16 @@ class ModelDownloader:
                         refresh < _URL_REFRESHES and not f.same_origin
                         and http_status(cause) in (401, 403, 410)
                     ):  # the signed CDN address expired: ask the hub for a fresh one
-                        url = self._file_metadata(model, f.expected.filename, f.commit, endpoint).location
+                        fresh = self._file_metadata(model, f.expected.filename, f.commit, endpoint)
+                        url = check_download_url(fresh.location, url, source=endpoint,
+                                                 filename=f.expected.filename)
                         continue
                     raise translate(
                         cause, endpoint=endpoint, repo=model.repo, revision=model.revision,
                         filename=f.expected.filename, proxy=self.proxy,
                     ) from cause
-            check_or_keep_aside(partial, f.expected, hasher)
-            os.replace(partial, blob)
+            check_or_keep_aside(partial, f.expected, hasher, cache.cache_dir)
+            os.replace(inside(cache.cache_dir, partial), inside(cache.cache_dir, blob))
 
     @contextmanager
     def _lock(
