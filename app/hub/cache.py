@@ -144,8 +144,8 @@ class RepoCache:
         path = self.ref(revision)
         if self.resolve(revision) == commit:
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
         inside(self.cache_dir, path)
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
         try:
             tmp.write_text(commit, encoding="ascii")
@@ -170,8 +170,8 @@ def link_into_snapshot(blob: Path, pointer: Path, cache_dir: Path) -> None:
     and what the link resolves to, are checked to lie inside `cache_dir` first.
     """
     inside(cache_dir, blob)
+    inside(cache_dir, pointer)  # before mkdir: the folders to create must lie inside too
     pointer.parent.mkdir(parents=True, exist_ok=True)
-    inside(cache_dir, pointer)
     tmp = pointer.with_name(f".{pointer.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         try:

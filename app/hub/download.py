@@ -119,6 +119,8 @@ class ModelDownloader:
                 return self._report_cached(model, cached, progress)
             raise
         commit = files[0].commit
+        for folder in (cache.blobs, cache.snapshot(commit), cache.ref(model.revision), cache.lock(files[0].expected.etag)):
+            inside(cache.cache_dir, folder)  # a link planted in the cache never leads outside
         cache.write_ref(model.revision, commit)
 
         done: dict[str, int] = {}
@@ -235,6 +237,8 @@ class ModelDownloader:
     ) -> None:
         etag = f.expected.etag
         blob, partial = cache.blob(etag), cache.incomplete(etag)
+        for path in (blob, partial, cache.lock(etag)):
+            inside(cache.cache_dir, path, filename=f.expected.filename)
         request_headers = dict(headers)
         if not f.same_origin:  # a signed CDN address: never send the hub token there
             request_headers.pop("authorization", None)

@@ -109,6 +109,9 @@ def check_download_url(location: str | None, base: str, *, source: str, filename
     """Where the bytes come from: an http(s) address (a relative one is taken against `base`)."""
     if not isinstance(location, str) or not location:
         raise UnsafeAnswerError(source, "download address", location, filename)
+    given = urlsplit(location)
+    if given.scheme and (given.scheme not in ("http", "https") or not given.hostname):
+        raise UnsafeAnswerError(source, "download address", location, filename)
     url = urljoin(base, location)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:

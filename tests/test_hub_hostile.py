@@ -1,0 +1,351 @@
+"""A hostile mirror decides nothing about local paths: `download` against generated bad answers.
+
+Each test runs the real command (`app.cli.main(["download", ...])`) against the fake hub in one
+of its hostile modes, with the cache inside a temporary home folder, and asserts that the
+command fails with one line and that the whole home tree outside the cache folder is byte for
+byte what it was (victim files planted where the bad values point included).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import stat
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from app.hub.cache import RepoCache
+from app.hub.safety import UnsafeAnswerError, check_blob_name, check_commit
+from app.internlm2.catalog import CatalogModel
+from tests.fakehub import ElsewhereServer, FakeHub
+from tests.tinyhub import CHAT_ID, block_foreign_sockets, catalog_chat_model
+
+LFS_FILE = "model-00001-of-00002.safetensors"
+GIT_FILE = "config.json"
+_RNG_SEED = 20261201
+
+
+# -- the hostile values, generated ----------------------------------------------------------
+def hostile_hashes(home: Path) -> list[str]:
+    """Values a mirror could send as an ETag or commit, none a lowercase 40/64-hex hash."""
+    sha1 = "0123456789abcdef" * 2 + "01234567"
+    sha256 = "0123456789abcdef" * 4
+    victim = home / "victim.txt"
+    values = [
+        # absolute
+        str(victim), str(home), "/" + sha1, "/" + sha256, "//" + sha1,
+        # parent folders
+        "..", ".", "../victim.txt", "../../../../victim.txt", "../" * 12 + "victim.txt",
+        f"{sha1}/../../../../../victim.txt", f"../{sha256}", "./" + sha1, sha1 + "/..",
+        # backslashes and drive letters
+        "..\\..\\..\\victim.txt", sha1[:20] + "\\" + sha1[21:], "C:\\Windows\\victim.txt",
+        "C:/victim.txt", "c:" + sha1[2:], "\\\\server\\share\\" + sha1,
+        # not hex, or the wrong length
+        "", "z" * 40, "g" * 64, sha1.upper(), sha256.upper(), sha1[:-1], sha1 + "0",
+        sha256[:-1], sha256 + "0", "0" * 128, sha1 + ":stream", "%2e%2e%2fvictim.txt",
+        sha1[:20] + " " + sha1[21:], "\u00e9" * 40,
+    ]
+    rng = random.Random(_RNG_SEED)
+    alphabet = string.ascii_letters + string.digits + "./\\:-_~%"
+    for _ in range(6):
+        values.append("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 90))))
+    for length in (rng.randint(1, 39), rng.randint(41, 63), rng.randint(65, 200)):
+        values.append("".join(rng.choice("0123456789abcdef") for _ in range(length)))
+    for value in values:  # the generator itself must not produce a valid hash by chance
+        with pytest.raises(UnsafeAnswerError):
+            check_blob_name(value, source="test", filename="x")
+        with pytest.raises(UnsafeAnswerError):
+            check_commit(value, source="test", filename="x")
+    return values
+
+
+# -- the tree outside the cache, byte for byte ----------------------------------------------
+@dataclass(frozen=True)
+class _Entry:
+    kind: str
+    mode: int
+    content: bytes
+
+
+def snapshot_tree(root: Path, skip: Path) -> dict[str, _Entry]:
+    """Every entry under `root` except the folder `skip`: type, permissions, bytes or link target."""
+    found: dict[str, _Entry] = {}
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        here = Path(folder)
+        dirs[:] = [d for d in dirs if here / d != skip]
+        for name in [*dirs, *files]:
+            path = here / name
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                kind, content = "link", os.readlink(path).encode()
+            elif stat.S_ISDIR(info.st_mode):
+                kind, content = "dir", b""
+            else:
+                kind, content = "file", path.read_bytes()
+            found[str(path.relative_to(root))] = _Entry(kind, stat.S_IMODE(info.st_mode), content)
+    return found
+
+
+@dataclass
+class Home:
+    root: Path
+    cache: Path
+
+    def plant_victims(self) -> None:
+        """Files where the hostile values point, so a rename or replace would show."""
+        (self.root / "victim.txt").write_bytes(b"the user's own file\n")
+        documents = self.root / "Documents"
+        documents.mkdir()
+        (documents / "notes.md").write_bytes(b"# notes\n" + os.urandom(64))
+        folder = self.cache
+        while folder != self.root:
+            (folder.parent / "victim.txt").write_bytes(b"do not touch " + str(folder).encode())
+            folder = folder.parent
+        (self.root / "link-to-notes").symlink_to(documents / "notes.md")
+
+    def before(self) -> dict[str, _Entry]:
+        return snapshot_tree(self.root, self.cache)
+
+    def cache_files(self) -> list[Path]:
+        if not self.cache.exists():
+            return []
+        return [p for p in self.cache.rglob("*") if p.is_symlink() or p.is_file()]
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
+    root = tmp_path / "home"
+    cache = root / ".cache" / "huggingface" / "hub"
+    cache.mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(root))
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    monkeypatch.delenv("HF_ENDPOINT", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    found = Home(root, cache)
+    found.plant_victims()
+    return found
+
+
+def catalog_files(model: CatalogModel) -> dict[str, bytes]:
+    """Small random bytes under the catalog's file names (the transfer path is what is tested)."""
+    rng = random.Random(7)
+    return {name: rng.randbytes(300_000 if name.endswith(".safetensors") else 2_000)
+            for name in model.files}
+
+
+@pytest.fixture
+def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
+    block_foreign_sockets(monkeypatch)
+    model = catalog_chat_model()
+    with FakeHub(repo_id=model.repo, files=catalog_files(model), revision=model.revision) as fake:
+        yield fake
+
+
+def run_download(hub: FakeHub, home: Home, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    capsys.readouterr()
+    rc = main(["download", CHAT_ID, "--quiet", "--endpoint", hub.endpoint,
+               "--cache-dir", str(home.cache)])
+    return rc, capsys.readouterr().err
+
+
+def assert_refused(rc: int, err: str, *words: str) -> None:
+    assert rc == 1, err
+    assert err.count("\n") == 1 and err.endswith("\n"), err
+    assert "Traceback" not in err and "Unexpected error" not in err, err
+    for word in words:
+        assert word in err, err
+
+
+# -- bad values in the headers: refused, nothing written anywhere -----------------------------
+def _library_normalized(etag: str) -> str:
+    """The ETag as huggingface-hub reads the quoted header (weak `W/` prefix and quotes dropped)."""
+    return f'"{etag}"'.lstrip("W/").strip('"')
+
+
+@pytest.mark.parametrize("target", [LFS_FILE, GIT_FILE])
+def test_hostile_etags_are_refused_and_nothing_is_written(
+    hub: FakeHub, home: Home, capsys: pytest.CaptureFixture[str], target: str,
+) -> None:
+    before = home.before()
+    for value in hostile_hashes(home.root):
+        hub.clear_faults()
+        hub.answer_etag(value, target)
+        rc, err = run_download(hub, home, capsys)
+        assert_refused(rc, err)
+        assert home.before() == before, f"ETag {value!r} changed files outside the cache"
+        try:  # a value that reads as a hash is checked against the bytes instead
+            check_blob_name(_library_normalized(value), source="test", filename="x")
+        except UnsafeAnswerError:
+            assert "stopped before anything was written" in err, (value, err)
+            assert home.cache_files() == [], f"ETag {value!r} wrote into the cache"
+        else:
+            assert "is damaged" in err, (value, err)
+            assert all(".bad-" in p.name or p.is_dir() for p in home.cache_files()
+                       if "blobs" in p.parts), home.cache_files()
+            shutil.rmtree(home.cache)
+            home.cache.mkdir()
+
+
+def test_hostile_commits_are_refused_and_nothing_is_written(
+    hub: FakeHub, home: Home, capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = home.before()
+    for value in hostile_hashes(home.root):
+        hub.clear_faults()
+        hub.answer_commit(value)
+        rc, err = run_download(hub, home, capsys)
+        assert_refused(rc, err)
+        assert "stopped before anything was written" in err or "lacks the hub's file headers" in err, (
+            value, err)
+        assert home.before() == before, f"commit {value!r} changed files outside the cache"
+        assert home.cache_files() == [], f"commit {value!r} wrote into the cache"
+
+
+@pytest.mark.parametrize("value", ["-1", "-999999999", str(1 << 50), "1e9", "0x10", "lots"])
+def test_hostile_sizes_are_refused(
+    hub: FakeHub, home: Home, capsys: pytest.CaptureFixture[str], value: str,
+) -> None:
+    before = home.before()
+    hub.answer_size(value, LFS_FILE)
+    rc, err = run_download(hub, home, capsys)
+    assert_refused(rc, err)
+    assert home.before() == before and home.cache_files() == []
+
+
+def test_a_commit_that_changes_between_files_is_refused(
+    hub: FakeHub, home: Home, capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = home.before()
+    real = hub.commit
+    answers = iter([real] + ["f" * 40] * 20)
+    original = hub.commit_value
+    hub.commit_value = lambda: next(answers, original())  # type: ignore[method-assign]
+    rc, err = run_download(hub, home, capsys)
+    assert_refused(rc, err, "commit id")
+    assert home.before() == before and home.cache_files() == []
+
+
+# -- right-looking hashes over wrong bytes: kept aside inside the cache, nothing outside -------
+def _wrong_bytes_cases(hub: FakeHub) -> list[tuple[str, str, bytes | None]]:
+    """(label, file, bytes to serve instead; None: one byte flipped) for each kind of file."""
+    rng = random.Random(_RNG_SEED + 1)
+    cases: list[tuple[str, str, bytes | None]] = []
+    for name in (LFS_FILE, GIT_FILE):
+        size = len(hub.files[name].data)
+        cases += [
+            ("one byte flipped", name, None),
+            ("other bytes, same size", name, rng.randbytes(size)),
+            ("longer than announced", name, hub.files[name].data + rng.randbytes(size * 3)),
+        ]
+    return cases
+
+
+def test_wrong_bytes_under_a_right_looking_hash_are_refused_and_kept_inside(
+    hub: FakeHub, home: Home, capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = home.before()
+    cache = RepoCache(home.cache, hub.repo_id)
+    for label, name, data in _wrong_bytes_cases(hub):
+        hub.clear_faults()
+        if cache.blob(hub.files[name].etag).exists():  # a good copy from an earlier case
+            shutil.rmtree(home.cache)
+            home.cache.mkdir()
+        if data is None:
+            hub.corrupt(name)
+        else:
+            hub.substitute(name, data)
+        rc, err = run_download(hub, home, capsys)
+        assert_refused(rc, err, "is damaged", "kept aside")
+        assert home.before() == before, label
+        kept = cache.kept_aside(name)
+        assert len(kept) == 1, (label, kept)  # at most one copy per file, however many tries
+        assert kept[0].stat().st_size <= len(hub.files[name].data) + 1024 * 1024  # bounded
+        assert not cache.blob(hub.files[name].etag).exists()
+        assert not os.path.lexists(cache.pointer(hub.commit, name))
+
+    hub.clear_faults()
+    rc, err = run_download(hub, home, capsys)
+    assert rc == 0, err
+    assert cache.kept_aside(LFS_FILE) == [] and cache.kept_aside(GIT_FILE) == []
+    assert home.before() == before
+
+
+def test_another_valid_looking_hash_than_the_bytes_have_is_refused(
+    hub: FakeHub, home: Home, capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = home.before()
+    other = FakeHub(files={LFS_FILE: b"something else entirely"}).files[LFS_FILE]
+    hub.answer_etag(other.sha256, LFS_FILE)  # a real sha256, of other bytes
+    rc, err = run_download(hub, home, capsys)
+    assert_refused(rc, err, "is damaged")
+    assert home.before() == before
+    assert not RepoCache(home.cache, hub.repo_id).blob(other.sha256).exists()
+
+
+# -- a mirror that redirects elsewhere ----------------------------------------------------------
+@pytest.mark.parametrize("target", [LFS_FILE, GIT_FILE])
+def test_redirect_to_another_server_with_other_bytes_is_refused(
+    hub: FakeHub, home: Home, capsys: pytest.CaptureFixture[str], target: str,
+) -> None:
+    before = home.before()
+    size = len(hub.files[target].data)
+    for data in (os.urandom(size), os.urandom(size * 4), b""):
+        with ElsewhereServer(data) as elsewhere:
+            hub.clear_faults()
+            hub.redirect(target, elsewhere.url)
+            rc, err = run_download(hub, home, capsys)
+            assert_refused(rc, err)
+            assert elsewhere.requests, "the redirect was not followed at all"
+            assert not any(r.authorized for r in elsewhere.requests)
+        assert home.before() == before
+        assert len(RepoCache(home.cache, hub.repo_id).kept_aside(target)) <= 1
+
+
+def test_redirect_to_local_files_or_other_schemes_is_refused(
+    hub: FakeHub, home: Home, capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = home.before()
+    victim = home.root / "victim.txt"
+    locations = [
+        victim.as_uri(), "file:///etc/passwd", f"file://{home.root}/Documents/notes.md",
+        "ftp://127.0.0.1/x", "data:text/plain,hello", "javascript:alert(1)", "http://",
+        "../../../../../victim.txt", "/../../victim.txt", str(victim),
+    ]
+    for location in locations:
+        hub.clear_faults()
+        hub.redirect(LFS_FILE, location)
+        rc, err = run_download(hub, home, capsys)
+        assert_refused(rc, err)
+        assert home.before() == before, location
+        assert RepoCache(home.cache, hub.repo_id).kept_aside(LFS_FILE) == [], location
+
+
+def test_redirect_loop_is_a_one_line_error(
+    hub: FakeHub, home: Home, capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = home.before()
+    hub.redirect(LFS_FILE, f"{hub.endpoint}/{hub.repo_id}/resolve/{hub.commit}/{LFS_FILE}")
+    rc, err = run_download(hub, home, capsys)
+    assert_refused(rc, err)
+    assert home.before() == before
+
+
+# -- links planted inside the cache never lead outside ------------------------------------------
+@pytest.mark.parametrize("part", ["blobs", "snapshots", "refs"])
+def test_a_folder_of_the_cache_linked_outside_is_refused(
+    hub: FakeHub, home: Home, capsys: pytest.CaptureFixture[str], part: str,
+) -> None:
+    outside = home.root / "Documents"
+    repo = RepoCache(home.cache, hub.repo_id).root
+    repo.mkdir(parents=True)
+    (repo / part).symlink_to(outside, target_is_directory=True)
+    before = home.before()
+    rc, err = run_download(hub, home, capsys)
+    assert_refused(rc, err, "outside the cache")
+    assert home.before() == before
