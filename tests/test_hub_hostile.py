@@ -349,3 +349,26 @@ def test_a_folder_of_the_cache_linked_outside_is_refused(
     rc, err = run_download(hub, home, capsys)
     assert_refused(rc, err, "outside the cache")
     assert home.before() == before
+
+
+# -- kept-aside copies and the free-space check -------------------------------------------------
+def test_kept_aside_copies_are_named_in_the_free_space_check(
+    hub: FakeHub, home: Home, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from app.hub import ModelDownloader, NotEnoughDiskSpaceError
+
+    hub.corrupt(LFS_FILE)
+    rc, err = run_download(hub, home, capsys)
+    assert_refused(rc, err, "is damaged")
+    cache = RepoCache(home.cache, hub.repo_id)
+    (kept,) = cache.kept_aside(LFS_FILE)
+    assert cache.kept_aside_bytes() == kept.stat().st_size > 0
+    hub.clear_faults()
+    tight = ModelDownloader(cache_dir=home.cache, endpoint=hub.endpoint, offline=False,
+                            conversion_dir=home.root / "models", free_space=lambda path: 1000)
+    with pytest.raises(NotEnoughDiskSpaceError) as caught:
+        tight.download(catalog_chat_model(), quant=None)
+    error = caught.value
+    assert error.kept_aside == (cache.blobs, kept.stat().st_size)
+    assert "kept aside" in str(error) and str(cache.blobs) in str(error)
+    assert kept.exists()  # the check itself deletes nothing
