@@ -191,32 +191,40 @@ class ModelManager:
         return self.models_dir / f"{model.id}-{gguf_type.lower()}.gguf"
 
     # -- long work (run on a worker thread in the app) ---------------------------------------
-    def downloader(self) -> ModelDownloader:
+    def downloader(self, source: str | None = None) -> ModelDownloader:
+        """A downloader for `source` (one of SOURCE_CHOICES; None: the settings' choice).
+
+        The address setting belongs to the settings' source (Hugging Face when none is set), so
+        choosing another source for one download does not send it to that mirror.
+        """
         s = self.settings
-        source = s.effective_source()
+        chosen = source or s.effective_source()
+        if chosen not in SOURCE_CHOICES:
+            raise ModelManagerError(f"Unknown source {chosen!r}.", f"Choose one of: {', '.join(SOURCE_CHOICES)}.")
+        owner = s.source if s.source not in (None, AUTO) else "huggingface"
         endpoints = dict(s.endpoints)
-        if s.endpoint and source == AUTO:
-            endpoints.setdefault("huggingface", s.endpoint)
-        return ModelDownloader(cache_dir=s.cache_dir, endpoint=s.endpoint if source != AUTO else None,
+        if s.endpoint:
+            endpoints.setdefault(str(owner), s.endpoint)
+        return ModelDownloader(cache_dir=s.cache_dir, endpoint=endpoints.get(chosen),
                                proxy=s.proxy, offline=s.offline, conversion_dir=self.models_dir,
                                free_space=self.free_space,
-                               transfer_settings=self.transfer_settings, source=source,
+                               transfer_settings=self.transfer_settings, source=chosen,
                                endpoints=endpoints, probe_timeout=s.probe_timeout)
 
     def download(self, model: CatalogModel, *, progress: ProgressCallback | None = None,
                  cancel: threading.Event | None = None, convert_to: str | None = None,
-                 on_source: SourceCallback | None = None) -> Path:
+                 on_source: SourceCallback | None = None, source: str | None = None) -> Path:
         """Download (or resume) every file of `model`; room for `convert_to` is checked first."""
         return self.fetch(model, progress=progress, cancel=cancel, convert_to=convert_to,
-                          on_source=on_source).snapshot
+                          on_source=on_source, source=source).snapshot
 
     def fetch(self, model: CatalogModel, *, progress: ProgressCallback | None = None,
               cancel: threading.Event | None = None, convert_to: str | None = None,
-              on_source: SourceCallback | None = None) -> DownloadResult:
+              on_source: SourceCallback | None = None, source: str | None = None) -> DownloadResult:
         """As `download`; the source, revision and commit it resolved to are recorded in the registry."""
-        result = self.downloader().fetch(model, progress=progress, cancel=cancel,
-                                         quant=convert_to.lower() if convert_to else None,
-                                         on_source=on_source)
+        result = self.downloader(source).fetch(model, progress=progress, cancel=cancel,
+                                               quant=convert_to.lower() if convert_to else None,
+                                               on_source=on_source)
         if result.endpoint is not None:  # not when answered from the cache alone
             self.registry.record_download(DownloadRecord(
                 catalog_id=model.id, source=result.source, repo=result.repo,

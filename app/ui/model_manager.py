@@ -29,6 +29,7 @@ from app.hub.errors import format_bytes
 from app.hub.manager import GGUF_CHOICES, ModelManager, ModelOverview, Phase, estimated_gguf_bytes
 from app.hub.progress import DownloadProgress
 from app.hub.recommend import Hardware, Recommendation, recommend
+from app.hub.sources import AUTO, SOURCE_LABELS, SourceChoice
 from app.ui.model_jobs import ModelJobs
 from app.ui.model_list import Key, ModelList
 
@@ -54,6 +55,7 @@ class ModelManagerDialog(QDialog):
         self.jobs.downloadProgress.connect(self._on_download_progress)
         self.jobs.convertProgress.connect(self._on_convert_progress)
         self.jobs.downloaded.connect(self._on_downloaded)
+        self.jobs.sourceChosen.connect(self._on_source_chosen)
         self.jobs.converted.connect(self._on_converted)
         self.jobs.stopped.connect(self._on_stopped)
         self.jobs.failed.connect(self._on_failed)
@@ -81,6 +83,11 @@ class ModelManagerDialog(QDialog):
         self.message = QLabel(self)
         self.message.setWordWrap(True)
         self.typeCombo = QComboBox(self)
+        self.sourceCombo = QComboBox(self)
+        self.sourceCombo.addItem(self.tr("Automatic (the fastest to answer)"), AUTO)
+        for name, label in SOURCE_LABELS.items():
+            self.sourceCombo.addItem(label, name)
+        self.sourceCombo.setCurrentIndex(max(0, self.sourceCombo.findData(self.manager.settings.effective_source())))
         self.buttons: dict[str, QPushButton] = {}
         labels = {"download": self.tr("Download"), "pause": self.tr("Pause"),
                   "cancel": self.tr("Cancel download"), "convert": self.tr("Convert"),
@@ -105,6 +112,8 @@ class ModelManagerDialog(QDialog):
         convert = QHBoxLayout()
         convert.addWidget(QLabel(self.tr("GGUF type:"), self))
         convert.addWidget(self.typeCombo, 1)
+        convert.addWidget(QLabel(self.tr("Source:"), self))
+        convert.addWidget(self.sourceCombo)
         for name in ("convert", "download", "pause", "cancel"):
             convert.addWidget(self.buttons[name])
         actions = QHBoxLayout()
@@ -162,7 +171,13 @@ class ModelManagerDialog(QDialog):
         self.typeCombo.clear()
         if view is not None:
             m = view.model
-            self.details.setText(self.tr("{0}\nLicence: {1}").format(m.summary, m.licence))
+            text = self.tr("{0}\nLicence: {1}").format(m.summary, m.licence)
+            record = self.manager.last_download(m) if view.snapshot is not None else None
+            source, commit = (record.source, record.commit) if record else (view.hub.source, view.hub.commit)
+            if view.snapshot is not None and source and commit:
+                text += "\n" + self.tr("Downloaded from {0}, commit {1}").format(
+                    SOURCE_LABELS.get(source, source), commit)
+            self.details.setText(text)
             for t in GGUF_CHOICES:
                 self.typeCombo.addItem(self._type_text(t, estimated_gguf_bytes(m, t)), t)
         else:
@@ -188,6 +203,7 @@ class ModelManagerDialog(QDialog):
         for name, enabled in can.items():
             self.buttons[name].setEnabled(enabled)
         self.typeCombo.setEnabled(can["convert"] or can["download"])
+        self.sourceCombo.setEnabled(can["download"] or (self._recommendation is not None and not busy))
         self.oneClickButton.setEnabled(self._recommendation is not None and not busy)
 
     # -- actions ---------------------------------------------------------------------------
@@ -198,10 +214,14 @@ class ModelManagerDialog(QDialog):
     def _chosen_type(self) -> str:
         return str(self.typeCombo.currentData() or GGUF_CHOICES[0])
 
+    def chosen_source(self) -> str:
+        """The source the next download uses ("auto", "huggingface", "modelscope", "openxlab")."""
+        return str(self.sourceCombo.currentData() or AUTO)
+
     @Slot()
     def _download(self) -> None:
         view = self._selected_view()
-        if view is not None and self.jobs.download(view.model.id):
+        if view is not None and self.jobs.download(view.model.id, source=self.chosen_source()):
             self._start_progress(self.tr("Starting the download..."))
 
     @Slot()
@@ -225,7 +245,7 @@ class ModelManagerDialog(QDialog):
         if view.snapshot is not None and rec.gguf_type is not None:
             started = self.jobs.convert(rec.model.id, rec.gguf_type)
         else:
-            started = self.jobs.download(rec.model.id, rec.gguf_type)
+            started = self.jobs.download(rec.model.id, rec.gguf_type, source=self.chosen_source())
         if started:
             self.select("catalog", rec.model.id)
             self._start_progress(self.tr("Starting..."))
@@ -350,6 +370,18 @@ class ModelManagerDialog(QDialog):
 
     def _set_state(self, model_id: str, text: str) -> None:
         self.tree.set_state(model_id, text)
+
+    @Slot(str, object)
+    def _on_source_chosen(self, _model_id: str, choice: SourceChoice) -> None:
+        label = SOURCE_LABELS.get(choice.source, choice.source)
+        if choice.fallback_from is not None:
+            text = self.tr("{0} failed; continuing from {1}.").format(
+                SOURCE_LABELS.get(choice.fallback_from, choice.fallback_from), label)
+        elif choice.automatic:
+            text = self.tr("Downloading from {0}, the fastest source to answer.").format(label)
+        else:
+            text = self.tr("Downloading from {0}.").format(label)
+        self._say(text)
 
     @Slot(str, str)
     def _on_downloaded(self, model_id: str, snapshot: str) -> None:
