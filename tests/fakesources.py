@@ -45,6 +45,8 @@ class FakeApiHub:
         self.probe_gate: threading.Event | None = None  # the probe waits for it (then 0.5 s)
         self.throttle_bps: float | None = None
         self.listing_override: dict[str, dict[str, Any]] = {}  # file -> fields to list instead
+        self.listed_commit: Any = None  # None: the real commit; else what the API says it is
+        self.pointer_override: dict[str, bytes] = {}  # OpenXLab: file -> stored LFS pointer text
         self._drops: list[_Drop] = []
         self._substitutes: dict[str, bytes] = {}
         self._stalled = False
@@ -107,8 +109,9 @@ class FakeModelScope(FakeApiHub):
     kind = "modelscope"
 
     def entry(self, f: FakeFile) -> dict[str, Any]:
+        commit = self.commit if self.listed_commit is None else self.listed_commit
         fields = {"Name": f.name.rsplit("/", 1)[-1], "Path": f.name, "Type": "blob",
-                  "Size": len(f.data), "Sha256": f.sha256, "Revision": self.commit, "IsLFS": f.lfs}
+                  "Size": len(f.data), "Sha256": f.sha256, "Revision": commit, "IsLFS": f.lfs}
         fields.update(self.listing_override.get(f.name, {}))
         return fields
 
@@ -137,6 +140,8 @@ class FakeOpenXLab(FakeApiHub):
 
     def stored(self, f: FakeFile) -> bytes:
         """What git stores for the file: an LFS pointer for large files, the bytes else."""
+        if f.name in self.pointer_override:
+            return self.pointer_override[f.name]
         if f.lfs:
             return (b"version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %d\n"
                     % (f.sha256.encode(), len(f.data)))
@@ -157,7 +162,8 @@ class FakeOpenXLab(FakeApiHub):
         if path == base:
             return "json", {"full_name": self.repo_id, "default_branch": self.revision}
         if path == f"{base}/branches/{self.revision}":
-            return "json", {"name": self.revision, "commit": {"id": self.commit}}
+            commit = self.commit if self.listed_commit is None else self.listed_commit
+            return "json", {"name": self.revision, "commit": {"id": commit}}
         if path == f"{base}/git/trees/{self.commit}":
             return "json", {"sha": self.commit, "tree": [self.entry(f) for f in self.files.values()]}
         if path.startswith(f"{base}/git/blobs/"):

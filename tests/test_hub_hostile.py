@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import string
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,48 +18,14 @@ import pytest
 
 from app.cli import main
 from app.hub.cache import RepoCache
-from app.hub.safety import UnsafeAnswerError, check_blob_name, check_commit
+from app.hub.safety import UnsafeAnswerError, check_blob_name
 from tests.fakehub import ElsewhereServer, FakeHub
-from tests.hub_helpers import Home, catalog_files, make_home
+from tests.hub_helpers import Home, catalog_files, hostile_hashes, make_home
 from tests.tinyhub import CHAT_ID, block_foreign_sockets, catalog_chat_model
 
 LFS_FILE = "model-00001-of-00002.safetensors"
 GIT_FILE = "config.json"
-_RNG_SEED = 20261201
-
-
-# -- the hostile values, generated ----------------------------------------------------------
-def hostile_hashes(home: Path) -> list[str]:
-    """Values a mirror could send as an ETag or commit, none a lowercase 40/64-hex hash."""
-    sha1 = "0123456789abcdef" * 2 + "01234567"
-    sha256 = "0123456789abcdef" * 4
-    victim = home / "victim.txt"
-    values = [
-        # absolute
-        str(victim), str(home), "/" + sha1, "/" + sha256, "//" + sha1,
-        # parent folders
-        "..", ".", "../victim.txt", "../../../../victim.txt", "../" * 12 + "victim.txt",
-        f"{sha1}/../../../../../victim.txt", f"../{sha256}", "./" + sha1, sha1 + "/..",
-        # backslashes and drive letters
-        "..\\..\\..\\victim.txt", sha1[:20] + "\\" + sha1[21:], "C:\\Windows\\victim.txt",
-        "C:/victim.txt", "c:" + sha1[2:], "\\\\server\\share\\" + sha1,
-        # not hex, or the wrong length
-        "", "z" * 40, "g" * 64, sha1.upper(), sha256.upper(), sha1[:-1], sha1 + "0",
-        sha256[:-1], sha256 + "0", "0" * 128, sha1 + ":stream", "%2e%2e%2fvictim.txt",
-        sha1[:20] + " " + sha1[21:], "\u00e9" * 40,
-    ]
-    rng = random.Random(_RNG_SEED)
-    alphabet = string.ascii_letters + string.digits + "./\\:-_~%"
-    for _ in range(6):
-        values.append("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 90))))
-    for length in (rng.randint(1, 39), rng.randint(41, 63), rng.randint(65, 200)):
-        values.append("".join(rng.choice("0123456789abcdef") for _ in range(length)))
-    for value in values:  # the generator itself must not produce a valid hash by chance
-        with pytest.raises(UnsafeAnswerError):
-            check_blob_name(value, source="test", filename="x")
-        with pytest.raises(UnsafeAnswerError):
-            check_commit(value, source="test", filename="x")
-    return values
+_RNG_SEED = 20261201  # the wrong-bytes cases
 
 
 @pytest.fixture
