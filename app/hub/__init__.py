@@ -1,4 +1,4 @@
-"""Model download with huggingface-hub: progress, resume, verification, disk-space checks."""
+"""Model download from Hugging Face, ModelScope or OpenXLab: progress, resume, verification, disk space."""
 
 from app.hub.diskspace import FreeSpace, conversion_margin, free_bytes
 from app.hub.download import MODEL_DEFAULT, ModelDownloader
