@@ -9,6 +9,7 @@ Settings read by `HubSettings.from_settings`: "hub.endpoint", "hub.proxy", "hub.
 from __future__ import annotations
 
 import enum
+import logging
 import os
 import shutil
 import threading
@@ -28,6 +29,8 @@ from app.hub.state import ModelState, Status, model_state
 from app.hub.transfer import TransferSettings
 from app.internlm2.catalog import SOURCE_NAMES, CatalogModel, load_catalog
 from app.settings_keys import HUB_ENDPOINT, HUB_OFFLINE, HUB_PROXY, HUB_SOURCE
+
+_log = logging.getLogger(__name__)
 
 ConvertProgress = Callable[[str, int, int], None]
 """progress(stage, done, total) from the GGUF exporter: stage "convert" or "quantize"."""
@@ -226,10 +229,14 @@ class ModelManager:
                                                quant=convert_to.lower() if convert_to else None,
                                                on_source=on_source)
         if result.endpoint is not None:  # not when answered from the cache alone
-            self.registry.record_download(DownloadRecord(
-                catalog_id=model.id, source=result.source, repo=result.repo,
-                revision=result.revision, commit=result.commit, snapshot=result.snapshot,
-                endpoint=result.endpoint))
+            try:
+                self.registry.record_download(DownloadRecord(
+                    catalog_id=model.id, source=result.source, repo=result.repo,
+                    revision=result.revision, commit=result.commit, snapshot=result.snapshot,
+                    endpoint=result.endpoint))
+            except OSError as error:  # the files are there and verified: the record is a detail
+                _log.warning("could not record the download of %s in %s: %s", model.id,
+                             self.registry.path, error)
         return result
 
     def last_download(self, model: CatalogModel) -> DownloadRecord | None:
