@@ -42,7 +42,7 @@ class FakeApiHub:
         self.files = {n: FakeFile(n, d, n.endswith(_LFS_SUFFIXES)) for n, d in files.items()}
         self.requests: list[Request] = []
         self.delay = 0.0  # seconds before every API answer
-        self.probe_gate: threading.Event | None = None  # the probe waits for it (then 0.5 s)
+        self.probe_gate: threading.Event | None = None  # the probe waits for it (then 1 s)
         self.throttle_bps: float | None = None
         self.listing_override: dict[str, dict[str, Any]] = {}  # file -> fields to list instead
         self.listed_commit: Any = None  # None: the real commit; else what the API says it is
@@ -204,7 +204,7 @@ class _ApiHandler(BaseHTTPRequestHandler):
             return
         if fake.probe_gate is not None and fake.is_probe(path):
             fake.probe_gate.wait(10)
-            time.sleep(0.5)
+            time.sleep(1.0)
         answer = fake.route(path, query)
         server = f"bytes:{answer[1]}" if answer is not None and answer[0] == "bytes" else "api"
         fake.requests.append(Request(self.command, path, self.headers.get("Range"), False, server,
