@@ -84,9 +84,11 @@ class ModelManagerDialog(QDialog):
         self.message.setWordWrap(True)
         self.typeCombo = QComboBox(self)
         self.sourceCombo = QComboBox(self)
-        self.sourceCombo.addItem(self.tr("Automatic (the fastest to answer)"), AUTO)
+        self.sourceCombo.setToolTip(self.tr("Where the download comes from: the fastest source to "
+                                            "answer, or the one you choose."))
+        self.sourceCombo.addItem(self.tr("From the fastest source"), AUTO)
         for name, label in SOURCE_LABELS.items():
-            self.sourceCombo.addItem(label, name)
+            self.sourceCombo.addItem(self.tr("From {0}").format(label), name)
         self.sourceCombo.setCurrentIndex(max(0, self.sourceCombo.findData(self.manager.settings.effective_source())))
         self.buttons: dict[str, QPushButton] = {}
         labels = {"download": self.tr("Download"), "pause": self.tr("Pause"),
@@ -112,7 +114,6 @@ class ModelManagerDialog(QDialog):
         convert = QHBoxLayout()
         convert.addWidget(QLabel(self.tr("GGUF type:"), self))
         convert.addWidget(self.typeCombo, 1)
-        convert.addWidget(QLabel(self.tr("Source:"), self))
         convert.addWidget(self.sourceCombo)
         for name in ("convert", "download", "pause", "cancel"):
             convert.addWidget(self.buttons[name])
