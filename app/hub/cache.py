@@ -198,9 +198,10 @@ def keep_aside(path: Path, filename: str, cache_dir: Path) -> Path:
     """
     inside(cache_dir, path, filename=filename)
     for old in path.parent.glob("*"):
-        if old.name.startswith(_bad_prefix(filename)):
+        if old.name.startswith(_bad_prefix(filename)) and not old.is_dir():
             inside(cache_dir, old, filename=filename)
-            old.unlink()
+            with contextlib.suppress(FileNotFoundError):
+                old.unlink()
     target = path.with_name(f"{_bad_prefix(filename)}{time.strftime('%Y%m%d-%H%M%S')}")
     os.replace(path, inside(cache_dir, target, filename=filename))
     return target
