@@ -12,6 +12,11 @@ It answers the calls huggingface-hub and app.hub make, the way the real hub does
 
 Faults: drop the connection after N bytes (once), answer an HTTP status, serve wrong bytes,
 stall, throttle. `requests` records what came in.
+
+Hostile modes (what a misbehaving or malicious mirror can answer): any ETag / X-Linked-Etag,
+X-Repo-Commit or size value (`answer_etag`, `answer_commit`, `answer_size`), other bytes under
+the announced hash and size (`substitute`), and a redirect of a file to any address
+(`redirect`), e.g. an `ElsewhereServer` that serves its own bytes.
 """
 
 from __future__ import annotations
@@ -118,6 +123,11 @@ class FakeHub:
         }
         self.requests: list[Request] = []
         self.throttle_bps: float | None = None
+        self.commit_header: str | None = None  # None: the real commit
+        self._etags: dict[str | None, str] = {}  # filename (None: every file) -> ETag sent
+        self._sizes: dict[str | None, str] = {}
+        self._substitutes: dict[str, bytes] = {}
+        self._redirects: dict[str, str] = {}
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -178,6 +188,41 @@ class FakeHub:
         with self._lock:
             self._faults.clear()
         self.throttle_bps = None
+        self.commit_header = None
+        self._etags.clear()
+        self._sizes.clear()
+        self._substitutes.clear()
+        self._redirects.clear()
+
+    # -- hostile answers -----------------------------------------------------------------
+    def answer_etag(self, value: str, filename: str | None = None) -> None:
+        """Send `value` as the file's hash header (X-Linked-Etag for LFS files, ETag else)."""
+        self._etags[filename] = value
+
+    def answer_commit(self, value: str) -> None:
+        """Send `value` as X-Repo-Commit on every answer."""
+        self.commit_header = value
+
+    def answer_size(self, value: str, filename: str | None = None) -> None:
+        """Send `value` as the file's size header (X-Linked-Size for LFS, Content-Length of HEAD)."""
+        self._sizes[filename] = value
+
+    def substitute(self, filename: str, data: bytes) -> None:
+        """Serve `data` as the bytes of `filename`, still announcing the real hash and size."""
+        self._substitutes[filename] = data
+
+    def redirect(self, filename: str, location: str) -> None:
+        """Answer the file's resolve URL with `302 Location: <location>` (real headers otherwise)."""
+        self._redirects[filename] = location
+
+    def etag_header(self, file: FakeFile) -> str:
+        return self._etags.get(file.name, self._etags.get(None, file.etag))
+
+    def size_header(self, file: FakeFile) -> str:
+        return self._sizes.get(file.name, self._sizes.get(None, str(len(file.data))))
+
+    def commit_value(self) -> str:
+        return self.commit if self.commit_header is None else self.commit_header
 
     def gets(self, filename: str) -> list[Request]:
         """The GET requests that carried bytes of `filename` (resolve for git files, CDN for LFS)."""
@@ -209,7 +254,7 @@ class FakeHub:
             fake = hub
             server_role = role
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server = _QuietServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
         return server
 
@@ -218,7 +263,7 @@ class FakeHub:
 
     def body(self, fake: FakeFile, start: int, stage: str) -> Iterator[bytes]:
         """The bytes to send from `start`, applying drop/corrupt/stall/throttle faults."""
-        data = fake.data
+        data = self._substitutes.get(fake.name, fake.data)
         if self._take("corrupt", fake.name, stage) is not None:
             middle = len(data) // 2
             data = data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
@@ -236,6 +281,16 @@ class FakeHub:
             if self.throttle_bps:
                 time.sleep((end - pos) / self.throttle_bps)
             pos = end
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Says nothing when a client hangs up early (a refused download does just that)."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class _Interrupt(Exception):
@@ -295,17 +350,22 @@ class _Handler(BaseHTTPRequestHandler):
             fake._stop.wait()
             self.close_connection = True
             return
-        if file.lfs:
+        location = fake._redirects.get(filename)
+        if file.lfs or location is not None:
             self.send_response(302)
-            self.send_header("Location", f"{fake.cdn_endpoint}/cdn/{file.sha256}")
-            self.send_header("X-Repo-Commit", fake.commit)
-            self.send_header("X-Linked-Etag", f'"{file.sha256}"')
-            self.send_header("X-Linked-Size", str(len(file.data)))
-            self.send_header("ETag", f'"{file.git_sha1}"')
+            self.send_header("Location", location or f"{fake.cdn_endpoint}/cdn/{file.sha256}")
+            self.send_header("X-Repo-Commit", fake.commit_value())
+            if file.lfs:
+                self.send_header("X-Linked-Etag", f'"{fake.etag_header(file)}"')
+                self.send_header("X-Linked-Size", fake.size_header(file))
+                self.send_header("ETag", f'"{file.git_sha1}"')
+            else:
+                self.send_header("ETag", f'"{fake.etag_header(file)}"')
+                self.send_header("X-Linked-Size", fake.size_header(file))
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        self._send_file(file, send_body, "resolve", {"X-Repo-Commit": fake.commit})
+        self._send_file(file, send_body, "resolve", {"X-Repo-Commit": fake.commit_value()})
 
     def _cdn(self, sha: str, send_body: bool) -> None:
         file = self.fake._by_sha(sha)
@@ -334,9 +394,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Range", f"bytes {start}-{total - 1}/{total}")
         else:
             self.send_response(200)
-        self.send_header("Content-Length", str(total - start))
+        served = len(self.fake._substitutes.get(file.name, file.data))
+        if stage == "resolve" and not send_body and not match:
+            self.send_header("Content-Length", self.fake.size_header(file))
+        else:
+            self.send_header("Content-Length", str(max(0, served - start)))
         self.send_header("Accept-Ranges", "bytes")
-        self.send_header("ETag", f'"{file.etag}"')
+        self.send_header("ETag", f'"{self.fake.etag_header(file) if stage == "resolve" else file.etag}"')
         for key, value in extra.items():
             self.send_header(key, value)
         self.end_headers()
@@ -359,12 +423,65 @@ class _Handler(BaseHTTPRequestHandler):
         if code is not None:
             self.send_header("X-Error-Code", code)
         self.send_header("X-Error-Message", message)
-        self.send_header("X-Repo-Commit", self.fake.commit)
+        self.send_header("X-Repo-Commit", self.fake.commit_value())
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+
+class ElsewhereServer:
+    """Another origin a hostile mirror redirects to: serves `data` for every path; a context manager."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.requests: list[Request] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+            def do_HEAD(self) -> None:
+                self._answer(False)
+
+            def do_GET(self) -> None:
+                self._answer(True)
+
+            def _answer(self, send_body: bool) -> None:
+                owner.requests.append(Request(
+                    self.command, self.path, self.headers.get("Range"), False, "elsewhere",
+                    self.headers.get("Authorization") is not None,
+                ))
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(owner.data)))
+                self.end_headers()
+                if send_body:
+                    try:
+                        self.wfile.write(owner.data)
+                    except (BrokenPipeError, ConnectionResetError):
+                        self.close_connection = True
+
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/elsewhere/file"
+
+    def __enter__(self) -> ElsewhereServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
 
 
 def closed_port_endpoint() -> str:

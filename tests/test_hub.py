@@ -321,13 +321,13 @@ def test_checksum_mismatch_keeps_the_bad_file_aside(
     assert not cache.incomplete(hub.files[name].etag).exists()
     assert not os.path.lexists(cache.pointer(hub.commit, name))
 
-    hub.clear_faults()  # a new attempt downloads it cleanly; the bad copy stays
+    expected = Expected(name, len(served(hub, name)), hub.files[name].etag)
+    assert not verify_file(error.kept_at, expected)
+    hub.clear_faults()  # a new attempt downloads it cleanly; the bad copy is no longer needed
     snapshot = make_downloader().download(model)
     assert (snapshot / name).read_bytes() == served(hub, name)
-    assert error.kept_at.exists()
-    expected = Expected(name, len(served(hub, name)), hub.files[name].etag)
     assert verify_file(snapshot / name, expected)
-    assert not verify_file(error.kept_at, expected)
+    assert not error.kept_at.exists() and cache.kept_aside(name) == []
 
 
 # -- hub errors ---------------------------------------------------------------------------

@@ -18,13 +18,14 @@ from app.hub.manager import (
     SETTING_ENDPOINT,
     SETTING_OFFLINE,
     SETTING_PROXY,
+    SETTING_SOURCE,
     HubSettings,
     ModelManager,
     ModelManagerError,
     Phase,
 )
 from app.hub.recommend import Hardware, detect_hardware, recommend
-from app.hub.registry import LocalModel, ModelRegistry
+from app.hub.registry import DownloadRecord, LocalModel, ModelRegistry
 from app.internlm2.catalog import load_catalog
 from app.internlm2.chat_format import Message, Sampling, build_chat_prompt, stop_ids
 from app.internlm2.errors import ExportCancelled
@@ -180,6 +181,32 @@ def test_registry_survives_a_damaged_file(tmp_path: Path) -> None:
     assert len(kept) == 1 and kept[0].read_text(encoding="utf-8") == "{not json"
 
 
+def test_registry_records_what_each_download_resolved_to(tmp_path: Path) -> None:
+    registry = ModelRegistry(tmp_path / "registry.json")
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF")
+    registry.register(LocalModel(path=gguf, kind="gguf", name="m", source="converted", catalog_id="m",
+                                 commit="c" * 40))
+    first = registry.record_download(DownloadRecord("m", "huggingface", "org/m", "main", "a" * 40,
+                                                    tmp_path / "snap-a", "http://hub"))
+    registry.record_download(DownloadRecord("m", "modelscope", "Org/m", "master", "b" * 40,
+                                            tmp_path / "snap-b", "http://ms", finished="2099-01-01T00:00:00Z"))
+    again = registry.record_download(DownloadRecord("m", "huggingface", "org/m", "main", "d" * 40,
+                                                    tmp_path / "snap-d", "http://hub"))
+    records = registry.downloads("m")
+    assert [(r.source, r.commit) for r in records] == [("modelscope", "b" * 40), ("huggingface", "d" * 40)]
+    assert first.finished and again.snapshot == tmp_path / "snap-d"
+    assert registry.entries()[0].commit == "c" * 40  # the models list is kept alongside
+    data = json.loads(registry.path.read_text(encoding="utf-8"))
+    data["downloads"].append({"catalog_id": "m", "source": "x", "repo": "r", "revision": "main",
+                              "commit": "../../etc", "snapshot": "/"})  # a damaged record
+    registry.path.write_text(json.dumps(data), encoding="utf-8")
+    assert len(registry.downloads()) == 2 and len(registry.entries()) == 1
+    old = ModelRegistry(tmp_path / "old.json")  # a registry written before downloads were recorded
+    old.path.write_text(json.dumps({"schema": 1, "models": []}), encoding="utf-8")
+    assert old.downloads() == [] and old.entries() == []
+
+
 def test_hub_settings_come_from_the_settings_store(tmp_path: Path) -> None:
     store = ConversationStore(tmp_path / "chats.db")
     try:
@@ -194,6 +221,34 @@ def test_hub_settings_come_from_the_settings_store(tmp_path: Path) -> None:
     downloader = ModelManager(settings, models_dir=tmp_path / "m").downloader()
     assert (downloader.endpoint, downloader.proxy, downloader.offline) == (
         "https://mirror.example/", "http://proxy:3128", True)
+
+
+def test_the_source_setting_and_the_mirror_that_belongs_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for var in ("HF_ENDPOINT", "MODELSCOPE_ENDPOINT", "MODELSCOPE_DOMAIN", "OPENXLAB_ENDPOINT"):
+        monkeypatch.delenv(var, raising=False)
+    store = ConversationStore(tmp_path / "chats.db")
+    try:
+        store.settings.set(SETTING_SOURCE, "ModelScope")
+        assert HubSettings.from_settings(store.settings.get).source == "modelscope"
+        store.settings.set(SETTING_SOURCE, "no-such-hub")  # an unknown value is not used
+        assert HubSettings.from_settings(store.settings.get).source is None
+    finally:
+        store.close()
+    assert HubSettings().effective_source() == "auto"  # nothing set: the fastest source
+    mirrored = ModelManager(HubSettings(endpoint="https://mirror.example"), models_dir=tmp_path / "m")
+    assert mirrored.settings.effective_source() == "huggingface"  # a mirror means its hub, as before
+    assert mirrored.downloader().endpoint == "https://mirror.example"
+    other = mirrored.downloader("modelscope")  # another source never gets that mirror
+    assert other.source == "modelscope" and other.endpoint is None
+    assert mirrored.downloader("auto").endpoints == {"huggingface": "https://mirror.example"}
+    ms = ModelManager(HubSettings(endpoint="https://ms.example", source="modelscope"), models_dir=tmp_path)
+    assert ms.downloader().endpoint == "https://ms.example" and ms.downloader("huggingface").endpoint is None
+    monkeypatch.setenv("HF_ENDPOINT", "https://hf-mirror.example")
+    assert HubSettings().effective_source() == "huggingface"
+    with pytest.raises(UserError):
+        mirrored.downloader("ftp")
 
 
 # -- first-launch advice --------------------------------------------------------------------------

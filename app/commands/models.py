@@ -28,9 +28,15 @@ def run(args: argparse.Namespace) -> int:
     manager = ModelManager(HubSettings(cache_dir=args.cache_dir))
     for view in manager.overviews():
         m = view.model
+        record = manager.last_download(m)
+        source = record.source if record else view.hub.source
+        commit = record.commit if record else view.hub.commit
         if args.json:
             print(json.dumps({
                 "id": m.id, "name": m.name, "repo": m.repo, "revision": m.revision,
+                "source": source, "commit": commit,
+                "source_repo": record.repo if record else None,
+                "source_revision": record.revision if record else None,
                 "state": view.phase.value, "bytes_present": view.hub.bytes_present,
                 "size_bytes": m.size_bytes, "snapshot": str(view.snapshot) if view.snapshot else None,
                 "ggufs": [{"type": e.gguf_type, "path": str(e.path), "size_bytes": e.size_bytes}
@@ -45,6 +51,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"    {(e.gguf_type or '?').upper():<7} {e.path}")
         if view.snapshot is not None:
             print(f"    folder  {view.snapshot}")
+        if source is not None and commit is not None:
+            asked = f"{record.repo} {record.revision} = " if record else ""
+            print(f"    source  {source} ({asked}commit {commit})")
     for entry in manager.local_models():
         state = "added" if entry.exists else "missing"
         if args.json:

@@ -1,7 +1,7 @@
-"""Model download with huggingface-hub: progress, resume, verification, disk-space checks."""
+"""Model download from Hugging Face, ModelScope or OpenXLab: progress, resume, verification, disk space."""
 
 from app.hub.diskspace import FreeSpace, conversion_margin, free_bytes
-from app.hub.download import MODEL_DEFAULT, ModelDownloader
+from app.hub.download import MODEL_DEFAULT, DownloadResult, ModelDownloader, NoSourceAnsweredError
 from app.hub.errors import (
     BadEndpointError,
     ChecksumMismatchError,
@@ -16,6 +16,7 @@ from app.hub.errors import (
     RemoteFileNotFoundError,
 )
 from app.hub.progress import DownloadProgress, ProgressCallback
+from app.hub.safety import UnsafeAnswerError
 from app.hub.state import ModelState, Status, catalog_states, model_state
 from app.hub.transfer import TransferSettings
 
@@ -26,6 +27,7 @@ __all__ = [
     "DiskWriteError",
     "DownloadCancelled",
     "DownloadProgress",
+    "DownloadResult",
     "FreeSpace",
     "HubAccessError",
     "HubError",
@@ -33,12 +35,14 @@ __all__ = [
     "HubUnreachableError",
     "ModelDownloader",
     "ModelState",
+    "NoSourceAnsweredError",
     "NotEnoughDiskSpaceError",
     "OfflineModeError",
     "ProgressCallback",
     "RemoteFileNotFoundError",
     "Status",
     "TransferSettings",
+    "UnsafeAnswerError",
     "catalog_states",
     "conversion_margin",
     "free_bytes",

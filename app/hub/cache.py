@@ -5,9 +5,14 @@ Files land exactly where `hf_hub_download` would put them, so other tools share 
     <cache>/models--<org>--<name>/
         blobs/<etag>                  the verified file (sha256 for LFS files, git sha1 else)
         blobs/<etag>.incomplete       a partial download, resumed with an HTTP Range request
-        blobs/<name>.bad-<timestamp>  a download that failed verification, kept aside
+        blobs/<name>.bad-<timestamp>  a download that failed verification, kept aside (one per
+                                      file; removed once the file downloads correctly)
         refs/<revision>               the commit a branch or tag resolved to
         snapshots/<commit>/<file>     a relative symlink to ../../blobs/<etag>
+
+Every component that comes from a hub answer or the catalog (repo id, commit, blob name, file
+name, ref) is validated by app.hub.safety when its path is built, and every rename, replace and
+link is checked to land inside the cache folder first.
 """
 
 from __future__ import annotations
@@ -20,10 +25,22 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from huggingface_hub import constants
 
+from app.hub.safety import (
+    UnsafeAnswerError,
+    check_blob_name,
+    check_commit,
+    check_filename,
+    check_repo_id,
+    inside,
+    is_safe_filename,
+)
+
 _COMMIT = re.compile(r"[0-9a-f]{40}")
+_BAD = ".bad-"
 
 
 def default_cache_dir() -> Path:
@@ -51,31 +68,63 @@ class RepoCache:
     @property
     def root(self) -> Path:
         """models--<org>--<name>, as huggingface-hub names a model repository's folder."""
-        return self.cache_dir / "--".join(["models", *self.repo_id.split("/")])
+        repo = check_repo_id(self.repo_id, source="the catalog")
+        return self.cache_dir / "--".join(["models", *repo.split("/")])
 
     @property
     def blobs(self) -> Path:
         return self.root / "blobs"
 
     def blob(self, etag: str) -> Path:
-        return self.blobs / etag
+        return self.blobs / check_blob_name(etag, source="", filename="")
 
     def incomplete(self, etag: str) -> Path:
         """The partial file; the name huggingface-hub's cache scan reports as an interrupted download."""
-        return self.blobs / f"{etag}.incomplete"
+        return self.blobs / f"{check_blob_name(etag, source='', filename='')}.incomplete"
 
     def lock(self, etag: str) -> Path:
         """The lock file huggingface-hub takes for the same blob, so the two never write it at once."""
-        return self.cache_dir / ".locks" / self.root.name / f"{etag}.lock"
+        name = check_blob_name(etag, source="", filename="")
+        return self.cache_dir / ".locks" / self.root.name / f"{name}.lock"
 
     def snapshot(self, commit: str) -> Path:
-        return self.root / "snapshots" / commit
+        return self.root / "snapshots" / check_commit(commit, source="", filename="")
 
     def pointer(self, commit: str, filename: str) -> Path:
-        return self.snapshot(commit).joinpath(*filename.split("/"))
+        name = check_filename(filename, source="the catalog")
+        return self.snapshot(commit).joinpath(*name.split("/"))
 
     def ref(self, revision: str) -> Path:
+        if not is_safe_filename(revision):
+            raise UnsafeAnswerError("the catalog", "revision", revision, "")
         return self.root / "refs" / revision
+
+    def kept_aside(self, filename: str) -> list[Path]:
+        """The `.bad-*` copies of `filename` kept aside in blobs/ (at most one after any download)."""
+        if not self.blobs.is_dir():
+            return []
+        prefix = _bad_prefix(filename)
+        return sorted(p for p in self.blobs.iterdir() if p.name.startswith(prefix))
+
+    def kept_aside_bytes(self) -> int:
+        """Bytes held by every `.bad-*` file of this repo."""
+        total = 0
+        if self.blobs.is_dir():
+            for path in self.blobs.iterdir():
+                if _BAD in path.name and not path.is_symlink():
+                    with contextlib.suppress(OSError):
+                        total += path.stat().st_size
+        return total
+
+    def drop_kept_aside(self, filename: str) -> int:
+        """Remove the `.bad-*` copies of `filename` (it has now downloaded correctly); bytes freed."""
+        freed = 0
+        for path in self.kept_aside(filename):
+            inside(self.cache_dir, path, filename=filename)
+            with contextlib.suppress(OSError):
+                freed += 0 if path.is_symlink() else path.stat().st_size
+                path.unlink()
+        return freed
 
     def resolve(self, revision: str) -> str | None:
         """The commit `revision` points to in this cache (without any network), or None."""
@@ -91,13 +140,18 @@ class RepoCache:
         """Record that `revision` resolved to `commit` (atomically; nothing to do for a commit)."""
         if revision == commit:
             return
+        check_commit(commit, source="", filename="")
         path = self.ref(revision)
         if self.resolve(revision) == commit:
             return
+        inside(self.cache_dir, path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-        tmp.write_text(commit, encoding="ascii")
-        os.replace(tmp, path)
+        try:
+            tmp.write_text(commit, encoding="ascii")
+            os.replace(tmp, inside(self.cache_dir, path))
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def incomplete_bytes(self) -> int:
         """Bytes held by partial downloads of this repo."""
@@ -109,35 +163,50 @@ class RepoCache:
         return total
 
 
-def link_into_snapshot(blob: Path, pointer: Path) -> None:
+def link_into_snapshot(blob: Path, pointer: Path, cache_dir: Path) -> None:
     """Make `pointer` name `blob`: a relative symlink, else a hard link, else a copy.
 
-    The pointer appears atomically under its final name (built aside, then renamed).
+    The pointer appears atomically under its final name (built aside, then renamed); both,
+    and what the link resolves to, are checked to lie inside `cache_dir` first.
     """
+    inside(cache_dir, blob)
+    inside(cache_dir, pointer)  # before mkdir: the folders to create must lie inside too
     pointer.parent.mkdir(parents=True, exist_ok=True)
     tmp = pointer.with_name(f".{pointer.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         try:
             os.symlink(os.path.relpath(blob, pointer.parent), tmp)
+            if os.path.realpath(tmp) != os.path.realpath(blob):
+                raise UnsafeAnswerError("", "path outside the cache", str(pointer), pointer.name)
         except OSError:  # no symlinks (Windows without developer mode, some mounts)
+            if os.path.lexists(tmp):
+                tmp.unlink()
             try:
                 os.link(blob, tmp)
             except OSError:
                 shutil.copyfile(blob, tmp)
-        os.replace(tmp, pointer)
+        os.replace(tmp, inside(cache_dir, pointer))
     finally:
         if os.path.lexists(tmp):
             tmp.unlink()
 
 
-def keep_aside(path: Path, filename: str) -> Path:
-    """Rename a bad download to `<name>.bad-<timestamp>` beside it (never deleted) and return the new path."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = Path(filename).name
-    target = path.with_name(f"{base}.bad-{stamp}")
-    n = 1
-    while target.exists():
-        n += 1
-        target = path.with_name(f"{base}.bad-{stamp}-{n}")
-    os.replace(path, target)
+def keep_aside(path: Path, filename: str, cache_dir: Path) -> Path:
+    """Rename a bad download to `<name>.bad-<timestamp>` beside it and return the new path.
+
+    At most one copy per file is kept: an older `.bad-*` of the same file is removed first.
+    """
+    inside(cache_dir, path, filename=filename)
+    for old in path.parent.glob("*"):
+        if old.name.startswith(_bad_prefix(filename)) and not old.is_dir():
+            inside(cache_dir, old, filename=filename)
+            with contextlib.suppress(FileNotFoundError):
+                old.unlink()
+    target = path.with_name(f"{_bad_prefix(filename)}{time.strftime('%Y%m%d-%H%M%S')}")
+    os.replace(path, inside(cache_dir, target, filename=filename))
     return target
+
+
+def _bad_prefix(filename: str) -> str:
+    """`<name>.bad-`, the file name with its folders kept distinct (`a/b.json` -> `a%2Fb.json`)."""
+    return quote(check_filename(filename, source="the catalog"), safe="") + _BAD

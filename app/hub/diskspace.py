@@ -43,10 +43,16 @@ class SpaceNeed:
     what: str
 
 
-def check_free_space(needs: Iterable[SpaceNeed], free_space: FreeSpace = free_bytes) -> None:
+def check_free_space(
+    needs: Iterable[SpaceNeed], free_space: FreeSpace = free_bytes,
+    kept_aside: tuple[Path, int] | None = None,
+) -> None:
     """Raise NotEnoughDiskSpaceError unless every disk has room for what will land on it.
 
     Needs on the same disk (e.g. the download cache and the converted models) add up.
+    `kept_aside` is (folder, bytes) of damaged downloads kept aside there: they are on the disk
+    until the files download correctly, so they are already used space; a shortfall says how
+    much deleting them would free.
     """
     by_disk: dict[object, list[SpaceNeed]] = {}
     for need in needs:
@@ -58,7 +64,10 @@ def check_free_space(needs: Iterable[SpaceNeed], free_space: FreeSpace = free_by
         free = free_space(path)
         if free < needed:
             detail = " + ".join(f"{format_bytes(n.bytes)} {n.what}" for n in group)
-            raise NotEnoughDiskSpaceError(path, needed, free, detail)
+            reclaim = None
+            if kept_aside is not None and kept_aside[1] > 0 and _disk_key(kept_aside[0]) == _disk_key(path):
+                reclaim = kept_aside
+            raise NotEnoughDiskSpaceError(path, needed, free, detail, kept_aside=reclaim)
 
 
 def _existing(path: Path) -> Path:

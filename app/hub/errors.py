@@ -98,24 +98,35 @@ class ChecksumMismatchError(HubError):
         super().__init__(
             f"The downloaded {filename} is damaged (expected {expected}, got {actual}); "
             f"it was kept aside as {kept_at}.",
-            "Download it again; if it fails again, check the disk and the mirror in Settings, "
-            "and delete the kept file when you no longer need it.",
+            "Download it again (the kept copy is removed once the file downloads correctly); "
+            "if it fails again, check the disk and the mirror in Settings.",
         )
 
 
 class NotEnoughDiskSpaceError(HubError):
     """The disk lacks room for the download plus the GGUF conversion."""
 
-    def __init__(self, path: Path, needed: int, free: int, detail: str = "") -> None:
+    def __init__(
+        self, path: Path, needed: int, free: int, detail: str = "",
+        kept_aside: tuple[Path, int] | None = None,
+    ) -> None:
         self.path = path
         self.needed = needed
         self.free = free
+        self.kept_aside = kept_aside
         message = (
             f"Not enough disk space in {path}: {format_bytes(needed)} needed"
             + (f" ({detail})" if detail else "")
             + f" but only {format_bytes(free)} free."
         )
-        super().__init__(message, f"Free up {format_bytes(needed - free)} or choose another folder.")
+        hint = f"Free up {format_bytes(needed - free)} or choose another folder."
+        if kept_aside is not None:
+            hint = (
+                f"Free up {format_bytes(needed - free)} (damaged downloads kept aside in "
+                f"{kept_aside[0]} hold {format_bytes(kept_aside[1])} and can be deleted) "
+                "or choose another folder."
+            )
+        super().__init__(message, hint)
 
 
 class OfflineModeError(HubError):

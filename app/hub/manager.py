@@ -2,12 +2,14 @@
 
 One object shared by `python main.py download/models` and the model manager dialog (which runs
 the long calls on a worker thread). Nothing here uses the network except `download`.
-Settings read by `HubSettings.from_settings`: "hub.endpoint", "hub.proxy", "hub.offline".
+Settings read by `HubSettings.from_settings`: "hub.endpoint", "hub.proxy", "hub.offline",
+"hub.source".
 """
 
 from __future__ import annotations
 
 import enum
+import logging
 import os
 import re
 import shutil
@@ -20,13 +22,16 @@ from typing import Any
 from app.errors import UserError
 from app.hub.cache import RepoCache, default_cache_dir
 from app.hub.diskspace import FreeSpace, free_bytes
-from app.hub.download import ModelDownloader
+from app.hub.download import DownloadResult, ModelDownloader, SourceCallback
 from app.hub.progress import ProgressCallback
-from app.hub.registry import LocalModel, ModelRegistry
+from app.hub.registry import DownloadRecord, LocalModel, ModelRegistry
+from app.hub.sources import AUTO, endpoint_configured
 from app.hub.state import ModelState, Status, model_state
 from app.hub.transfer import TransferSettings
-from app.internlm2.catalog import CatalogModel, load_catalog
-from app.settings_keys import HUB_ENDPOINT, HUB_OFFLINE, HUB_PROXY
+from app.internlm2.catalog import SOURCE_NAMES, CatalogModel, load_catalog
+from app.settings_keys import HUB_ENDPOINT, HUB_OFFLINE, HUB_PROXY, HUB_SOURCE
+
+_log = logging.getLogger(__name__)
 
 ConvertProgress = Callable[[str, int, int], None]
 """progress(stage, done, total) from the GGUF exporter: stage "convert" or "quantize"."""
@@ -40,6 +45,8 @@ _BITS_PER_WEIGHT = {"q4_k_m": 4.9, "q5_k_m": 5.7, "q6_k": 6.6, "q8_0": 8.5, "f16
 SETTING_ENDPOINT = HUB_ENDPOINT
 SETTING_PROXY = HUB_PROXY
 SETTING_OFFLINE = HUB_OFFLINE
+SETTING_SOURCE = HUB_SOURCE
+SOURCE_CHOICES: tuple[str, ...] = (AUTO, *SOURCE_NAMES)
 
 
 class ModelManagerError(UserError):
@@ -66,10 +73,13 @@ class HubSettings:
     """How the hub is reached. None everywhere: HF_ENDPOINT, the proxy and HF_HUB_OFFLINE from the
     environment, and the standard huggingface-hub cache."""
 
-    endpoint: str | None = None
+    endpoint: str | None = None  # the address (mirror) of `source`; Hugging Face's when no source is set
     proxy: str | None = None
     offline: bool | None = None
     cache_dir: Path | None = None
+    source: str | None = None  # one of SOURCE_CHOICES; None: Hugging Face if an address is set, else auto
+    endpoints: tuple[tuple[str, str], ...] = ()  # (source, address) for the automatic choice
+    probe_timeout: float = 3.0
 
     @classmethod
     def from_settings(cls, get: Callable[[str, Any], Any], cache_dir: Path | None = None) -> HubSettings:
@@ -77,7 +87,17 @@ class HubSettings:
         endpoint = str(get(SETTING_ENDPOINT, "") or "").strip() or None
         proxy = str(get(SETTING_PROXY, "") or "").strip() or None
         offline = get(SETTING_OFFLINE, None)
-        return cls(endpoint, proxy, None if offline is None else bool(offline), cache_dir)
+        source = str(get(SETTING_SOURCE, "") or "").strip().lower() or None
+        if source not in (None, *SOURCE_CHOICES):
+            source = None
+        return cls(endpoint, proxy, None if offline is None else bool(offline), cache_dir, source)
+
+    def effective_source(self) -> str:
+        """The source downloads use: the setting; else Hugging Face when a mirror address for it
+        is set (the setting or HF_ENDPOINT), as before sources existed; else AUTO."""
+        if self.source:
+            return self.source
+        return "huggingface" if endpoint_configured("huggingface", self.endpoint) else AUTO
 
 
 @dataclass(frozen=True)
@@ -175,18 +195,58 @@ class ModelManager:
         return self.models_dir / f"{model.id}-{gguf_type.lower()}.gguf"
 
     # -- long work (run on a worker thread in the app) ---------------------------------------
-    def downloader(self) -> ModelDownloader:
+    def downloader(self, source: str | None = None) -> ModelDownloader:
+        """A downloader for `source` (one of SOURCE_CHOICES; None: the settings' choice).
+
+        The address setting belongs to the settings' source (Hugging Face when none is set), so
+        choosing another source for one download does not send it to that mirror.
+        """
         s = self.settings
-        return ModelDownloader(cache_dir=s.cache_dir, endpoint=s.endpoint, proxy=s.proxy,
-                               offline=s.offline, conversion_dir=self.models_dir,
+        chosen = source or s.effective_source()
+        if chosen not in SOURCE_CHOICES:
+            raise ModelManagerError(f"Unknown source {chosen!r}.", f"Choose one of: {', '.join(SOURCE_CHOICES)}.")
+        owner = s.source if s.source not in (None, AUTO) else "huggingface"
+        endpoints = dict(s.endpoints)
+        if s.endpoint:
+            endpoints.setdefault(str(owner), s.endpoint)
+        return ModelDownloader(cache_dir=s.cache_dir, endpoint=endpoints.get(chosen),
+                               proxy=s.proxy, offline=s.offline, conversion_dir=self.models_dir,
                                free_space=self.free_space,
-                               transfer_settings=self.transfer_settings)
+                               transfer_settings=self.transfer_settings, source=chosen,
+                               endpoints=endpoints, probe_timeout=s.probe_timeout)
 
     def download(self, model: CatalogModel, *, progress: ProgressCallback | None = None,
-                 cancel: threading.Event | None = None, convert_to: str | None = None) -> Path:
+                 cancel: threading.Event | None = None, convert_to: str | None = None,
+                 on_source: SourceCallback | None = None, source: str | None = None) -> Path:
         """Download (or resume) every file of `model`; room for `convert_to` is checked first."""
-        return self.downloader().download(model, progress=progress, cancel=cancel,
-                                          quant=convert_to.lower() if convert_to else None)
+        return self.fetch(model, progress=progress, cancel=cancel, convert_to=convert_to,
+                          on_source=on_source, source=source).snapshot
+
+    def fetch(self, model: CatalogModel, *, progress: ProgressCallback | None = None,
+              cancel: threading.Event | None = None, convert_to: str | None = None,
+              on_source: SourceCallback | None = None, source: str | None = None) -> DownloadResult:
+        """As `download`; the source, revision and commit it resolved to are recorded in the registry."""
+        result = self.downloader(source).fetch(model, progress=progress, cancel=cancel,
+                                               quant=convert_to.lower() if convert_to else None,
+                                               on_source=on_source)
+        if result.endpoint is not None:  # not when answered from the cache alone
+            try:
+                self.registry.record_download(DownloadRecord(
+                    catalog_id=model.id, source=result.source, repo=result.repo,
+                    revision=result.revision, commit=result.commit, snapshot=result.snapshot,
+                    endpoint=result.endpoint))
+            except OSError as error:  # the files are there and verified: the record is a detail
+                _log.warning("could not record the download of %s in %s: %s", model.id,
+                             self.registry.path, error)
+        return result
+
+    def last_download(self, model: CatalogModel) -> DownloadRecord | None:
+        """The latest recorded download of `model` whose snapshot is still the complete one."""
+        snapshot = self.overview(model).snapshot
+        for record in self.registry.downloads(model.id):
+            if snapshot is not None and record.snapshot == snapshot:
+                return record
+        return None
 
     def convert(self, model: CatalogModel, gguf_type: str, *, progress: ConvertProgress | None = None,
                 cancel: threading.Event | None = None, threads: int = 0) -> LocalModel:
@@ -194,7 +254,8 @@ class ModelManager:
         from app.internlm2.gguf_export import export_gguf
 
         gguf_type = _check_type(gguf_type)
-        snapshot = self.overview(model).snapshot
+        state = self.overview(model).hub
+        snapshot = state.snapshot
         if snapshot is None:
             raise ModelManagerError(f"{model.name} is not downloaded yet.",
                                     f"Download it first: python main.py download {model.id}")
@@ -202,7 +263,8 @@ class ModelManager:
                           cancel=cancel, free_space=self.free_space, name=model.name, threads=threads)
         return self.registry.register(LocalModel(
             path=out, kind="gguf", name=f"{model.name} {gguf_type.upper()}", source="converted",
-            catalog_id=model.id, gguf_type=gguf_type, size_bytes=out.stat().st_size))
+            catalog_id=model.id, gguf_type=gguf_type, size_bytes=out.stat().st_size,
+            commit=state.commit))
 
     def download_and_convert(
         self, model: CatalogModel, gguf_type: str, *, progress: ProgressCallback | None = None,

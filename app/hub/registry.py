@@ -1,4 +1,4 @@
-"""The registry of local models: converted GGUFs per catalog model and user-added models (JSON).
+"""The registry of local models: converted GGUFs, user-added models, and what each download resolved to.
 
 Stored as `registry.json` in app.paths.models_dir(), read afresh on every call (the command line
 and the window may both change it) and written atomically (a temporary file renamed into place).
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import threading
 import time
 import uuid
@@ -39,6 +40,7 @@ class LocalModel:
     gguf_type: str | None = None  # "q4_k_m", "q8_0", ... for converted GGUFs
     size_bytes: int = 0
     added: str = ""  # ISO 8601 UTC
+    commit: str | None = None  # for converted GGUFs: the commit of the download it came from
 
     @property
     def exists(self) -> bool:
@@ -58,7 +60,42 @@ class LocalModel:
             path=Path(data["path"]), kind=kind, name=str(data["name"]), source=source,
             catalog_id=data.get("catalog_id"), gguf_type=data.get("gguf_type"),
             size_bytes=int(data.get("size_bytes", 0)), added=str(data.get("added", "")),
+            commit=_commit_or_none(data.get("commit")),
         )
+
+
+@dataclass(frozen=True)
+class DownloadRecord:
+    """What one download of a catalog model resolved to: the source, revision and exact commit."""
+
+    catalog_id: str
+    source: str  # "huggingface", "modelscope", "openxlab"
+    repo: str  # the model's id on that source
+    revision: str  # what was asked for ("main", "master", a tag or a commit)
+    commit: str  # the commit it resolved to (40 hex)
+    snapshot: Path
+    endpoint: str = ""
+    finished: str = ""  # ISO 8601 UTC
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["snapshot"] = str(self.snapshot)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DownloadRecord:
+        commit = _commit_or_none(data["commit"])
+        if commit is None:
+            raise ValueError(f"not a commit id: {data['commit']!r}")
+        return cls(
+            catalog_id=str(data["catalog_id"]), source=str(data["source"]), repo=str(data["repo"]),
+            revision=str(data["revision"]), commit=commit, snapshot=Path(data["snapshot"]),
+            endpoint=str(data.get("endpoint", "")), finished=str(data.get("finished", "")),
+        )
+
+
+def _commit_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and re.fullmatch(r"[0-9a-f]{40}", value) else None
 
 
 def now_iso() -> str:
@@ -96,6 +133,24 @@ class ModelRegistry:
         key = _key(path)
         return next((e for e in self.entries() if _key(e.path) == key), None)
 
+    def downloads(self, catalog_id: str | None = None) -> list[DownloadRecord]:
+        """The recorded downloads (of one catalog model), the latest first."""
+        with self._lock:
+            found = self._read_downloads()
+        if catalog_id is not None:
+            found = [d for d in found if d.catalog_id == catalog_id]
+        return sorted(found, key=lambda d: d.finished, reverse=True)
+
+    def record_download(self, record: DownloadRecord) -> DownloadRecord:
+        """Record a finished download, replacing the record of the same model and source."""
+        if not record.finished:
+            record = replace(record, finished=now_iso())
+        with self._lock:
+            kept = [d for d in self._read_downloads()
+                    if (d.catalog_id, d.source) != (record.catalog_id, record.source)]
+            self._write(self._read(), [*kept, record])
+        return record
+
     # -- writing ---------------------------------------------------------------------------
     def register(self, entry: LocalModel) -> LocalModel:
         """Add `entry`, replacing any entry for the same path; returns what was stored."""
@@ -104,7 +159,7 @@ class ModelRegistry:
         with self._lock:
             key = _key(entry.path)
             kept = [e for e in self._read() if _key(e.path) != key]
-            self._write([*kept, entry])
+            self._write([*kept, entry], self._read_downloads())
         return entry
 
     def forget(self, path: Path) -> bool:
@@ -115,7 +170,7 @@ class ModelRegistry:
             kept = [e for e in entries if _key(e.path) != key]
             if len(kept) == len(entries):
                 return False
-            self._write(kept)
+            self._write(kept, self._read_downloads())
             return True
 
     # -- file ------------------------------------------------------------------------------
@@ -135,9 +190,25 @@ class ModelRegistry:
             log.warning("model registry %s is damaged (%s); kept aside as %s", self.path, error, kept)
             return []
 
-    def _write(self, entries: list[LocalModel]) -> None:
+    def _read_downloads(self) -> list[DownloadRecord]:
+        """The download records; a damaged one is skipped (the models list is what matters)."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        records = data.get("downloads", []) if isinstance(data, dict) else []
+        found = []
+        for item in records if isinstance(records, list) else []:
+            try:
+                found.append(DownloadRecord.from_json(item))
+            except (ValueError, KeyError, TypeError) as error:
+                log.warning("skipping a damaged download record in %s (%s)", self.path, error)
+        return found
+
+    def _write(self, entries: list[LocalModel], downloads: list[DownloadRecord]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"schema": SCHEMA, "models": [e.to_json() for e in entries]}
+        data = {"schema": SCHEMA, "models": [e.to_json() for e in entries],
+                "downloads": [d.to_json() for d in downloads]}
         tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.tmp")
         try:
             tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")

@@ -1,4 +1,8 @@
-"""Whether each catalog model is downloaded, partly downloaded or absent (from the cache alone)."""
+"""Whether each catalog model is downloaded, partly downloaded or absent (from the cache alone).
+
+A model counts as downloaded when the snapshot of any source's revision holds every catalog
+file: all sources share one cache folder (the model's Hugging Face id).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.hub.cache import RepoCache, default_cache_dir
-from app.internlm2.catalog import CatalogModel, load_catalog
+from app.hub.cache import RepoCache, default_cache_dir, is_commit_hash
+from app.hub.sources import ref_name
+from app.internlm2.catalog import CatalogModel, SourceRef, load_catalog
 
 
 class Status(enum.Enum):
@@ -27,11 +32,13 @@ class ModelState:
     bytes_present: int  # complete files of the revision plus partial downloads
     snapshot: Path | None  # the snapshot folder, set when status is DOWNLOADED
     missing: tuple[str, ...]  # catalog files not yet complete
+    source: str | None = None  # the source whose revision the snapshot is, when DOWNLOADED
+    commit: str | None = None  # the commit that revision resolved to, when DOWNLOADED
 
     def describe(self) -> str:
         """One line for `python main.py models` and the model manager."""
         if self.status is Status.DOWNLOADED:
-            return f"{self.model.name}: downloaded ({self.snapshot})"
+            return f"{self.model.name}: downloaded from {self.source} at {self.commit} ({self.snapshot})"
         if self.status is Status.PARTIAL:
             share = self.bytes_present / self.model.size_bytes if self.model.size_bytes else 0.0
             return (
@@ -41,9 +48,36 @@ class ModelState:
         return f"{self.model.name}: not downloaded"
 
 
+def source_commit(ref: SourceRef, cache: RepoCache | None) -> str | None:
+    """The commit `ref` stands for: itself when pinned to one, else what the cache recorded."""
+    if is_commit_hash(ref.revision):
+        return ref.revision
+    return cache.resolve(ref_name(ref)) if cache is not None else None
+
+
+def complete_snapshots(model: CatalogModel, cache: RepoCache) -> list[tuple[str, str, Path]]:
+    """(source, commit, snapshot) of every source revision complete in the cache, newest first."""
+    found: list[tuple[float, str, str, Path]] = []
+    for name in model.source_names:
+        ref = model.on(name)
+        commit = source_commit(ref, cache) if ref is not None else None
+        if commit is None:
+            continue
+        if all(os.path.isfile(cache.pointer(commit, f)) for f in model.files):
+            snapshot = cache.snapshot(commit)
+            found.append((_mtime(snapshot), name, commit, snapshot))
+    found.sort(key=lambda item: -item[0])
+    return [(name, commit, snapshot) for _, name, commit, snapshot in found]
+
+
 def model_state(model: CatalogModel, cache_dir: Path | None = None) -> ModelState:
-    """The state of `model` at its catalog revision in `cache_dir` (default: the standard cache)."""
+    """The state of `model` at its catalog revisions in `cache_dir` (default: the standard cache)."""
     cache = RepoCache(Path(cache_dir) if cache_dir is not None else default_cache_dir(), model.repo)
+    complete = complete_snapshots(model, cache)
+    if complete:
+        name, done_commit, snapshot = complete[0]
+        present = sum(_size(cache.pointer(done_commit, f)) for f in model.files)
+        return ModelState(model, Status.DOWNLOADED, present, snapshot, (), name, done_commit)
     commit = cache.resolve(model.revision)
     present = 0
     missing: list[str] = []
@@ -53,8 +87,6 @@ def model_state(model: CatalogModel, cache_dir: Path | None = None) -> ModelStat
             present += _size(pointer)
         else:
             missing.append(name)
-    if commit is not None and not missing:
-        return ModelState(model, Status.DOWNLOADED, present, cache.snapshot(commit), ())
     present += cache.incomplete_bytes()
     status = Status.PARTIAL if present > 0 else Status.NOT_DOWNLOADED
     return ModelState(model, status, present, None, tuple(missing))
@@ -65,6 +97,13 @@ def catalog_states(
 ) -> list[ModelState]:
     """The state of every catalog model (the app's catalog unless `models` is given)."""
     return [model_state(m, cache_dir) for m in (load_catalog() if models is None else models)]
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _size(path: Path) -> int:

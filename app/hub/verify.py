@@ -1,4 +1,8 @@
-"""Checking downloaded bytes against the hub's published size and hash (sha256 or git sha1)."""
+"""Checking downloaded bytes against the hub's published size and hash (sha256 or git sha1).
+
+There is no unverified path: an Expected can only be built with a 64-hex sha256 or a 40-hex
+git blob sha1, so no answer of a hub or mirror can switch the check off.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +16,12 @@ from typing import Literal
 
 from app.hub.cache import keep_aside
 from app.hub.errors import ChecksumMismatchError
+from app.hub.safety import check_blob_name, check_filename, check_size
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_SHA1 = re.compile(r"[0-9a-f]{40}")
 _READ_BLOCK = 4 * 1024 * 1024
 
-HashKind = Literal["sha256", "git-sha1", "none"]
+HashKind = Literal["sha256", "git-sha1"]
 
 
 @dataclass(frozen=True)
@@ -32,13 +36,14 @@ class Expected:
     size: int
     etag: str
 
+    def __post_init__(self) -> None:  # the last line of defence; callers validate with their source
+        check_filename(self.filename, source="")
+        check_size(self.size, source="", filename=self.filename)
+        check_blob_name(self.etag, source="", filename=self.filename)
+
     @property
     def kind(self) -> HashKind:
-        if _SHA256.fullmatch(self.etag):
-            return "sha256"
-        if _SHA1.fullmatch(self.etag):
-            return "git-sha1"
-        return "none"
+        return "sha256" if _SHA256.fullmatch(self.etag) else "git-sha1"
 
 
 class Hasher:
@@ -47,21 +52,18 @@ class Hasher:
     def __init__(self, expected: Expected) -> None:
         self.expected = expected
         self.size = 0
-        self._hash: hashlib._Hash | None
+        self._hash: hashlib._Hash
         if expected.kind == "sha256":
             self._hash = hashlib.sha256()
-        elif expected.kind == "git-sha1":
+        else:  # git's blob id: sha1 of b"blob <size>\0" + content
             self._hash = hashlib.sha1(b"blob %d\0" % expected.size, usedforsecurity=False)
-        else:
-            self._hash = None
 
     def update(self, data: bytes) -> None:
         self.size += len(data)
-        if self._hash is not None:
-            self._hash.update(data)
+        self._hash.update(data)
 
-    def hexdigest(self) -> str | None:
-        return self._hash.hexdigest() if self._hash is not None else None
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
 
     def seed_from(self, path: Path, length: int, cancelled: Callable[[], bool]) -> bool:
         """Hash the first `length` bytes already on disk (a resumed download); False if cancelled."""
@@ -83,17 +85,17 @@ def mismatch(expected: Expected, hasher: Hasher) -> tuple[str, str] | None:
     if hasher.size != expected.size:
         return f"{expected.size:,} bytes", f"{hasher.size:,} bytes"
     digest = hasher.hexdigest()
-    if digest is not None and digest != expected.etag:
+    if digest != expected.etag:
         return f"{expected.kind} {expected.etag[:16]}…", f"{digest[:16]}…"
     return None
 
 
-def check_or_keep_aside(path: Path, expected: Expected, hasher: Hasher) -> None:
+def check_or_keep_aside(path: Path, expected: Expected, hasher: Hasher, cache_dir: Path) -> None:
     """Raise ChecksumMismatchError, after moving `path` to `<name>.bad-<time>`, if it is wrong."""
     bad = mismatch(expected, hasher)
     if bad is None:
         return
-    kept = keep_aside(path, expected.filename)
+    kept = keep_aside(path, expected.filename, cache_dir)
     raise ChecksumMismatchError(expected.filename, kept, bad[0], bad[1])
 
 

@@ -33,6 +33,7 @@ class Job:
     download: bool
     convert_to: str | None = None
     folder: str = ""  # an added checkpoint folder to convert (no catalog model)
+    source: str | None = None  # "auto", "huggingface", ...; None: the manager's setting
 
 
 class _Control:
@@ -53,6 +54,7 @@ class ModelJobWorker(QObject):
     downloadProgress = Signal(object)  # DownloadProgress
     convertProgress = Signal(str, int, int)  # stage, done, total
     downloaded = Signal(str, str)  # model id, snapshot folder
+    sourceChosen = Signal(str, object)  # model id, app.hub.sources.SourceChoice
     converted = Signal(str, str)  # model id, GGUF path
     stopped = Signal(str, bool)  # model id, partial download discarded (cancel) or kept (pause)
     failed = Signal(str, str)  # model id, a sentence for the person
@@ -76,7 +78,8 @@ class ModelJobWorker(QObject):
             model = self._manager.find(job.model_id)
             if job.download:
                 snapshot = self._manager.download(
-                    model, progress=self._progress, cancel=control.event, convert_to=job.convert_to)
+                    model, progress=self._progress, cancel=control.event, convert_to=job.convert_to,
+                    source=job.source, on_source=lambda choice: self.sourceChosen.emit(model.id, choice))
                 self.downloaded.emit(model.id, str(snapshot))
             if job.convert_to:
                 entry = self._manager.convert(model, job.convert_to, progress=self.convertProgress.emit,
@@ -108,6 +111,7 @@ class ModelJobs(QObject):
     downloadProgress = Signal(object)
     convertProgress = Signal(str, int, int)
     downloaded = Signal(str, str)
+    sourceChosen = Signal(str, object)
     converted = Signal(str, str)
     stopped = Signal(str, bool)
     failed = Signal(str, str)
@@ -127,8 +131,8 @@ class ModelJobs(QObject):
         self._worker.moveToThread(self._thread)
         self._start.connect(self._worker.run)
         self._detect.connect(self._worker.detect)
-        for name in ("downloadProgress", "convertProgress", "downloaded", "converted", "stopped",
-                     "failed", "hardwareReady"):
+        for name in ("downloadProgress", "convertProgress", "downloaded", "sourceChosen", "converted",
+                     "stopped", "failed", "hardwareReady"):
             getattr(self._worker, name).connect(getattr(self, name))
         self._worker.done.connect(self._on_done)
         self._thread.start()
@@ -150,8 +154,8 @@ class ModelJobs(QObject):
         self._start.emit(job)
         return True
 
-    def download(self, model_id: str, convert_to: str | None = None) -> bool:
-        return self.start(Job(model_id, True, convert_to))
+    def download(self, model_id: str, convert_to: str | None = None, source: str | None = None) -> bool:
+        return self.start(Job(model_id, True, convert_to, source=source))
 
     def convert(self, model_id: str, gguf_type: str) -> bool:
         return self.start(Job(model_id, False, gguf_type))

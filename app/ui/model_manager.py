@@ -29,6 +29,7 @@ from app.hub.errors import format_bytes
 from app.hub.manager import GGUF_CHOICES, ModelManager, ModelOverview, Phase, estimated_gguf_bytes
 from app.hub.progress import DownloadProgress
 from app.hub.recommend import Hardware, Recommendation, recommend
+from app.hub.sources import AUTO, SOURCE_LABELS, SourceChoice
 from app.paths import start_folder
 from app.ui.core_text import translated
 from app.ui.model_jobs import ModelJobs
@@ -57,6 +58,7 @@ class ModelManagerDialog(QDialog):
         self.jobs.downloadProgress.connect(self._on_download_progress)
         self.jobs.convertProgress.connect(self._on_convert_progress)
         self.jobs.downloaded.connect(self._on_downloaded)
+        self.jobs.sourceChosen.connect(self._on_source_chosen)
         self.jobs.converted.connect(self._on_converted)
         self.jobs.stopped.connect(self._on_stopped)
         self.jobs.failed.connect(self._on_failed)
@@ -84,6 +86,13 @@ class ModelManagerDialog(QDialog):
         self.message = QLabel(self)
         self.message.setWordWrap(True)
         self.typeCombo = QComboBox(self)
+        self.sourceCombo = QComboBox(self)
+        self.sourceCombo.setToolTip(self.tr("Where the download comes from: the fastest source to "
+                                            "answer, or the one you choose."))
+        self.sourceCombo.addItem(self.tr("From the fastest source"), AUTO)
+        for name, label in SOURCE_LABELS.items():
+            self.sourceCombo.addItem(self.tr("From {0}").format(label), name)
+        self.sourceCombo.setCurrentIndex(max(0, self.sourceCombo.findData(self.manager.settings.effective_source())))
         self.buttons: dict[str, QPushButton] = {}
         labels = {"download": self.tr("Download"), "pause": self.tr("Pause"),
                   "cancel": self.tr("Cancel download"), "convert": self.tr("Convert"),
@@ -111,6 +120,7 @@ class ModelManagerDialog(QDialog):
         self.typeCombo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.typeCombo.setMinimumContentsLength(48)
         convert = QHBoxLayout()
+        convert.addWidget(self.sourceCombo)
         for name in ("convert", "download", "pause", "cancel"):
             convert.addWidget(self.buttons[name])
         convert.addStretch(1)
@@ -171,7 +181,13 @@ class ModelManagerDialog(QDialog):
         folder = self._local_checkpoint(key)
         if view is not None:
             m = view.model
-            self.details.setText(self.tr("{0}\nLicence: {1}").format(translated(m.summary), translated(m.licence)))
+            text = self.tr("{0}\nLicence: {1}").format(translated(m.summary), translated(m.licence))
+            record = self.manager.last_download(m) if view.snapshot is not None else None
+            source, commit = (record.source, record.commit) if record else (view.hub.source, view.hub.commit)
+            if view.snapshot is not None and source and commit:
+                text += "\n" + self.tr("Downloaded from {0}, commit {1}").format(
+                    SOURCE_LABELS.get(source, source), commit)
+            self.details.setText(text)
             for t in GGUF_CHOICES:
                 self.typeCombo.addItem(self._type_text(t, estimated_gguf_bytes(m, t)), t)
         elif folder is not None:
@@ -211,6 +227,7 @@ class ModelManagerDialog(QDialog):
         for name, enabled in can.items():
             self.buttons[name].setEnabled(enabled)
         self.typeCombo.setEnabled(can["convert"] or can["download"])
+        self.sourceCombo.setEnabled(can["download"] or (self._recommendation is not None and not busy))
         self.oneClickButton.setEnabled(self._recommendation is not None and not busy)
 
     # -- actions ---------------------------------------------------------------------------
@@ -221,10 +238,14 @@ class ModelManagerDialog(QDialog):
     def _chosen_type(self) -> str:
         return str(self.typeCombo.currentData() or GGUF_CHOICES[0])
 
+    def chosen_source(self) -> str:
+        """The source the next download uses ("auto", "huggingface", "modelscope", "openxlab")."""
+        return str(self.sourceCombo.currentData() or AUTO)
+
     @Slot()
     def _download(self) -> None:
         view = self._selected_view()
-        if view is not None and self.jobs.download(view.model.id):
+        if view is not None and self.jobs.download(view.model.id, source=self.chosen_source()):
             self._start_progress(self.tr("Starting the download..."))
 
     @Slot()
@@ -251,7 +272,7 @@ class ModelManagerDialog(QDialog):
         if view.snapshot is not None and rec.gguf_type is not None:
             started = self.jobs.convert(rec.model.id, rec.gguf_type)
         else:
-            started = self.jobs.download(rec.model.id, rec.gguf_type)
+            started = self.jobs.download(rec.model.id, rec.gguf_type, source=self.chosen_source())
         if started:
             self.select("catalog", rec.model.id)
             self._start_progress(self.tr("Starting..."))
@@ -377,6 +398,18 @@ class ModelManagerDialog(QDialog):
 
     def _set_state(self, model_id: str, text: str) -> None:
         self.tree.set_state(model_id, text)
+
+    @Slot(str, object)
+    def _on_source_chosen(self, _model_id: str, choice: SourceChoice) -> None:
+        label = SOURCE_LABELS.get(choice.source, choice.source)
+        if choice.fallback_from is not None:
+            text = self.tr("{0} failed; continuing from {1}.").format(
+                SOURCE_LABELS.get(choice.fallback_from, choice.fallback_from), label)
+        elif choice.automatic:
+            text = self.tr("Downloading from {0}, the fastest source to answer.").format(label)
+        else:
+            text = self.tr("Downloading from {0}.").format(label)
+        self._say(text)
 
     @Slot(str, str)
     def _on_downloaded(self, model_id: str, snapshot: str) -> None:
