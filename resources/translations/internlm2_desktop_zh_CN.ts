@@ -57,6 +57,18 @@ Python %1，%2。</translation>
 <context>
     <name>Application</name>
     <message>
+        <source>%1 The old file was kept as %2; a new, empty one was started.</source>
+        <translation>%1 旧文件已保留为 %2；已新建一个空的数据库。</translation>
+    </message>
+    <message>
+        <source>Retry</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>退出</translation>
+    </message>
+    <message>
         <source>InternLM2 Desktop is already running with this conversation database (%1) but does not answer. Wait for it, or close it, then start again.</source>
         <translation>InternLM2 Desktop 已在使用此对话数据库（%1）运行，但没有响应。请稍候，或关闭它后再重新启动。</translation>
     </message>
@@ -66,6 +78,10 @@ Python %1，%2。</translation>
     <message>
         <source>Stop the current reply before loading another model.</source>
         <translation>请先停止当前回复，再加载其他模型。</translation>
+    </message>
+    <message>
+        <source>Nothing can be saved: the conversation database is read-only (%1). Conversations can still be read and exported.</source>
+        <translation>无法保存任何内容：对话数据库是只读的（%1）。对话仍然可以阅读和导出。</translation>
     </message>
     <message>
         <source>A reply is still being written; stop it or wait for it to finish.</source>
@@ -654,6 +670,18 @@ Python %1，%2。</translation>
         <translation>获取推荐的模型</translation>
     </message>
     <message>
+        <source>Where the download comes from: the fastest source to answer, or the one you choose.</source>
+        <translation>下载来源：响应最快的来源，或你选择的来源。</translation>
+    </message>
+    <message>
+        <source>From the fastest source</source>
+        <translation>从最快的来源</translation>
+    </message>
+    <message>
+        <source>From {0}</source>
+        <translation>从 {0}</translation>
+    </message>
+    <message>
         <source>Download</source>
         <translation>下载</translation>
     </message>
@@ -726,6 +754,10 @@ Python %1，%2。</translation>
 Licence: {1}</source>
         <translation>{0}
 许可：{1}</translation>
+    </message>
+    <message>
+        <source>Downloaded from {0}, commit {1}</source>
+        <translation>下载自 {0}，提交 {1}</translation>
     </message>
     <message>
         <source>A checkpoint folder you added: {0}</source>
@@ -810,6 +842,18 @@ Licence: {1}</source>
     <message>
         <source>{0:.1f} h left</source>
         <translation>剩余 {0:.1f} 小时</translation>
+    </message>
+    <message>
+        <source>{0} failed; continuing from {1}.</source>
+        <translation>{0} 失败；改从 {1} 继续。</translation>
+    </message>
+    <message>
+        <source>Downloading from {0}, the fastest source to answer.</source>
+        <translation>正在从 {0} 下载（响应最快的来源）。</translation>
+    </message>
+    <message>
+        <source>Downloading from {0}.</source>
+        <translation>正在从 {0} 下载。</translation>
     </message>
     <message>
         <source>Downloaded.</source>
