@@ -7,8 +7,9 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# Lower layers never import higher ones (app/cli.py and app/commands sit beside ui, above the core).
-LAYERS = ["ui", "server", "commands", "engine", "documents", "hub", "storage", "internlm2"]
+# Highest first; a module never imports a higher layer (app/cli.py and app/commands start the
+# window or the server, so they sit above the server).
+LAYERS = ["ui", "commands", "server", "engine", "documents", "hub", "storage", "internlm2"]
 
 
 def _module(path: Path) -> str:
