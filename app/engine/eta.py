@@ -30,6 +30,9 @@ _MAX_FILE_BYTES = 64 * 1024  # the calibration file is tiny; anything larger is 
 _MAX_ENTRIES = 32  # models x settings kept; the oldest go first
 _MIN_CHUNKS_TO_STORE = 4  # a reading shorter than this teaches too little to keep
 _WARMUP_CHUNKS = 1  # a reading's first chunk pays for cold caches; left out once there are more
+# A stored calibration never weighs more than one whole 32,768-token reading, so a machine or
+# model that changed is followed within a reading or two.
+_MAX_SPREAD = 32_768**3 / 12
 _FILE_NAME = "prefill-eta.json"
 _FORMAT = 1
 
@@ -101,9 +104,10 @@ def _free_fit(chunks: list[_Chunk]) -> tuple[CostModel, float]:
 class PrefillEta:
     """Fits the cost model to one reading's chunks and says the time left.
 
-    Without a calibration the first chunk gives a per-token speed only (b = 0); from the second
-    on the depth term is fitted. With one, its shape (a : b) is rescaled to the speed measured
-    now, and the reading's own fit takes over in proportion to the depth spread it has seen.
+    Without a calibration the first chunks give a per-token speed only (b = 0); once three
+    chunks after the cold first one are read, the depth term is fitted too. With a calibration,
+    its shape (a : b) is rescaled to the speed measured now, and the reading's own fit takes
+    over in proportion to the depth spread it has seen.
     """
 
     def __init__(self, calibration: Calibration | None = None) -> None:
@@ -155,7 +159,7 @@ class PrefillEta:
         fit = self._fit()
         if fit is None or fit[0].a + fit[0].b <= 0:
             return None
-        return Calibration(fit[0], fit[1])
+        return Calibration(fit[0], min(fit[1], _MAX_SPREAD))
 
 
 class _Identity(Protocol):
