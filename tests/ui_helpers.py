@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from pytestqt.exceptions import TimeoutError as WaitTimeout
 from pytestqt.qtbot import QtBot
 from pytestqt.wait_signal import SignalBlocker
 
@@ -62,7 +63,7 @@ def wait_until(qtbot: QtBot, condition: Callable[[], object], what: str, timeout
     """qtbot.waitUntil that says what it waited for when it times out."""
     try:
         qtbot.waitUntil(lambda: bool(condition()), timeout=timeout)
-    except TimeoutError:
+    except WaitTimeout:
         raise AssertionError(f"{what} did not happen within {timeout / 1000:.0f} s") from None
 
 
