@@ -133,6 +133,8 @@ def test_ask_with_a_catalog_id_not_downloaded_says_the_command(
     err = capsys.readouterr().err
     assert "not on this computer yet" in err and f"download {CHAT_ID} --convert q4_k_m" in err
     assert err.count("\n") == 1
+    assert main(["ask", "--model", "InternLM2-Chat-1.8B", "Hello?"]) == 1  # the name, with its dot
+    assert "not on this computer yet" in capsys.readouterr().err
     assert main(["ask", "--model", "no-such-model", "Hello?"]) == 1
     err = capsys.readouterr().err
     assert "no catalog model of that name" in err and CHAT_ID in err and "models" in err

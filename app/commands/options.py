@@ -34,7 +34,9 @@ def add_model_options(parser: argparse.ArgumentParser, *, ctx_default_help: str,
 
 
 def _looks_like_a_path(text: str) -> bool:
-    return "/" in text or "\\" in text or text.startswith(("~", ".")) or Path(text).suffix != ""
+    """A folder or a model file, not a catalog id or name (which may hold a dot: "1.8B")."""
+    return ("/" in text or "\\" in text or text.startswith(("~", "."))
+            or text.lower().endswith((".gguf", ".safetensors", ".bin")))
 
 
 def resolve_model(value: Path, backend: str = "auto", cache_dir: Path | None = None) -> Path:
