@@ -10,12 +10,21 @@ def main() -> int:
     from app.cli import main as cli_main
 
     args = sys.argv[1:]
-    if args and (args[0] in COMMANDS or args[0] in ("-h", "--help", "--version", "--debug")):
-        return cli_main(args)
-    if "--selftest" in args:  # load a model, answer once offscreen, exit (CI runs it on the bundle)
+    if "--selftest" in args and args[0] not in COMMANDS:
+        # load a model, answer once offscreen, exit (CI runs it on the bundle)
         from app.ui.selftest import run_selftest
 
         return run_selftest(args)
+    # A word first is a command (an unknown one gets the usage and exit status 2, never the
+    # window); so are the command line's own options. Qt's options start with "-".
+    if args and (not args[0].startswith("-") or args[0] in ("-h", "--help", "--version", "--debug")):
+        return cli_main(args)
+    from app.qt_libraries import missing_qt_libraries_sentence
+
+    missing = missing_qt_libraries_sentence()
+    if missing:  # Qt would abort with a message about its platform plugin
+        print(missing, file=sys.stderr)
+        return 1
     from app.ui.application import run_gui  # Qt is imported only for the window
 
     return run_gui(args)

@@ -7,6 +7,7 @@ answers one short question, then streams a reply far longer than the test lets i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -19,11 +20,12 @@ from app.storage import ConversationStore  # noqa: E402
 from app.ui.app_settings import AppSettings  # noqa: E402
 from app.ui.chat_controller import ChatController  # noqa: E402
 from app.ui.inference_worker import InferenceClient  # noqa: E402
+from tests.pacing import endless_reply  # noqa: E402
 
 SHORT = "Say something short."  # tests.conftest.STOP_PROMPT: its greedy reply ends quickly
 LONG = "Write a long story, please."
 CHECKPOINT_MS = 50
-CONTEXT = 2048  # the tiny model's trained length: the reply runs until the context is full
+CONTEXT = 2048  # the tiny model's trained length: the reply would end only when it is full
 
 
 def main(db: Path, gguf: Path) -> int:
@@ -36,6 +38,7 @@ def main(db: Path, gguf: Path) -> int:
     controller = ChatController(store, client, settings)
     controller.set_checkpoint_interval(CHECKPOINT_MS)
     asked: list[str] = []
+    holds = contextlib.ExitStack()
 
     def next_turn(*_: object) -> None:
         if not asked:
@@ -43,6 +46,9 @@ def main(db: Path, gguf: Path) -> int:
             controller.send(SHORT)
         elif len(asked) == 1:
             asked.append(LONG)
+            # The long reply never ends by itself (a token per 50 ms at most, no end-of-sequence):
+            # on a loaded machine too, the kill lands mid-stream.
+            holds.enter_context(endless_reply(client.worker.backend))
             controller.send(LONG)
             print("long reply started", flush=True)
         else:  # the long reply ended before the kill: the test reports it
@@ -56,6 +62,7 @@ def main(db: Path, gguf: Path) -> int:
     controller.loadFailed.connect(lambda text: (print(text, flush=True), app.exit(2)))
     controller.load_model(settings.load_spec(gguf))
     code = app.exec()
+    holds.close()
     client.shutdown()
     store.close()
     return int(code)

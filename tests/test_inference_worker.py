@@ -15,6 +15,7 @@ from app.internlm2.chat_format import Message, Sampling, build_chat_prompt, stop
 from app.internlm2.tokenizer import InternLM2Tokenizer
 from app.ui.inference_worker import InferenceClient
 from tests.conftest import STOP_PROMPT
+from tests.pacing import endless_reply, held_reading
 
 
 @pytest.fixture()
@@ -72,7 +73,8 @@ def test_second_request_while_busy_is_refused(qtbot: QtBot, client: InferenceCli
     _load(qtbot, client, LoadSpec(gguf, n_ctx=4096))
     refusals: list[str] = []
     client.refused.connect(refusals.append)
-    with qtbot.waitSignal(client.finished, timeout=60000) as blocker:
+    with endless_reply(client.worker.backend), \
+            qtbot.waitSignal(client.finished, timeout=60000) as blocker:  # it ends at the cancel only
         assert client.generate(_request(folder, "long " * 50, max_new_tokens=2000))
         assert not client.generate(_request(folder, "second"))
         client.cancel()
@@ -150,7 +152,9 @@ def test_stop_right_after_send_applies(qtbot: QtBot, client: InferenceClient,
                                        stop_model: tuple[Path, Path, int]) -> None:
     folder, gguf, _ = stop_model
     _load(qtbot, client, LoadSpec(gguf, n_ctx=4096))
-    with qtbot.waitSignal(client.finished, timeout=60000) as blocker:
+    # The first prefill chunk waits for the cancel: however slow this thread is, none is sampled.
+    with held_reading(client.worker.backend, chunks=0), \
+            qtbot.waitSignal(client.finished, timeout=60000) as blocker:
         client.generate(_request(folder, "long " * 400, max_new_tokens=50))
         client.cancel()
     assert blocker.args[0]["stop_reason"] == "cancelled" and blocker.args[0]["new_tokens"] == 0

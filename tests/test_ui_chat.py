@@ -1,4 +1,7 @@
-"""The chat window end to end: real SQLite store, real llama.cpp, the tiny stop model."""
+"""The chat window end to end: real SQLite store, real llama.cpp, the tiny stop model.
+
+Stop and checkpoint tests hold the reply open until the test stops it (tests/pacing.py): they
+never depend on how fast this machine is. Every wait says what it waited for."""
 
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ from app.storage import ConversationStore, MessageState, Role
 from app.ui.inference_worker import InferenceClient
 from app.ui.main_window import MainWindow
 from tests.conftest import STOP_PROMPT
-from tests.ui_helpers import load, make_window, quick_settings
+from tests.pacing import endless_reply
+from tests.ui_helpers import expect, load, make_window, quick_settings, send, wait_until
 
 
 @pytest.fixture()
@@ -28,10 +32,7 @@ def window(qtbot: QtBot, store: ConversationStore, client: InferenceClient,
 
 def _send(qtbot: QtBot, window: MainWindow, text: str) -> int:
     """Type and press Enter; returns the reply's message id once it has ended."""
-    window.composer.input.setPlainText(text)
-    with qtbot.waitSignal(window.controller.replyEnded, timeout=60000) as ended:
-        qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
-    return int(ended.args[1])
+    return send(qtbot, window, text)
 
 
 def test_send_commits_question_first_then_streams_and_saves_reply(
@@ -64,16 +65,21 @@ def test_stop_mid_reply_keeps_partial_text_as_interrupted(
         qtbot: QtBot, window: MainWindow, store: ConversationStore) -> None:
     window.settings.sampling["max_new_tokens"] = 960
     stop = window.actions_["stop"]
+    stopped: list[int] = []
 
     def stop_now(*_: object) -> None:
-        if stop.isEnabled():
+        if stop.isEnabled() and not stopped:
+            stopped.append(1)
             stop.trigger()
 
     window.controller.replyText.connect(stop_now)
-    reply_id = _send(qtbot, window, "Write a lot.")
+    # The reply cannot end by itself (no end-of-sequence, a token per 50 ms at most) until Stop.
+    with endless_reply(window.client.worker.backend):
+        reply_id = _send(qtbot, window, "Write a lot.")
     window.controller.replyText.disconnect(stop_now)
+    assert stopped == [1], "Stop was never enabled while the reply streamed"
     reply = store.messages.get(reply_id)
-    assert reply.state is MessageState.INTERRUPTED
+    assert reply.state is MessageState.INTERRUPTED, reply.state
     assert reply.text and reply.stats is not None and reply.stats.stop_reason == "cancelled"
     assert reply.stats.new_tokens < 960
     assert "Stopped" in window.view.toPlainText()
@@ -89,16 +95,18 @@ def test_streaming_reply_is_checkpointed_and_survives_a_kill(
     window.settings.sampling["max_new_tokens"] = 960
     window.controller.set_checkpoint_interval(20)
     window.composer.input.setPlainText("Write a lot.")
-    with qtbot.waitSignal(window.controller.replyStarted, timeout=10000) as started:
-        qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
-    reply_id = int(started.args[1])
-    qtbot.waitUntil(lambda: bool(store.messages.get(reply_id).text), timeout=30000)
-    # What a kill leaves behind: the committed file as it is now.
-    copy = tmp_path / "killed.sqlite3"
-    with sqlite3.connect(store.path) as src, sqlite3.connect(copy) as dst:
-        src.backup(dst)
-    with qtbot.waitSignal(window.controller.replyEnded, timeout=60000):
-        window.controller.stop()
+    with endless_reply(window.client.worker.backend):  # it streams until the test stops it
+        with expect(qtbot, window.controller.replyStarted, "the reply to start", 10000) as started:
+            qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
+        reply_id = int(started.args[1])
+        wait_until(qtbot, lambda: store.messages.get(reply_id).text, "a checkpoint of the reply's text")
+        # What a kill leaves behind: the committed file as it is now.
+        copy = tmp_path / "killed.sqlite3"
+        with sqlite3.connect(store.path) as src, sqlite3.connect(copy) as dst:
+            src.backup(dst)
+        assert store.messages.get(reply_id).state is MessageState.STREAMING  # still streaming
+        with expect(qtbot, window.controller.replyEnded, "the reply to end after Stop"):
+            window.controller.stop()
     reopened = ConversationStore(copy)
     try:
         assert reopened.recovered_replies == 1
@@ -114,7 +122,7 @@ def test_regenerate_replaces_the_last_reply(qtbot: QtBot, window: MainWindow,
                                             store: ConversationStore) -> None:
     first = store.messages.get(_send(qtbot, window, STOP_PROMPT))
     cid = window.controller.conversation_id
-    with qtbot.waitSignal(window.controller.replyEnded, timeout=60000) as ended:
+    with expect(qtbot, window.controller.replyEnded, "the regenerated reply") as ended:
         window.composer.regenerate_button.click()
     messages = store.messages.list_for(cid)
     assert [m.role for m in messages] == [Role.USER, Role.ASSISTANT]
@@ -133,7 +141,7 @@ def test_edit_an_earlier_message_replaces_later_turns(qtbot: QtBot, window: Main
     assert window.composer.input.toPlainText() == "First question"
     assert "3 later" in window.composer.banner_label.text()
     window.composer.input.setPlainText(STOP_PROMPT)
-    with qtbot.waitSignal(window.controller.replyEnded, timeout=60000):
+    with expect(qtbot, window.controller.replyEnded, "the reply to the edited question"):
         window.composer.send_button.click()
     messages = store.messages.list_for(cid)
     assert [(m.role, m.state) for m in messages] == [(Role.USER, MessageState.COMPLETE),
@@ -178,15 +186,16 @@ def test_drop_a_gguf_on_the_window_loads_it(qtbot: QtBot, store: ConversationSto
     note = tmp_path / "notes.txt"
     note.write_text("not a model")
     assert not drop(note).isAccepted()
-    with qtbot.waitSignal(window.controller.modelChanged, timeout=60000):
+    with expect(qtbot, window.controller.modelChanged, "the dropped model to load",
+                fail_on=[window.controller.loadFailed]):
         assert drop(stop_model[1]).isAccepted()
     assert window.stack.currentIndex() == 1
     # With a model open, a document dropped on the window goes to the document pane.
     assert drop(note).isAccepted()
     assert window.document_pane.isVisible()
-    qtbot.waitUntil(lambda: window.controller.conversation_id is not None and any(
+    wait_until(qtbot, lambda: window.controller.conversation_id is not None and any(
         d.name == "notes.txt" for d in store.documents.list_for(window.controller.conversation_id)),
-        timeout=20000)
+        "the dropped notes.txt to be stored with the conversation", 20000)
     assert "llama.cpp" in window.status.device.text()
     assert window.status.device.toolTip()
     assert window.settings.model_path == str(stop_model[1])

@@ -14,7 +14,8 @@ from app.storage import ConversationStore, MessageState
 from app.ui.inference_worker import InferenceClient
 from app.ui.main_window import MainWindow
 from tests.conftest import STOP_PROMPT
-from tests.ui_helpers import load, make_window, quick_settings, send
+from tests.pacing import held_reading
+from tests.ui_helpers import expect, load, make_window, quick_settings, send, wait_until
 
 LINES = [
     "The quick brown fox jumps over the lazy dog near the river bank.",
@@ -144,7 +145,9 @@ def test_removing_the_document_cancels_a_running_read(
             window.document_pane.remove_button.click()
 
     docs.readProgress.connect(remove_midway)
-    with qtbot.waitSignal(docs.readEnded, timeout=60000) as ended:
+    # After the first chunk the reading waits for the cancel: Remove always lands mid-way.
+    with held_reading(client.worker.backend), \
+            expect(qtbot, docs.readEnded, "the reading to end after Remove") as ended:
         _drop(window, path)
     assert removed and ended.args[0]["state"] == "cancelled"
     assert store.documents.list_for(window.controller.conversation_id) == []
@@ -161,12 +164,15 @@ def test_question_sent_while_reading_waits_for_it(
     path.write_text(_text(20000), encoding="utf-8")
     notices: list[str] = []
     window.controller.notice.connect(notices.append)
-    with qtbot.waitSignal(docs.readingChanged, timeout=30000):
-        _drop(window, path)
-    window.composer.input.setPlainText(STOP_PROMPT)
-    with qtbot.waitSignal(window.controller.replyEnded, timeout=60000) as ended:
+    with held_reading(client.worker.backend) as release:  # the reading waits after one chunk
+        with expect(qtbot, docs.readProgress, "the reading to start"):
+            _drop(window, path)
+        window.composer.input.setPlainText(STOP_PROMPT)
         qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
-    assert any("once the document has been read" in n for n in notices)  # it waited, visibly
+        wait_until(qtbot, lambda: any("once the document has been read" in n for n in notices),
+                   "the notice that the question waits for the reading")  # it waited, visibly
+        with expect(qtbot, window.controller.replyEnded, "the reply after the reading") as ended:
+            release.set()
     reply = store.messages.get(int(ended.args[1]))
     assert reply.state is MessageState.COMPLETE and reply.stats is not None
     assert reply.stats.cached_tokens >= _tokens_shown(window)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from pytestqt.exceptions import TimeoutError as WaitTimeout
 from pytestqt.qtbot import QtBot
+from pytestqt.wait_signal import SignalBlocker
 
 from app.storage import ConversationStore
 from app.ui.app_settings import AppSettings
@@ -29,8 +33,43 @@ def make_window(qtbot: QtBot, store: ConversationStore, client: InferenceClient,
     return window
 
 
+@contextlib.contextmanager
+def expect(qtbot: QtBot, signal: Any, what: str, timeout: int = 60000,
+           fail_on: Sequence[Any] = ()) -> Iterator[SignalBlocker]:
+    """Wait (after the block) for `signal`; fail at once, saying so, when one of `fail_on`
+    comes first, and after `timeout` ms with what was waited for."""
+    failures: list[tuple[Any, ...]] = []
+
+    def failed(*args: Any) -> None:
+        failures.append(args)
+
+    blocker = qtbot.waitSignal(signal, timeout=timeout, raising=False)
+    for other in fail_on:
+        other.connect(failed)
+        blocker.connect(other)
+    try:
+        with blocker:
+            yield blocker
+    finally:
+        for other in fail_on:
+            other.disconnect(failed)
+    if failures:
+        raise AssertionError(f"while waiting for {what}: {failures[0]}")
+    if not blocker.signal_triggered:
+        raise AssertionError(f"{what} did not happen within {timeout / 1000:.0f} s")
+
+
+def wait_until(qtbot: QtBot, condition: Callable[[], object], what: str, timeout: int = 30000) -> None:
+    """qtbot.waitUntil that says what it waited for when it times out."""
+    try:
+        qtbot.waitUntil(lambda: bool(condition()), timeout=timeout)
+    except WaitTimeout:
+        raise AssertionError(f"{what} did not happen within {timeout / 1000:.0f} s") from None
+
+
 def load(qtbot: QtBot, window: MainWindow, model: Path) -> None:
-    with qtbot.waitSignal(window.controller.modelChanged, timeout=60000):
+    with expect(qtbot, window.controller.modelChanged, f"loading {model.name}",
+                fail_on=[window.controller.loadFailed]):
         assert window.open_model(model)
 
 
@@ -39,6 +78,6 @@ def send(qtbot: QtBot, window: MainWindow, text: str, timeout: int = 60000) -> i
     from PySide6.QtCore import Qt
 
     window.composer.input.setPlainText(text)
-    with qtbot.waitSignal(window.controller.replyEnded, timeout=timeout) as ended:
+    with expect(qtbot, window.controller.replyEnded, f"the reply to {text[:40]!r}", timeout) as ended:
         qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
     return int(ended.args[1])

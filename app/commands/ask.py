@@ -1,4 +1,4 @@
-"""`ask --model PATH QUESTION...`: ask questions headlessly, as one conversation (cache reused)."""
+"""`ask --model MODEL QUESTION...`: ask questions headlessly, as one conversation (cache reused)."""
 
 from __future__ import annotations
 
@@ -8,26 +8,33 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.commands.options import add_model_options
+from app.commands.options import add_model_options, resolve_model
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "ask", help="ask the model one or more questions (one conversation)",
         description="Ask questions in order as one conversation: a follow-up reuses the model's "
-                    "cache. PATH is a GGUF file or an InternLM2 checkpoint folder.")
-    add_model_options(parser, ctx_default_help="sized to the questions")
+                    "cache. MODEL is a GGUF file, an InternLM2 checkpoint folder, or a catalog id "
+                    "(`models` lists them).")
+    add_model_options(parser, ctx_default_help="sized to the questions", catalog_ids=True)
     parser.add_argument("--document", type=Path, metavar="FILE",
                         help="a document read whole before the first question (refused, never cut, if it does not fit)")
-    parser.add_argument("--system", metavar="TEXT", help="system prompt (default: the official one)")
-    parser.add_argument("--max-tokens", type=int, default=1024, metavar="N")
-    parser.add_argument("--temperature", type=float, default=0.8, metavar="T")
-    parser.add_argument("--top-p", type=float, default=0.8)
-    parser.add_argument("--seed", type=int, default=None, metavar="S")
+    parser.add_argument("--system", metavar="TEXT", help="system prompt (default: the official one; '' for none)")
+    parser.add_argument("--max-tokens", type=int, default=1024, metavar="N",
+                        help="longest answer in tokens (default: 1024)")
+    parser.add_argument("--temperature", type=float, default=0.8, metavar="T",
+                        help="sampling temperature; 0 is greedy, the same answer every run (default: 0.8)")
+    parser.add_argument("--top-p", type=float, default=0.8, metavar="P",
+                        help="nucleus sampling: keep the most likely tokens up to this probability (default: 0.8)")
+    parser.add_argument("--seed", type=int, default=None, metavar="S",
+                        help="random seed, for the same answer again at a temperature above 0 (default: random)")
     parser.add_argument("--no-cache", action="store_true",
                         help="do not use or write the saved document states (read the document again)")
-    parser.add_argument("--json", action="store_true", help="one JSON object per answer, one a line")
-    parser.add_argument("questions", nargs="+", metavar="QUESTION")
+    parser.add_argument("--json", action="store_true",
+                        help="one JSON object per answer, one a line (answer, tokens, timings, backend, device)")
+    parser.add_argument("questions", nargs="+", metavar="QUESTION",
+                        help="the questions, asked in order as one conversation")
     return parser
 
 
@@ -46,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from app.engine.types import Finished, TextPiece
     from app.internlm2.chat_format import DEFAULT_SYSTEM_PROMPT
 
+    model = resolve_model(args.model, args.backend)  # a catalog id becomes its GGUF or folder
     document = None
     if args.document is not None:
         from app.documents import read_document
@@ -53,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         document = read_document(args.document)  # a DocumentError is one line and exit 1
         for warning in document.warnings:
             print(f"{document.name}: {warning}", file=sys.stderr)
-    spec = LoadSpec(args.model, backend=args.backend, device=args.device, n_threads=args.threads,
+    spec = LoadSpec(model, backend=args.backend, device=args.device, n_threads=args.threads,
                     kv_type=args.kv_type)
     choose_backend(spec)
     system = DEFAULT_SYSTEM_PROMPT if args.system is None else args.system

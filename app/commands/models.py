@@ -12,7 +12,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "models", help="list the models and whether they are downloaded or converted",
         description="List the catalog models (downloaded? converted to which GGUF types?) and "
-                    "the models you added. Reads the disk only; never uses the network.")
+                    "the models you added, then say the next command to run. Reads the disk "
+                    "only; never uses the network.",
+        epilog="Marks: * the recommended model, + a model you added (a file or folder of your "
+               "own). States: not downloaded, partially downloaded (`download` resumes it), "
+               "downloaded (a checkpoint folder: the PyTorch backend, or `download ID --convert "
+               "TYPE` for llama.cpp), converted (a GGUF of the listed types: ready for `ask "
+               "--model ID`), added, missing (the file or folder you added is gone).")
     parser.add_argument("--cache-dir", type=Path, metavar="DIR", default=None,
                         help="huggingface-hub cache (default: HF_HUB_CACHE or ~/.cache/huggingface/hub)")
     parser.add_argument("--json", action="store_true", help="one JSON object per model, one a line")
@@ -66,4 +72,30 @@ def run(args: argparse.Namespace) -> int:
         from app.hub.recommend import detect_hardware, recommend
 
         print(recommend(detect_hardware(), manager.catalog).sentence)
+    if not args.json:
+        print()
+        print("* recommended   + added by you   (GGUF types in brackets)")
+        print(_next_step(manager.overviews()))
     return 0
+
+
+def _next_step(views: list[Any]) -> str:
+    """The command that moves the person on: ask a converted model, else convert or resume or
+    download the recommended one."""
+    from app.commands.hints import command
+    from app.hub.manager import Phase
+
+    ready = next((v for v in views if v.phase is Phase.CONVERTED), None)
+    if ready is not None:
+        ask = command(f"ask --model {ready.model.id}")
+        return f'Next: {ask} "Hello"'
+    best = next((v for v in views if v.model.recommended), views[0] if views else None)
+    if best is None:
+        return "The catalog is empty: give ask a .gguf file or a checkpoint folder."
+    m = best.model
+    fetch = command(f"download {m.id} --convert {m.default_quant}")
+    if best.phase is Phase.DOWNLOADED:
+        return f"Next: convert it for llama.cpp with {fetch}"
+    if best.phase is Phase.PARTIAL:
+        return f"Next: resume the download with {fetch}"
+    return f"Next: download and convert the recommended model with {fetch}"

@@ -3,7 +3,7 @@
 A backend supplies four primitives: trim its KV cache to the first n tokens, run a chunk of
 tokens through the model (abortable), sample the next token, and say what it runs on. The loop
 here does the rest the same way for both: longest-common-prefix reuse, chunked prefill with
-progress and time left, cancel between chunks and tokens (and inside a chunk where the backend
+progress and time left (app/engine/eta.py), cancel between chunks and tokens (and inside a chunk where the backend
 can abort), stop tokens, streaming text in whole characters, and the reply's statistics.
 """
 
@@ -16,6 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
 
+from app.engine.eta import PrefillClock
 from app.engine.types import (
     ContextOverflow,
     Event,
@@ -121,23 +122,24 @@ class Backend(ABC):
         try:
             self._trim(cached)
             self._tokens = ids[:cached]
-            yield PrefillProgress(cached, len(ids), None)
+            clock = PrefillClock(self)  # time left from a cost that grows with depth (eta.py)
+            yield PrefillProgress(cached, len(ids), clock.seconds_left(cached, len(ids)))
             pos = cached
             while pos < len(ids):
                 if self._cancel.is_set():
                     raise Aborted
                 chunk = ids[pos:pos + self.prefill_chunk]
+                clock.start_chunk()
                 try:
                     self._forward(chunk)
                 except Aborted:
                     self._trim(pos)
                     raise
+                clock.end_chunk(pos, len(chunk))
                 self._tokens.extend(chunk)
                 pos += len(chunk)
-                elapsed = time.perf_counter() - t0
-                rate = (pos - cached) / elapsed if elapsed > 0 else 0.0
-                left = (len(ids) - pos) / rate if rate > 0 else None
-                yield PrefillProgress(pos, len(ids), left)
+                yield PrefillProgress(pos, len(ids), clock.seconds_left(pos, len(ids)))
+            clock.finish()
         except Aborted:
             prefill_s = time.perf_counter() - t0
             yield Finished("", [], self._stats(len(ids), cached, 0, 0.0, 0.0, prefill_s, StopReason.CANCELLED))
