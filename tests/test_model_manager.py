@@ -334,4 +334,4 @@ def test_worker_reports_a_failure_as_a_sentence(qtbot: QtBot, jobs: ModelJobs, h
     hub.fail(404, "tokenizer.model")
     with qtbot.waitSignal(jobs.failed, timeout=30000) as failed:
         jobs.download(CHAT_ID, "q8_0")
-    assert failed.args[0] == CHAT_ID and "HTTP 404" in failed.args[1]
+    assert failed.args[0] == CHAT_ID and "HTTP 404" in str(failed.args[1])

@@ -192,3 +192,20 @@ def test_an_added_checkpoint_folder_can_be_converted_and_used(
     names = [e.name for e in dialog.manager.local_models()]
     assert any(n.endswith("F16") for n in names)
     assert tiny_model.is_dir()  # the person's folder is left as it was
+
+
+def test_an_error_reads_as_a_sentence_with_the_technical_cause_behind_details(
+        qtbot: QtBot, dialog: ModelManagerDialog) -> None:
+    from app.hub.errors import HubUnreachableError
+
+    error = HubUnreachableError("https://hub.example", "[Errno 111] Connection refused")
+    dialog._on_failed(CHAT_ID, error)
+    text = dialog.message.text()
+    assert text.startswith("Could not reach the model hub at https://hub.example.")
+    assert "Settings > Downloads" in text and "Errno" not in text  # the fix, not the cause
+    assert dialog.detail_button.isVisibleTo(dialog) and not dialog.detail_text.isVisibleTo(dialog)
+    dialog.detail_button.click()
+    assert dialog.detail_text.isVisibleTo(dialog) and "Connection refused" in dialog.detail_text.text()
+    assert "Connection refused" in str(error)  # the command line still prints it on its one line
+    dialog._say("Added x.")
+    assert not dialog.detail_button.isVisibleTo(dialog)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 from app.errors import UserError
+from app.sentences import say
 
 
 def format_bytes(n: int) -> str:
@@ -27,15 +28,15 @@ class HubUnreachableError(HubError):
 
     def __init__(self, endpoint: str, detail: str = "", *, proxy: str | None = None) -> None:
         self.endpoint = endpoint
-        where = f"the model hub at {endpoint}" + (f" through the proxy {proxy}" if proxy else "")
-        message = f"Could not reach {where}" + (f" ({detail})." if detail else ".")
-        hint = (
-            "Check the proxy setting and that the proxy is running."
-            if proxy
-            else "Check your internet connection, or set a mirror address in Settings if the hub "
-            "is blocked where you are."
-        )
-        super().__init__(message, hint)
+        if proxy:
+            message = say("Could not reach the model hub at {endpoint} through the proxy {proxy}.",
+                          endpoint=endpoint, proxy=proxy)
+            hint = say("Check the proxy setting and that the proxy is running.")
+        else:
+            message = say("Could not reach the model hub at {endpoint}.", endpoint=endpoint)
+            hint = say("Check your internet connection, or set a mirror address in Settings > Downloads "
+                       "if the hub is blocked where you are.")
+        super().__init__(message, hint, detail)
 
 
 class HubServerError(HubError):
@@ -44,11 +45,13 @@ class HubServerError(HubError):
     def __init__(self, endpoint: str, filename: str, status: int | None, detail: str = "") -> None:
         self.endpoint = endpoint
         self.status = status
-        what = f"an error (HTTP {status})" if status is not None else "an unexpected answer"
-        message = f"The model hub at {endpoint} gave {what} for {filename}" + (
-            f": {detail}." if detail else "."
-        )
-        super().__init__(message, "The hub may be having trouble: try again in a few minutes.")
+        if status is not None:
+            message = say("The model hub at {endpoint} gave an error (HTTP {status}) for {filename}.",
+                          endpoint=endpoint, status=status, filename=filename)
+        else:
+            message = say("The model hub at {endpoint} gave an unexpected answer for {filename}.",
+                          endpoint=endpoint, filename=filename)
+        super().__init__(message, say("The hub may be having trouble: try again in a few minutes."), detail)
 
 
 class RemoteFileNotFoundError(HubError):
@@ -63,14 +66,17 @@ class RemoteFileNotFoundError(HubError):
         self.filename = filename
         self.what = what
         if what == "file":
-            message = f"The model hub has no file {filename!r} in {repo} at revision {revision!r} (HTTP 404)."
+            message = say("The model hub has no file {filename!r} in {repo} at revision {revision!r} (HTTP 404).",
+                          filename=filename, repo=repo, revision=revision)
         elif what == "revision":
-            message = f"The model hub has no revision {revision!r} of {repo} (HTTP 404)."
+            message = say("The model hub has no revision {revision!r} of {repo} (HTTP 404).",
+                          revision=revision, repo=repo)
         else:
-            message = f"The model hub has no repository {repo} (HTTP 404)."
+            message = say("The model hub has no repository {repo} (HTTP 404).", repo=repo)
         super().__init__(
             message,
-            "The model catalog may be out of date, or the mirror in Settings may not carry this model.",
+            say("The model catalog may be out of date, or the mirror in Settings > Downloads may not "
+                "carry this model."),
         )
 
 
@@ -80,10 +86,12 @@ class HubAccessError(HubError):
     def __init__(self, repo: str, status: int | None) -> None:
         self.repo = repo
         self.status = status
-        code = f" (HTTP {status})" if status is not None else ""
+        message = (say("The model hub refused access to {repo} (HTTP {status}).", repo=repo, status=status)
+                   if status is not None else say("The model hub refused access to {repo}.", repo=repo))
         super().__init__(
-            f"The model hub refused access to {repo}{code}.",
-            "Log in with `hf auth login` if the model needs an account, or check the mirror in Settings.",
+            message,
+            say("Log in with `hf auth login` if the model needs an account, or check the mirror in "
+                "Settings > Downloads."),
         )
 
 
@@ -96,10 +104,10 @@ class ChecksumMismatchError(HubError):
         self.expected = expected
         self.actual = actual
         super().__init__(
-            f"The downloaded {filename} is damaged (expected {expected}, got {actual}); "
-            f"it was kept aside as {kept_at}.",
-            "Download it again (the kept copy is removed once the file downloads correctly); "
-            "if it fails again, check the disk and the mirror in Settings.",
+            say("The downloaded {filename} is damaged (expected {expected}, got {actual}); it was kept "
+                "aside as {kept_at}.", filename=filename, expected=expected, actual=actual, kept_at=kept_at),
+            say("Download it again (the kept copy is removed once the file downloads correctly); if it "
+                "fails again, check the disk and the mirror in Settings > Downloads."),
         )
 
 
@@ -114,18 +122,17 @@ class NotEnoughDiskSpaceError(HubError):
         self.needed = needed
         self.free = free
         self.kept_aside = kept_aside
-        message = (
-            f"Not enough disk space in {path}: {format_bytes(needed)} needed"
-            + (f" ({detail})" if detail else "")
-            + f" but only {format_bytes(free)} free."
-        )
-        hint = f"Free up {format_bytes(needed - free)} or choose another folder."
+        if detail:
+            message = say("Not enough disk space in {path}: {needed} needed ({detail}) but only {free} free.",
+                          path=path, needed=format_bytes(needed), detail=detail, free=format_bytes(free))
+        else:
+            message = say("Not enough disk space in {path}: {needed} needed but only {free} free.",
+                          path=path, needed=format_bytes(needed), free=format_bytes(free))
+        hint = say("Free up {missing} or choose another folder.", missing=format_bytes(needed - free))
         if kept_aside is not None:
-            hint = (
-                f"Free up {format_bytes(needed - free)} (damaged downloads kept aside in "
-                f"{kept_aside[0]} hold {format_bytes(kept_aside[1])} and can be deleted) "
-                "or choose another folder."
-            )
+            hint = say("Free up {missing} (damaged downloads kept aside in {folder} hold {kept} and can be "
+                       "deleted) or choose another folder.", missing=format_bytes(needed - free),
+                       folder=kept_aside[0], kept=format_bytes(kept_aside[1]))
         super().__init__(message, hint)
 
 
@@ -135,11 +142,11 @@ class OfflineModeError(HubError):
     def __init__(self, model_name: str, missing: tuple[str, ...], cache_dir: Path) -> None:
         self.model_name = model_name
         self.missing = missing
-        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        shown = ", ".join(missing[:3]) + (f" (+{len(missing) - 3})" if len(missing) > 3 else "")
         super().__init__(
-            f"Offline mode is on (HF_HUB_OFFLINE=1) and {model_name} is not fully downloaded "
-            f"(missing: {shown}).",
-            f"Turn offline mode off to download it, or copy the model into {cache_dir}.",
+            say("Offline mode is on (HF_HUB_OFFLINE=1) and {model} is not fully downloaded (missing: "
+                "{missing}).", model=model_name, missing=shown),
+            say("Turn offline mode off to download it, or copy the model into {cache_dir}.", cache_dir=cache_dir),
         )
 
 
@@ -149,8 +156,9 @@ class DiskWriteError(HubError):
     def __init__(self, path: Path, detail: str) -> None:
         self.path = path
         super().__init__(
-            f"Could not write the download to {path} ({detail}).",
-            "Check that the disk has room and is writable; the download resumes when you try again.",
+            say("Could not write the download to {path}.", path=path),
+            say("Check that the disk has room and is writable; the download resumes when you try again."),
+            detail,
         )
 
 
@@ -160,9 +168,9 @@ class BadEndpointError(HubError):
     def __init__(self, endpoint: str) -> None:
         self.endpoint = endpoint
         super().__init__(
-            f"The model hub address {endpoint!r} is not a web address.",
-            "Enter a full address such as https://huggingface.co or your mirror's https:// address "
-            "in Settings.",
+            say("The model hub address {endpoint!r} is not a web address.", endpoint=endpoint),
+            say("Enter a full address such as https://huggingface.co or your mirror's https:// address "
+                "in Settings > Downloads."),
         )
 
 
@@ -172,6 +180,6 @@ class DownloadCancelled(HubError):
     def __init__(self, model_name: str) -> None:
         self.model_name = model_name
         super().__init__(
-            f"The download of {model_name} was cancelled.",
-            "The part already downloaded is kept; downloading again resumes from there.",
+            say("The download of {model} was cancelled.", model=model_name),
+            say("The part already downloaded is kept; downloading again resumes from there."),
         )

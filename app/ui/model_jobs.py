@@ -21,6 +21,7 @@ from app.hub.manager import ModelManager
 from app.hub.progress import DownloadProgress
 from app.hub.recommend import detect_hardware
 from app.internlm2.errors import ExportCancelled
+from app.sentences import say
 
 _log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class ModelJobWorker(QObject):
     sourceChosen = Signal(str, object)  # model id, app.hub.sources.SourceChoice
     converted = Signal(str, str)  # model id, GGUF path
     stopped = Signal(str, bool)  # model id, partial download discarded (cancel) or kept (pause)
-    failed = Signal(str, str)  # model id, a sentence for the person
+    failed = Signal(str, object)  # model id, the UserError (sentence, hint, technical detail)
     done = Signal(str)  # model id: the job is over, whichever way
     hardwareReady = Signal(object)  # app.hub.recommend.Hardware
 
@@ -90,10 +91,13 @@ class ModelJobWorker(QObject):
                 self._manager.discard_partial(self._manager.find(job.model_id))
             self.stopped.emit(job.model_id, control.discard)
         except UserError as error:
-            self.failed.emit(job.model_id, str(error))
+            self.failed.emit(job.model_id, error)
         except Exception as error:  # noqa: BLE001 - the thread must never die silently
             _log.exception("model job %s failed", job)
-            self.failed.emit(job.model_id, f"{type(error).__name__}: {error}")
+            self.failed.emit(job.model_id, UserError(
+                say("The job stopped because of an unexpected error."),
+                say("Try again; if it happens again, the log file has the details."),
+                f"{type(error).__name__}: {error}"))
         finally:
             self.done.emit(job.model_id)
 
@@ -114,7 +118,7 @@ class ModelJobs(QObject):
     sourceChosen = Signal(str, object)
     converted = Signal(str, str)
     stopped = Signal(str, bool)
-    failed = Signal(str, str)
+    failed = Signal(str, object)
     busyChanged = Signal(bool)
     hardwareReady = Signal(object)
     _start = Signal(object)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QUrl, Signal, Slot
+from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,7 +31,7 @@ from app.hub.progress import DownloadProgress
 from app.hub.recommend import Hardware, Recommendation, recommend
 from app.hub.sources import AUTO, SOURCE_LABELS, SourceChoice
 from app.paths import start_folder
-from app.ui.core_text import translated
+from app.ui.core_text import error_text, translated
 from app.ui.model_jobs import ModelJobs
 from app.ui.model_list import Key, ModelList
 from app.ui.theme import error_colour
@@ -85,6 +85,14 @@ class ModelManagerDialog(QDialog):
         self.progressLabel = QLabel(self)
         self.message = QLabel(self)
         self.message.setWordWrap(True)
+        self.detail_button = QPushButton(self.tr("Details"), self)
+        self.detail_button.setCheckable(True)
+        self.detail_button.hide()
+        self.detail_text = QLabel(self)
+        self.detail_text.setWordWrap(True)
+        self.detail_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail_text.hide()
+        self.detail_button.toggled.connect(self.detail_text.setVisible)
         self.typeCombo = QComboBox(self)
         self.sourceCombo = QComboBox(self)
         self.sourceCombo.setToolTip(self.tr("Where the download comes from: the fastest source to "
@@ -136,7 +144,11 @@ class ModelManagerDialog(QDialog):
         layout.addLayout(progress)
         layout.addLayout(kind)
         layout.addLayout(convert)
-        layout.addWidget(self.message)
+        said = QHBoxLayout()
+        said.addWidget(self.message, 1)
+        said.addWidget(self.detail_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(said)
+        layout.addWidget(self.detail_text)
         layout.addLayout(actions)
 
     def _type_text(self, gguf_type: str, size: int) -> str:
@@ -354,7 +366,7 @@ class ModelManagerDialog(QDialog):
         try:
             entry = self.manager.add_local(Path(path))
         except UserError as error:
-            self._say(str(error), error=True)
+            self._say(error_text(error), error=True, detail=error.detail)
             return False
         self.refresh()
         self.select("local", "", str(entry.path))
@@ -435,11 +447,12 @@ class ModelManagerDialog(QDialog):
                                    else self.tr("Paused; downloading again resumes where it stopped."))
         self.refresh()
 
-    @Slot(str, str)
-    def _on_failed(self, _model_id: str, text: str) -> None:
+    @Slot(str, object)
+    def _on_failed(self, _model_id: str, error: object) -> None:
         self._use_when_done = None
         self.progressLabel.setText(self.tr("Stopped."))
-        self._say(text, error=True)
+        self._say(error_text(error) if isinstance(error, BaseException) else str(error), error=True,
+                  detail=str(getattr(error, "detail", "") or ""))
         self.refresh()
 
     @Slot(object)
@@ -460,9 +473,14 @@ class ModelManagerDialog(QDialog):
             self.oneClickButton.setText(self.tr("Download, convert and use"))
         self._update_buttons()
 
-    def _say(self, text: str, error: bool = False) -> None:
+    def _say(self, text: str, error: bool = False, detail: str = "") -> None:
+        """A sentence under the list; an error's technical cause waits behind Details."""
         self.message.setStyleSheet(f"color: {error_colour()};" if error else "")
         self.message.setText(text)
+        self.detail_text.setText(detail)
+        self.detail_button.setChecked(False)
+        self.detail_button.setVisible(bool(detail))
+        self.detail_text.hide()
 
     def done(self, result: int) -> None:
         self.jobs.shutdown()
