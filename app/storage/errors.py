@@ -5,26 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.errors import UserError
+from app.sentences import say
 
 
 class StorageError(UserError):
     """Base class of the store's errors a person can act on; `path` names the database file."""
 
-    def __init__(self, path: Path, message: str, hint: str = "") -> None:
+    def __init__(self, path: Path, message: str, hint: str = "", detail: str = "") -> None:
         self.path = path
-        super().__init__(message, hint)
+        super().__init__(message, hint, detail)
 
 
 class DatabaseCorruptError(StorageError):
     """The file is not an SQLite database, or SQLite's integrity check fails on it."""
 
     def __init__(self, path: Path, detail: str = "") -> None:
-        self.detail = detail
         super().__init__(
             path,
-            f"The conversation database {path} is damaged and cannot be opened.",
-            "Start a fresh database: the damaged file is kept beside it, renamed with the "
-            "date, for a recovery attempt.",
+            say("The conversation database {path} is damaged and cannot be opened.", path=path),
+            say("Start a fresh database: the damaged file is kept beside it, renamed with the "
+                "date, for a recovery attempt."),
+            detail,
         )
 
 
@@ -37,13 +38,15 @@ class DatabaseTooNewError(StorageError):
         self.found = found
         self.supported = supported
         self.written_by = written_by
-        who = f"InternLM2 Desktop {written_by}" if written_by else "a newer InternLM2 Desktop"
-        super().__init__(
-            path,
-            f"The conversation database {path} was written by {who}, a newer version "
-            f"(schema {found}; this version reads up to {supported}).",
-            "Update the app to open it; the file has not been changed.",
-        )
+        if written_by:
+            message = say("The conversation database {path} was written by InternLM2 Desktop {version}, a "
+                          "newer version (schema {found}; this version reads up to {supported}).",
+                          path=path, version=written_by, found=found, supported=supported)
+        else:
+            message = say("The conversation database {path} was written by a newer InternLM2 Desktop "
+                          "(schema {found}; this version reads up to {supported}).",
+                          path=path, found=found, supported=supported)
+        super().__init__(path, message, say("Update the app to open it; the file has not been changed."))
 
 
 class ForeignDatabaseError(StorageError):
@@ -52,11 +55,11 @@ class ForeignDatabaseError(StorageError):
     `detail` says what gave it away (for the log)."""
 
     def __init__(self, path: Path, detail: str = "") -> None:
-        self.detail = detail
         super().__init__(
             path,
-            f"{path} is not an InternLM2 Desktop conversation database.",
-            "Choose another file name for the conversations; this one has not been changed.",
+            say("{path} is not an InternLM2 Desktop conversation database.", path=path),
+            say("Choose another file name for the conversations; this one has not been changed."),
+            detail,
         )
 
 
@@ -67,10 +70,10 @@ class DatabaseLockedError(StorageError):
         self.waited_s = waited_s
         super().__init__(
             path,
-            f"Another program is using the conversation database {path} (it kept the file "
-            f"locked for more than {waited_s:g} seconds).",
-            "Close the other program or the other copy of InternLM2 Desktop, then try "
-            "again; the file has not been changed.",
+            say("Another program is using the conversation database {path} (it kept the file "
+                "locked for more than {seconds} seconds).", path=path, seconds=f"{waited_s:g}"),
+            say("Close the other program or the other copy of InternLM2 Desktop, then try "
+                "again; the file has not been changed."),
         )
 
 
@@ -81,10 +84,10 @@ class DatabaseReadOnlyError(StorageError):
         self.reason = reason
         super().__init__(
             path,
-            f"The conversation database {path} is read-only ({reason}), so new messages and "
-            "changes cannot be saved.",
-            "Conversations can still be read and exported. To save again, make the file and "
-            "its folder writable, or start with --db and a writable file, then restart.",
+            say("The conversation database {path} is read-only ({reason}), so new messages and "
+                "changes cannot be saved.", path=path, reason=reason),
+            say("Conversations can still be read and exported. To save again, make the file and "
+                "its folder writable, or start with --db and a writable file, then restart."),
         )
 
 
@@ -95,13 +98,13 @@ class SearchIndexError(StorageError):
     def __init__(self, path: Path, rebuilt: bool) -> None:
         self.rebuilt = rebuilt
         if rebuilt:
-            message = (f"The search index of the conversation database {path} was damaged and "
-                       "has been rebuilt from the messages.")
-            hint = "Nothing was saved by the last action; please do it again."
+            message = say("The search index of the conversation database {path} was damaged and "
+                          "has been rebuilt from the messages.", path=path)
+            hint = say("Nothing was saved by the last action; please do it again.")
         else:
-            message = (f"The search index of the conversation database {path} is damaged and "
-                       "could not be rebuilt.")
-            hint = "Your messages are kept; please report this problem and keep the file."
+            message = say("The search index of the conversation database {path} is damaged and "
+                          "could not be rebuilt.", path=path)
+            hint = say("Your messages are kept; please report this problem and keep the file.")
         super().__init__(path, message, hint)
 
 
@@ -113,9 +116,10 @@ class DatabaseUnavailableError(StorageError):
         self.reason = reason
         super().__init__(
             path,
-            f"The conversation database {path} cannot be used right now ({reason}).",
-            "Check that the folder is writable and that the disk has free space, or start "
-            "with --db and another file, then try again.",
+            say("The conversation database {path} cannot be used right now ({reason}).", path=path,
+                reason=reason),
+            say("Check that the folder is writable and that the disk has free space, or start "
+                "with --db and another file, then try again."),
         )
 
 
@@ -126,9 +130,9 @@ class MigrationError(StorageError):
         self.reason = reason
         super().__init__(
             path,
-            f"The conversation database {path} could not be upgraded from schema {start} "
-            f"to {target} ({reason}).",
-            "The file was left unchanged; please report this problem and keep the file.",
+            say("The conversation database {path} could not be upgraded from schema {start} "
+                "to {target} ({reason}).", path=path, start=start, target=target, reason=reason),
+            say("The file was left unchanged; please report this problem and keep the file."),
         )
 
 
@@ -138,8 +142,8 @@ class ImportFormatError(UserError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(
-            f"This file cannot be imported as a conversation: {reason}.",
-            "Choose a JSON file exported by InternLM2 Desktop.",
+            say("This file cannot be imported as a conversation: {reason}.", reason=reason),
+            say("Choose a JSON file exported by InternLM2 Desktop."),
         )
 
 

@@ -38,6 +38,7 @@ from app.storage import (
 )
 from app.ui.about_dialog import app_icon
 from app.ui.app_settings import AppSettings
+from app.ui.core_text import error_text
 from app.ui.crash import CrashHandler
 from app.ui.i18n import Translations
 from app.ui.inference_worker import InferenceClient
@@ -108,9 +109,9 @@ def _open_or_start_fresh(path: Path | None) -> tuple[ConversationStore, str]:
         _log.warning("database moved aside to %s: %s", moved, exc)
         return store, QCoreApplication.translate(
             "Application", "%1 The old file was kept as %2; a new, empty one was started."
-        ).replace("%1", str(exc)).replace("%2", str(moved))
+        ).replace("%1", error_text(exc)).replace("%2", str(moved))
     if store.read_only:
-        return store, str(DatabaseReadOnlyError(store.path, store.read_only_reason))
+        return store, error_text(DatabaseReadOnlyError(store.path, store.read_only_reason))
     return store, ""
 
 

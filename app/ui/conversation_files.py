@@ -16,7 +16,9 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.errors import UserError
 from app.paths import start_folder
+from app.sentences import say
 from app.storage import Role
+from app.ui.core_text import error_text
 
 if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
@@ -102,7 +104,7 @@ class ConversationFiles(QObject):
         try:
             write_atomically(path, text)
         except FileWriteError as exc:
-            self._warn(str(exc))
+            self._warn(error_text(exc))
             return False
         self._folder = str(path.parent)
         window.statusBar().showMessage(self.tr("Exported to %1.").replace("%1", str(path)), 10000)
@@ -122,12 +124,12 @@ class ConversationFiles(QObject):
         window = self._window
         try:
             if path.stat().st_size > IMPORT_MAX_BYTES:
-                raise UserError(f"{path.name} is too large to be an exported conversation.",
-                                "Choose a .json file written by Export conversation.")
+                raise UserError(say("{name} is too large to be an exported conversation.", name=path.name),
+                                say("Choose a .json file written by Export conversation."))
             data = path.read_bytes()
             cid = window.store.import_json(data)
         except UserError as exc:
-            self._warn(self.tr("Could not import %1: %2").replace("%1", path.name).replace("%2", str(exc)))
+            self._warn(self.tr("Could not import %1: %2").replace("%1", path.name).replace("%2", error_text(exc)))
             return 0
         except OSError as exc:
             self._warn(self.tr("Could not read %1: %2").replace("%1", str(path))

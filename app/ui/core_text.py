@@ -6,7 +6,8 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 
-from app.sentences import CONTEXT, Sentence
+from app.errors import UserError
+from app.sentences import CONTEXT, Sentence, say
 
 
 def translated(text: Any) -> str:
@@ -27,8 +28,13 @@ def translated(text: Any) -> str:
 
 
 def error_text(error: BaseException) -> str:
-    """A user error's sentence (message, then hint) in the user's language."""
-    message, hint = getattr(error, "message", None), getattr(error, "hint", None)
-    if message is None:
-        return translated(str(error))
-    return " ".join(part for part in (translated(message), translated(hint or "")) if part)
+    """The one place an exception becomes a sentence for the window: a user error's message
+    and hint in the user's language (its technical detail is shown apart, `error.detail`); an
+    OS error's own description; anything else a sentence that points at the log."""
+    if isinstance(error, UserError):
+        return " ".join(part for part in (translated(error.message), translated(error.hint)) if part)
+    if isinstance(error, OSError) and error.strerror:
+        where = f" ({error.filename})" if error.filename else ""
+        return translated(say("The file could not be used: {reason}{where}.", reason=error.strerror, where=where))
+    return translated(say("Something went wrong ({what}). The details are in the log file.",
+                          what=f"{type(error).__name__}: {error}"))

@@ -324,7 +324,7 @@ class ModelManagerDialog(QDialog):
                     freed = self.manager.delete_download(model)
                     self._deleted(str(snapshot) if snapshot else "", freed)
         except (UserError, OSError) as error:
-            self._say(str(error), error=True)
+            self._say(error_text(error), error=True)
         self.refresh()
 
     def _deleted(self, path: str, freed: int) -> None:
