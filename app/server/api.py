@@ -37,7 +37,7 @@ from app.server.protocol import (
     now,
     usage,
 )
-from app.server.scheduler import GenerationQueue
+from app.server.scheduler import GenerationQueue, JobSkipped
 from app.server.security import Guard, GuardMiddleware
 from app.server.tools import tool_calls_json
 
@@ -70,6 +70,10 @@ def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(QueueFull)
     async def _busy(_req: Request, exc: QueueFull) -> JSONResponse:
         return _error(429, str(exc), "rate_limit_error", "model_busy", {"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(JobSkipped)
+    async def _stopping(_req: Request, _exc: JobSkipped) -> JSONResponse:
+        return _error(503, "The server is stopping; the request was not run.", "server_error", "shutting_down")
 
     @app.exception_handler(UserError)
     async def _user(_req: Request, exc: UserError) -> JSONResponse:

@@ -20,6 +20,7 @@ from app.server.security import LOOPBACK_NAMES, Guard
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
+_MAX_CONNECTIONS = 64  # open connections at once; uvicorn answers 503 beyond (file descriptors are finite)
 
 
 def is_loopback(host: str) -> bool:
@@ -99,7 +100,8 @@ class LocalServer:
         self.url = url_of(sock)
         app = create_app(adapter, self.queue, options.guard())
         config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False,
-                                server_header=False, timeout_keep_alive=5, timeout_graceful_shutdown=3)
+                                server_header=False, timeout_keep_alive=5, timeout_graceful_shutdown=3,
+                                limit_concurrency=_MAX_CONNECTIONS)
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
