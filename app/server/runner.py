@@ -11,7 +11,9 @@ import ipaddress
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.server.engine_adapter import EngineAdapter
 from app.server.errors import ServerStartError
@@ -88,14 +90,16 @@ def url_of(sock: socket.socket) -> str:
 class LocalServer:
     """A running server: the generation queue, the ASGI app and uvicorn on its socket."""
 
-    def __init__(self, adapter: EngineAdapter, options: ServerOptions, sock: socket.socket) -> None:
+    def __init__(self, adapter: EngineAdapter, options: ServerOptions, sock: socket.socket,
+                 dispatch: Callable[[Callable[[], Any]], Any] | None = None) -> None:
+        """`dispatch`: where the model work runs (default: the queue's own thread; see scheduler)."""
         import uvicorn
 
         from app.server.api import create_app
 
         self.adapter = adapter
         self.options = options
-        self.queue = GenerationQueue(options.max_waiting)
+        self.queue = GenerationQueue(options.max_waiting, dispatch=dispatch)
         self._sock = sock
         self.url = url_of(sock)
         app = create_app(adapter, self.queue, options.guard())

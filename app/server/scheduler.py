@@ -5,6 +5,10 @@ of work that touches it (tokenizing a prompt, generating) runs on this queue's t
 after another. At most `max_waiting` requests wait behind the running one; one more gets
 QueueFull (HTTP 429) with a Retry-After estimated from the recent generation times. A request
 whose client left before its turn is skipped without touching the model.
+
+`dispatch` says where a piece of work runs: by default on this queue's thread; the window
+passes one that runs it on its inference thread (which owns the model) and waits for it, so
+the window's own replies and the server's take turns on one model and one cache.
 """
 
 from __future__ import annotations
@@ -49,8 +53,10 @@ class _Job(Generic[T]):
 class GenerationQueue:
     """Runs submitted work one at a time on its own thread."""
 
-    def __init__(self, max_waiting: int = 4, *, name: str = "generation") -> None:
+    def __init__(self, max_waiting: int = 4, *, name: str = "generation",
+                 dispatch: Callable[[Callable[[], Any]], Any] | None = None) -> None:
         self.max_waiting = max(0, max_waiting)
+        self._dispatch = dispatch
         self._jobs: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._waiting = 0
@@ -128,7 +134,7 @@ class GenerationQueue:
                     job.future.set_exception(error)
             else:
                 try:
-                    result = job.work()
+                    result = job.work() if self._dispatch is None else self._dispatch(job.work)
                     job.future.set_result(result)
                 except BaseException as exc:  # handed to the request that asked
                     error = exc

@@ -61,6 +61,9 @@ class AppSettings:
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     hub_endpoint: str = ""  # a mirror of the model hub (blank: HF_ENDPOINT or the hub itself)
     hub_proxy: str = ""  # e.g. http://proxy:8080 (blank: the system's proxy settings)
+    server_enabled: bool = False  # Settings > Local server: serve the model to other programs
+    server_port: int = 8080
+    server_api_key: str = ""  # generated when the dialog first shows it
 
     @classmethod
     def load(cls, store: ConversationStore) -> AppSettings:
@@ -78,6 +81,8 @@ class AppSettings:
             settings.backend = "auto"
         if settings.kv_type not in KV_TYPES:
             settings.kv_type = "f16"
+        if not 1024 <= settings.server_port <= 65535:
+            settings.server_port = 8080
         return settings
 
     def save(self, store: ConversationStore) -> None:
