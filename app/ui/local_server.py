@@ -60,6 +60,7 @@ class LocalServerHost(QObject):
         self._key = ""
         self._server: Any = None  # app.server.runner.LocalServer, imported only when serving
         self._generation = 0  # a start that a later change made stale is stopped on arrival
+        self._stopping: threading.Thread | None = None  # stopping waits for a running request
         self.url = ""
         client.loaded.connect(lambda _info: self._restart())
         client.unloaded.connect(self.stop)
@@ -82,11 +83,13 @@ class LocalServerHost(QObject):
             self.stateChanged.emit(self.tr("The local server starts when a model is loaded."))
             return
         generation = self._generation
-        threading.Thread(target=self._start, args=(backend, generation), name="local-server-start",
+        threading.Thread(target=self._start, args=(backend, generation, self._stopping), name="local-server-start",
                          daemon=True).start()
 
-    def _start(self, backend: Backend, generation: int) -> None:
+    def _start(self, backend: Backend, generation: int, stopping: threading.Thread | None) -> None:
         """Off the GUI thread: import the server stack, bind the port, start uvicorn."""
+        if stopping is not None:
+            stopping.join()  # the previous server lets go of the port first
         try:
             from app.server.engine_adapter import EngineAdapter
             from app.server.runner import LocalServer, ServerOptions, bind
@@ -121,8 +124,10 @@ class LocalServerHost(QObject):
         return run
 
     def stop(self) -> None:
-        """Stop serving (what runs is cancelled; it ends between two tokens)."""
+        """Stop serving, off the GUI thread: what runs is cancelled (it ends between two tokens),
+        but a request waiting behind the window's own reply ends only after it."""
         self._generation += 1
         server, self._server, self.url = self._server, None, ""
         if server is not None:
-            server.stop()
+            self._stopping = threading.Thread(target=server.stop, name="local-server-stop", daemon=True)
+            self._stopping.start()
