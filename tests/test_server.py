@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -303,3 +304,22 @@ def test_completions_continue_text(api: _Served) -> None:
     streamed = "".join(c.choices[0].text for c in client.completions.create(
         model="m", prompt="The quick brown fox", max_tokens=8, temperature=0, stream=True) if c.choices)
     assert streamed == plain.choices[0].text
+
+
+def test_disconnect_while_waiting_for_a_whole_reply_cancels_it(api: _Served) -> None:
+    api.backend.hold()
+    body = json.dumps({"model": "m", "max_tokens": 1000, "messages": [{"role": "user", "content": "Go on."}]})
+    port = int(api.server.url.rsplit(":", 1)[1].split("/")[0])
+    conn = socket.create_connection(("127.0.0.1", port))
+    conn.sendall((f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                  f"Authorization: Bearer {KEY}\r\nContent-Type: application/json\r\n"
+                  f"Content-Length: {len(body)}\r\n\r\n{body}").encode())
+    assert api.backend.held.wait(10), "the generation never reached the held step"
+    api.finished.clear()
+    closed = time.monotonic()
+    conn.close()  # a non-streaming client gives up
+    assert api.finished.wait(10), "the generation did not end after the client left"
+    elapsed = time.monotonic() - closed
+    result = api.reports[-1].result
+    assert isinstance(result, RunResult) and result.stats.stop_reason is StopReason.CANCELLED
+    assert elapsed < 1.0, f"cancelling took {elapsed:.2f} s after the disconnect (bounded by 1 s)"
