@@ -189,8 +189,8 @@ def create_app(adapter: EngineAdapter, queue: GenerationQueue, guard: Guard) -> 
         kind, value = item
         if kind == "error":
             raise value
-        stream = _chat_events if chat else _completion_events
-        return EventSourceResponse(stream(adapter, job, body), ping=15, send_timeout=_SEND_TIMEOUT_S)
+        chunks = _ChatChunks(adapter.model_id) if chat else _CompletionChunks(adapter.model_id)
+        return EventSourceResponse(_events(job, chunks, body), ping=15, send_timeout=_SEND_TIMEOUT_S)
 
     return GuardMiddleware(app, guard)
 
@@ -224,24 +224,78 @@ def _event(data: dict[str, Any]) -> dict[str, str]:
     return {"data": json.dumps(data, ensure_ascii=False)}
 
 
-async def _events(job: _Job, make: Callable[[dict[str, Any], str | None], dict[str, Any]],
-                  body: ChatRequest | CompletionRequest, tool_delta: Callable[[RunResult], dict[str, Any] | None],
+class _ChatChunks:
+    """chat.completion.chunk objects of one stream."""
+
+    def __init__(self, model_id: str) -> None:
+        self._head = {"id": new_id("chatcmpl"), "object": "chat.completion.chunk", "created": now(),
+                      "model": model_id}
+
+    def chunk(self, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {**self._head, "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
+
+    def first(self) -> dict[str, Any] | None:
+        return self.chunk({"role": "assistant", "content": ""})
+
+    def text(self, text: str) -> dict[str, Any]:
+        return self.chunk({"content": text})
+
+    def calls(self, result: RunResult) -> dict[str, Any] | None:
+        if result.tool_call is None:
+            return None
+        calls = tool_calls_json(result.tool_call)
+        return self.chunk({"tool_calls": [{"index": i, **c} for i, c in enumerate(calls)]})
+
+    def end(self, finish: str) -> dict[str, Any]:
+        return self.chunk({}, finish)
+
+    def bare(self) -> dict[str, Any]:
+        return {**self._head, "choices": []}
+
+
+class _CompletionChunks(_ChatChunks):
+    """text_completion objects of one stream."""
+
+    def __init__(self, model_id: str) -> None:
+        self._head = {"id": new_id("cmpl"), "object": "text_completion", "created": now(), "model": model_id}
+
+    def _choice(self, text: str, finish: str | None) -> dict[str, Any]:
+        return {**self._head, "choices": [{"index": 0, "text": text, "finish_reason": finish, "logprobs": None}]}
+
+    def first(self) -> dict[str, Any] | None:
+        return None
+
+    def text(self, text: str) -> dict[str, Any]:
+        return self._choice(text, None)
+
+    def calls(self, result: RunResult) -> dict[str, Any] | None:
+        return None
+
+    def end(self, finish: str) -> dict[str, Any]:
+        return self._choice("", finish)
+
+
+async def _events(job: _Job, chunks: _ChatChunks, body: ChatRequest | CompletionRequest,
                   ) -> AsyncIterator[dict[str, str]]:
-    """The stream's events after the first: text, then the end (usage on it), then [DONE]."""
+    """The stream: text as it comes, then the end (usage on it), then [DONE]. However it ends
+    (the reply done, the client gone, a send timed out), the generation is told to stop."""
     try:
+        first = chunks.first()
+        if first is not None:
+            yield _event(first)
         while True:
             kind, value = await job.items.get()
             if kind == "text":
-                yield _event(make({"content": value, "text": value}, None))
+                yield _event(chunks.text(value))
             elif kind == "done":
                 result: RunResult = value
-                delta = tool_delta(result)
-                if delta is not None:
-                    yield _event(make(delta, None))
-                last = make({}, _finish(result))
-                if body.include_usage_chunk():
+                calls = chunks.calls(result)
+                if calls is not None:
+                    yield _event(calls)
+                last = chunks.end(_finish(result))
+                if body.include_usage_chunk():  # OpenAI's shape: a last chunk with no choices
                     yield _event(last)
-                    yield _event({**make({}, None), "choices": [], "usage": _usage(result)})
+                    yield _event({**chunks.bare(), "usage": _usage(result)})
                 else:
                     yield _event({**last, "usage": _usage(result)})
                 break
@@ -252,40 +306,4 @@ async def _events(job: _Job, make: Callable[[dict[str, Any], str | None], dict[s
                 break
         yield {"data": "[DONE]"}
     finally:
-        job.cancel.set()  # the client left (or the reply ended): stop generating now
-
-
-def _chat_events(adapter: EngineAdapter, job: _Job, body: ChatRequest | CompletionRequest,
-                 ) -> AsyncIterator[dict[str, str]]:
-    ident, created = new_id("chatcmpl"), now()
-
-    def make(delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
-        delta = {k: v for k, v in delta.items() if k != "text"}
-        return {"id": ident, "object": "chat.completion.chunk", "created": created, "model": adapter.model_id,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
-
-    def tool_delta(result: RunResult) -> dict[str, Any] | None:
-        if result.tool_call is None:
-            return None
-        return {"tool_calls": [{"index": i, **c} for i, c in enumerate(tool_calls_json(result.tool_call))]}
-
-    async def stream() -> AsyncIterator[dict[str, str]]:
-        try:
-            yield _event(make({"role": "assistant", "content": ""}, None))
-            async for event in _events(job, make, body, tool_delta):
-                yield event
-        finally:
-            job.cancel.set()
-
-    return stream()
-
-
-def _completion_events(adapter: EngineAdapter, job: _Job, body: ChatRequest | CompletionRequest,
-                       ) -> AsyncIterator[dict[str, str]]:
-    ident, created = new_id("cmpl"), now()
-
-    def make(delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
-        return {"id": ident, "object": "text_completion", "created": created, "model": adapter.model_id,
-                "choices": [{"index": 0, "text": delta.get("text", ""), "finish_reason": finish, "logprobs": None}]}
-
-    return _events(job, make, body, lambda _result: None)
+        job.cancel.set()
