@@ -12,4 +12,5 @@ COMMAND_MODULES: dict[str, str] = {
     "needle": "app.commands.needle",
     "download": "app.commands.download",
     "models": "app.commands.models",
+    "serve": "app.commands.serve",
 }

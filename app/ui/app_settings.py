@@ -64,6 +64,9 @@ class AppSettings:
     show_list: bool = True  # View menu: the conversation list
     show_side: bool = True  # View menu: the conversation settings panel
     show_document: bool = True  # View menu: the document pane (when a document is attached)
+    server_enabled: bool = False  # Settings > Local server: serve the model to other programs
+    server_port: int = 8080
+    server_api_key: str = ""  # generated when the dialog first shows it
 
     @classmethod
     def load(cls, store: ConversationStore) -> AppSettings:
@@ -81,6 +84,8 @@ class AppSettings:
             settings.backend = "auto"
         if settings.kv_type not in KV_TYPES:
             settings.kv_type = "f16"
+        if not 1024 <= settings.server_port <= 65535:
+            settings.server_port = 8080
         return settings
 
     def save(self, store: ConversationStore) -> None:

@@ -13,6 +13,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,14 @@ class PrefixJob:
     cancel: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
 
 
+@dataclass(frozen=True)
+class ModelJob:
+    """Work another thread (the local server) runs on the model, between the window's requests."""
+
+    work: Callable[[Backend | None], Any]
+    future: Future[Any]
+
+
 class InferenceWorker(QObject):
     """Owns the backend for the life of the loaded model; lives on the inference thread."""
 
@@ -63,6 +72,7 @@ class InferenceWorker(QObject):
     failed = Signal(str)
     unloaded = Signal()
     prefixRead = Signal(dict)  # a PrefixJob ended: state prefilled/cancelled/failed, source, tokens
+    serving = Signal(bool)  # a local-server request runs on the model (True), or ended (False)
 
     def __init__(self, factory: Callable[..., Backend] = open_backend) -> None:
         super().__init__()
@@ -156,6 +166,19 @@ class InferenceWorker(QObject):
             data.update(state="failed", error=user_message(exc))
         self.prefixRead.emit(data)
 
+    @Slot(object)
+    def run_job(self, job: ModelJob) -> None:
+        """Run another thread's work on the model here, in turn with the window's requests."""
+        if not job.future.set_running_or_notify_cancel():
+            return
+        self.serving.emit(True)
+        try:
+            job.future.set_result(job.work(self._backend))
+        except BaseException as exc:  # noqa: BLE001 - handed to the thread that asked
+            job.future.set_exception(exc)
+        finally:
+            self.serving.emit(False)
+
     @Slot()
     def unload(self) -> None:
         self._drop()
@@ -193,11 +216,13 @@ class InferenceClient(QObject):
     busyChanged = Signal(bool)
     refused = Signal(str)  # a request refused because the model is busy (the running one goes on)
     prefixRead = Signal(dict)
+    serving = Signal(bool)
 
     _load = Signal(object)
     _generate = Signal(object)
     _readPrefix = Signal(object)
     _unload = Signal()
+    _runJob = Signal(object)
 
     def __init__(self, factory: Callable[..., Backend] = open_backend, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -209,11 +234,12 @@ class InferenceClient(QObject):
         self._generate.connect(self.worker.generate)
         self._readPrefix.connect(self.worker.read_prefix)
         self._unload.connect(self.worker.unload)
+        self._runJob.connect(self.worker.run_job)
         w = self.worker
         for src, dst in ((w.loadProgress, self.loadProgress), (w.loaded, self.loaded),
                          (w.prefillProgress, self.prefillProgress), (w.textReady, self.textReady),
                          (w.finished, self.finished), (w.failed, self.failed), (w.unloaded, self.unloaded),
-                         (w.prefixRead, self.prefixRead)):
+                         (w.prefixRead, self.prefixRead), (w.serving, self.serving)):
             src.connect(dst)
         for sig in (self.finished, self.failed, self.loaded, self.unloaded, self.prefixRead):
             sig.connect(self._idle)
@@ -264,6 +290,13 @@ class InferenceClient(QObject):
             self._current.set()
         if self.reading:
             self.worker.cancel()  # inside the chunk being read, not only before the next
+
+    def run_on_model(self, work: Callable[[Backend | None], Any]) -> Future[Any]:
+        """Any thread: run work(backend) on the inference thread, after what waits there (the
+        local server's requests and the window's replies take turns on one model and cache)."""
+        future: Future[Any] = Future()
+        self._runJob.emit(ModelJob(work, future))
+        return future
 
     def unload(self) -> None:
         self._unload.emit()

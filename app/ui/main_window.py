@@ -34,6 +34,7 @@ from app.ui.document_jobs import Fit
 from app.ui.document_pane import DocumentPane
 from app.ui.i18n import Translations, resolve_language
 from app.ui.inference_worker import InferenceClient
+from app.ui.local_server import LocalServerHost, new_api_key
 from app.ui.side_panel import SidePanel
 from app.ui.status_panel import StatusPanel
 from app.ui.theme import apply_theme
@@ -106,6 +107,10 @@ class MainWindow(QMainWindow):
         self.shortcuts_dialog: QDialog | None = None
         self.trash_dialog: QDialog | None = None
         self.files = ConversationFiles(self)  # File > Export / Import conversation
+        self.local_server = LocalServerHost(client, self)  # Settings > Local server (off by default)
+        self.local_server.stateChanged.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.local_server.servingChanged.connect(self._serving_changed)
+        self._apply_server_settings()
         self._build()
         self._show_conversation(0)
 
@@ -436,7 +441,22 @@ class MainWindow(QMainWindow):
             self.translations.apply(settings.language)
         if language_changed or theme_changed:
             self.retranslate()
+        self._apply_server_settings()
         self.settingsChanged.emit(settings)
+
+    def _apply_server_settings(self) -> None:
+        s = self.settings
+        if s.server_enabled and not s.server_api_key:  # never serve without a key by accident
+            s.server_api_key = new_api_key()
+            s.save(self.store)
+        self.local_server.configure(s.server_enabled, s.server_port, s.server_api_key)
+
+    def _serving_changed(self, serving: bool) -> None:
+        text = self.tr("A program is using the model through the local server; your reply waits its turn.")
+        if serving:
+            self.statusBar().showMessage(text)
+        elif self.statusBar().currentMessage() == text:
+            self.statusBar().clearMessage()
 
     def show_about(self) -> None:
         """Help > About: licences of the app, the model and the bundled packages (issue 7)."""
@@ -445,6 +465,7 @@ class MainWindow(QMainWindow):
         self.about_dialog = show_about(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.local_server.stop()
         self.side.flush()
         self.controller.abandon()
         if self._manager_dialog is not None:

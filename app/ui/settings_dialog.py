@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.app_settings import BACKENDS, KV_TYPES, LANGUAGES, THEMES, AppSettings, sampling_to_dict
+from app.ui.local_server import client_example, new_api_key
 from app.ui.sampling_form import SamplingForm
 
 
@@ -98,6 +101,7 @@ class SettingsDialog(QDialog):
         self.sampling.set_sampling(settings.default_sampling())
         chat_layout.addWidget(self.sampling)
         layout.addWidget(chat)
+        layout.addWidget(self._server_group(settings))
         note = QLabel(self.tr("Model settings apply the next time a model is opened."), self)
         note.setWordWrap(True)
         layout.addWidget(note)
@@ -105,6 +109,45 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+
+    def _server_group(self, settings: AppSettings) -> QGroupBox:
+        group = QGroupBox(self.tr("Local server"), self)
+        form = QFormLayout(group)
+        self.server_enabled = QCheckBox(self.tr("Serve the model to other programs (OpenAI-compatible API)"), group)
+        self.server_enabled.setChecked(settings.server_enabled)
+        form.addRow(self.server_enabled)
+        self.server_port = QSpinBox(group)
+        self.server_port.setRange(1024, 65535)
+        self.server_port.setValue(settings.server_port)
+        form.addRow(self.tr("Port"), self.server_port)
+        self.server_address = QLineEdit(group)
+        self.server_address.setReadOnly(True)
+        form.addRow(self.tr("Address"), self.server_address)
+        self.server_key = QLineEdit(settings.server_api_key or new_api_key(), group)
+        self.server_key.setReadOnly(True)
+        key_row = QHBoxLayout()
+        key_row.addWidget(self.server_key, 1)
+        new_key = QPushButton(self.tr("New key"), group)
+        new_key.clicked.connect(lambda: self.server_key.setText(new_api_key()))
+        key_row.addWidget(new_key)
+        form.addRow(self.tr("API key"), key_row)
+        copy = QPushButton(self.tr("Copy example"), group)
+        copy.setToolTip(self.tr("Copies a curl command and a Python example that use this address and key"))
+        copy.clicked.connect(self._copy_example)
+        form.addRow(copy)
+        note = QLabel(self.tr("Only programs on this computer can connect, and only with the key. While a "
+                              "program uses the model, your own replies wait their turn."), group)
+        note.setWordWrap(True)
+        form.addRow(note)
+        self.server_port.valueChanged.connect(self._show_address)
+        self._show_address()
+        return group
+
+    def _show_address(self) -> None:
+        self.server_address.setText(f"http://127.0.0.1:{self.server_port.value()}/v1")
+
+    def _copy_example(self) -> None:
+        QGuiApplication.clipboard().setText(client_example(self.server_port.value(), self.server_key.text()))
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, self.tr("Default model"), self.model_path.text(),
@@ -119,7 +162,16 @@ class SettingsDialog(QDialog):
                        backend=str(self.backend.currentData()), threads=self.threads.value(),
                        gpu_layers=self.gpu_layers.value(), kv_type=str(self.kv_type.currentData()),
                        n_ctx=self.n_ctx.value(), sampling=sampling_to_dict(self.sampling.sampling()),
-                       hub_endpoint=self.hub_endpoint.text().strip(), hub_proxy=self.hub_proxy.text().strip())
+                       hub_endpoint=self.hub_endpoint.text().strip(), hub_proxy=self.hub_proxy.text().strip(),
+                       server_enabled=self.server_enabled.isChecked(), server_port=self.server_port.value(),
+                       server_api_key=self._server_key_result())
+
+    def _server_key_result(self) -> str:
+        """The shown key is kept once the server is on (or a key was kept before); a key only
+        shown while the server stays off is not stored."""
+        if self.server_enabled.isChecked() or self._settings.server_api_key:
+            return self.server_key.text()
+        return ""
 
 
 class ShortcutsDialog(QDialog):
