@@ -46,7 +46,7 @@ from app.ui.render_queue import RenderQueue
 
 _SHOWN_CHARS = 4000  # a longer question is shown shortened (Copy still copies it whole)
 _FOLLOW_SLACK = 8  # pixels from the bottom that still count as "at the end"
-_SMALL_MS = 0.2  # the estimated cost of a header, a footer or a scroll
+_SMALL_MS = 1.0  # the estimated cost of a header, a footer or a scroll
 
 
 class ChatView(QTextBrowser):
@@ -74,6 +74,7 @@ class ChatView(QTextBrowser):
         self._shown: list[int] = []  # message ids in the order they are shown
         self._codes: list[str] = []
         self._links: list[str] = []  # web addresses of reply links, by the index in their href
+        self._tables = 0  # laid out as tables so far (each one makes later layout slower)
         self._stream_start = -1
         self._stream_id = 0
         self.follow = True
@@ -123,6 +124,7 @@ class ChatView(QTextBrowser):
         self._shown.clear()
         self._codes.clear()
         self._links.clear()
+        self._tables = 0
         self._stream_start, self._stream_id = -1, 0
         self.follow = True
         for msg in messages:
@@ -162,6 +164,7 @@ class ChatView(QTextBrowser):
 
     def _insert_header(self, msg_id: int, role: Role) -> None:
         cursor = self._end_cursor()
+        cursor.beginEditBlock()  # laid out once, not once per insert
         block = QTextBlockFormat()
         block.setTopMargin(14)
         if cursor.position() == 0 and not self.document().toPlainText():
@@ -179,6 +182,7 @@ class ChatView(QTextBrowser):
             cursor.insertText("  ", QTextCharFormat())
             self._link(cursor, self.tr("Edit"), self.app_link("edit", msg_id))
         cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        cursor.endEditBlock()
 
     def app_link(self, kind: str, value: int) -> str:
         """The href of one of the view's own links (copy, edit, copy-code, link)."""
@@ -194,13 +198,17 @@ class ChatView(QTextBrowser):
 
     def _insert_message(self, msg: Message) -> None:
         self._shown.append(msg.id)
-        self._queue.add(_SMALL_MS, lambda: self._insert_header(msg.id, msg.role))
-        self._insert_body(msg)
-
-    def _insert_body(self, msg: Message) -> None:
-        """Queue the steps that render `msg` at the end of the document, then its footer."""
         self._texts[msg.id] = msg.text
         self._states[msg.id] = msg.state
+        self._queue.add(budget.plan_cost_ms(msg.text), partial(self._render_message, msg))
+
+    def _render_message(self, msg: Message) -> None:
+        self._queue.add(_SMALL_MS, lambda: self._insert_header(msg.id, msg.role))
+        self._render_body(msg)
+
+    def _render_body(self, msg: Message) -> None:
+        """Add the steps that render `msg` at the end of the document, then its footer (they
+        run next: this is itself a step)."""
         notes: list[str] = []
         if msg.role is Role.USER:
             shown = msg.text
@@ -211,45 +219,51 @@ class ChatView(QTextBrowser):
             self._queue.add(budget.plain_cost_ms(shown),
                             lambda: self._end_cursor().insertText(shown, QTextCharFormat()))
         elif msg.text:
-            notes = self._insert_reply(msg.text)
-        footer = self._footer(msg, notes)
-        if footer:
-            self._queue.add(_SMALL_MS, lambda: self._insert_footer(footer, msg.state))
+            self._insert_reply(msg.text, notes)
+        self._queue.add(_SMALL_MS, lambda: self._insert_footer(self._footer(msg, notes), msg.state))
 
-    def _insert_reply(self, text: str) -> list[str]:
-        """Queue a reply's steps; the notes to show under it (plain text, shortened)."""
-        notes: list[str] = []
+    def _insert_reply(self, text: str, notes: list[str]) -> None:
+        """Add a reply's steps: each part (prose slice, code block) is planned in a step of its
+        own; `notes` gets the sentences to show under the reply (plain text, shortened)."""
         shown = text[:budget.SHOWN_CAP]
-        plain_parts = False
         for part in split_fences(shown):
             if isinstance(part, Code):
-                self._insert_code(part)
+                self._queue.add(budget.plan_cost_ms(part.text), partial(self._insert_code, part))
                 continue
-            for piece in budget.plan_prose(part.text):
-                if piece.rich:
-                    self._queue.add(piece.cost_ms, partial(self._insert_rich, piece.text))
-                else:
-                    plain_parts = True
-                    for chunk in budget.plain_chunks(piece.text.strip("\n")):
-                        self._queue.add(budget.plain_cost_ms(chunk), partial(self._insert_plain, chunk))
-        if plain_parts:
-            notes.append(self.tr("Part of this reply is shown as plain text: it is too large "
-                                 "or too deeply nested to format."))
+            for piece in budget.slices(part.text):
+                self._queue.add(budget.plan_cost_ms(piece), partial(self._insert_prose, piece, notes))
         if len(text) > len(shown):
             notes.append(self.tr("Only the first %1 characters are shown; Copy copies the whole "
                                  "reply.").replace("%1", f"{len(shown):,}"))
-        return notes
+
+    def _insert_prose(self, text: str, notes: list[str]) -> None:
+        for piece in budget.plan_prose(text):
+            if piece.rich and self._tables + piece.tables <= budget.MAX_TABLES:
+                self._tables += piece.tables
+                self._queue.add(piece.cost_ms, partial(self._insert_rich, piece.text))
+                continue
+            for chunk in budget.plain_chunks(piece.text.strip("\n")):
+                self._queue.add(budget.plain_cost_ms(chunk), partial(self._insert_plain, chunk))
+            plain = self.tr("Part of this reply is shown as plain text: it is too large or too "
+                            "deeply nested to format.")
+            if plain not in notes:
+                notes.insert(0, plain)
 
     def _insert_rich(self, text: str) -> None:
-        cursor = self._end_cursor()
-        cursor.insertBlock()
         labels = Labels(image=self.tr("image"), link_href=lambda i: self.app_link("link", i))
-        cursor.insertFragment(markdown_fragment(text, self._links, labels, dark=self.dark))
+        fragment = markdown_fragment(text, self._links, labels, dark=self.dark)
+        cursor = self._end_cursor()
+        cursor.beginEditBlock()
+        cursor.insertBlock()
+        cursor.insertFragment(fragment)
+        cursor.endEditBlock()
 
     def _insert_plain(self, text: str) -> None:
         cursor = self._end_cursor()
+        cursor.beginEditBlock()
         cursor.insertBlock()
         cursor.insertText(text, QTextCharFormat())
+        cursor.endEditBlock()
 
     def _insert_code(self, code: Code) -> None:
         href = self.app_link("copy-code", len(self._codes))
@@ -279,14 +293,18 @@ class ChatView(QTextBrowser):
         append_code(frame[0], text, dark=self.dark)
 
     def _insert_footer(self, footer: str, state: MessageState) -> None:
+        if not footer:
+            return
         note = QTextCharFormat()
         note.setFontItalic(True)
         note.setFontPointSize(max(7.0, self.font().pointSizeF() - 1))
         note.setForeground(QColor("#d1242f") if state is MessageState.ERROR
                            else QColor("#8b949e" if self.dark else "#6a737d"))
         cursor = self._end_cursor()
+        cursor.beginEditBlock()
         cursor.insertBlock(QTextBlockFormat(), note)
         cursor.insertText(footer, note)
+        cursor.endEditBlock()
 
     def _footer(self, msg: Message, notes: list[str]) -> str:
         return " ".join([*notes, self._state_note(msg)]).strip()
@@ -344,8 +362,10 @@ class ChatView(QTextBrowser):
             self._insert_message(msg)
             return
         self._stream_id = 0
+        self._texts[msg.id] = msg.text
+        self._states[msg.id] = msg.state
         self._queue.add(_SMALL_MS, self._remove_streamed)
-        self._insert_body(msg)
+        self._queue.add(budget.plan_cost_ms(msg.text), partial(self._render_body, msg))
 
     def _remove_streamed(self) -> None:
         cursor = QTextCursor(self.document())

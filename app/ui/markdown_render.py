@@ -33,11 +33,12 @@ from PySide6.QtGui import (
 
 _FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})[ \t]*([^\n`]*)$", re.M)
 _KEYWORDS = ["and", "as", "assert", "async", "await", "break", "case", "catch", "class", "const", "continue", "def", "del", "elif", "else", "enum", "except", "export", "extends", "false", "False", "final", "finally", "fn", "for", "from", "func", "function", "go", "if", "impl", "import", "in", "interface", "is", "lambda", "let", "match", "mod", "mut", "new", "nil", "None", "not", "null", "or", "package", "pass", "private", "protected", "pub", "public", "raise", "return", "self", "static", "struct", "super", "switch", "this", "throw", "true", "True", "try", "type", "typedef", "use", "var", "void", "while", "with", "yield", "int", "float", "str", "bool", "char", "double", "long", "string"]
-# Linear on any input: an unclosed string runs to the end of its line and an unclosed comment to
-# the end of the code, so no match is retried from every later position.
+# Linear on any input: a string or comment that is opened always matches at once (an unclosed
+# string runs to the end of its line, a lone backslash at the very end included; an unclosed
+# comment to the end of the code), so no failed match is retried from every later position.
 _TOKEN = re.compile(
     r"(?P<comment>#[^\n]*|//[^\n]*|/\*.*?(?:\*/|\Z))"
-    r"|(?P<string>\"(?:\\.|[^\"\\\n])*(?:\"|$)|'(?:\\.|[^'\\\n])*(?:'|$))"
+    r"|(?P<string>\"(?:\\.|[^\"\\\n])*(?:\"|\\?$)|'(?:\\.|[^'\\\n])*(?:'|\\?$))"
     r"|(?P<number>\b\d+(?:\.\d+)?\b)"
     r"|(?P<keyword>\b(?:" + "|".join(_KEYWORDS) + r")\b)",
     re.S | re.M,

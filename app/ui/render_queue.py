@@ -1,5 +1,9 @@
 """Rendering steps run in order, each bounded: what fits the step budget now, the rest on a zero
-timer, one budget of steps per turn of the event loop (so input and painting go on between)."""
+timer, one budget of steps per turn of the event loop (so input and painting go on between).
+
+A step may add steps (a message's step plans it and adds its parts): those run right after
+it, before the steps that were already waiting, so the document is built in order.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,8 @@ Step = Callable[[], None]
 
 
 class RenderQueue(QObject):
-    """`add(cost_ms, step)` runs `step` at once while this turn's estimated work stays within
-    the budget and nothing waits before it; otherwise it waits its turn. `drained` is emitted
-    when a wait ends with nothing left."""
+    """`add(cost_ms, step)`: run now while this turn's estimated work stays within the budget
+    and nothing waits before it, else in a later turn. `drained` when a wait has ended."""
 
     drained = Signal()
 
@@ -24,11 +27,13 @@ class RenderQueue(QObject):
         super().__init__(parent)
         self.budget_ms = budget_ms
         self._steps: deque[tuple[float, Step]] = deque()
-        self._spent = 0.0  # estimated work done synchronously in this turn of the event loop
+        self._added: list[tuple[float, Step]] = []  # by the step that runs now
+        self._running = False
+        self._spent = 0.0  # estimated work done in this turn of the event loop
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
-        self._timer.timeout.connect(self._run)
+        self._timer.timeout.connect(self._next_turn)
         self._turn = QTimer(self)  # a new turn of the event loop: the budget starts again
         self._turn.setSingleShot(True)
         self._turn.setInterval(0)
@@ -36,46 +41,54 @@ class RenderQueue(QObject):
 
     @property
     def pending(self) -> int:
-        return len(self._steps)
+        return len(self._steps) + len(self._added)
 
     def add(self, cost_ms: float, step: Step) -> None:
-        if not self._steps and (self._spent == 0 or self._spent + cost_ms <= self.budget_ms):
-            self._spent += cost_ms
-            if not self._turn.isActive():
-                self._turn.start()
-            step()
+        if self._running:
+            self._added.append((cost_ms, step))
             return
         self._steps.append((cost_ms, step))
-        if not self._timer.isActive():
-            self._timer.start()
+        if len(self._steps) == 1 and not self._timer.isActive():
+            self._drain()
 
     def clear(self) -> None:
         """Forget the waiting steps (the view is being rendered anew)."""
         self._steps.clear()
+        self._added.clear()
         self._timer.stop()
 
     def finish(self) -> None:
         """Run every waiting step now (for callers that need the whole rendering at once)."""
         while self._steps:
-            self._steps.popleft()[1]()
+            self._run_one(*self._steps.popleft())
         self._timer.stop()
+
+    def _run_one(self, cost_ms: float, step: Step) -> None:
+        self._running = True
+        try:
+            step()
+        finally:
+            self._running = False
+            added, self._added = self._added, []
+            self._steps.extendleft(reversed(added))
+        self._spent += cost_ms
+        if not self._turn.isActive():
+            self._turn.start()
+
+    def _drain(self) -> None:
+        while self._steps:
+            cost = self._steps[0][0]
+            if self._spent and self._spent + cost > self.budget_ms:
+                break
+            self._run_one(*self._steps.popleft())
+        if self._steps:
+            self._timer.start()
 
     def _new_turn(self) -> None:
         self._spent = 0.0
 
-    def _run(self) -> None:
-        spent = 0.0
-        while self._steps:
-            cost, step = self._steps[0]
-            if spent and spent + cost > self.budget_ms:
-                break
-            self._steps.popleft()
-            spent += cost
-            step()
-        self._spent = max(self._spent, spent)
-        if not self._turn.isActive():
-            self._turn.start()
-        if self._steps:
-            self._timer.start()
-        else:
+    def _next_turn(self) -> None:
+        self._spent = 0.0
+        self._drain()
+        if not self._steps:
             self.drained.emit()
