@@ -51,7 +51,7 @@ class ReopenMarker:
             if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_BYTES:
                 return {}
             data = json.loads(os.read(fd, _MAX_BYTES).decode("utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return {}
         finally:
             os.close(fd)
