@@ -37,6 +37,7 @@ from app.ui.markdown_render import (
     Code,
     Labels,
     append_code,
+    code_format,
     empty_resource,
     insert_code,
     markdown_fragment,
@@ -47,6 +48,12 @@ from app.ui.render_queue import RenderQueue
 _SHOWN_CHARS = 4000  # a longer question is shown shortened (Copy still copies it whole)
 _FOLLOW_SLACK = 8  # pixels from the bottom that still count as "at the end"
 _SMALL_MS = 1.0  # the estimated cost of a header, a footer or a scroll
+
+
+def _message_cost_ms(text: str) -> float:
+    """A message's own step only finds its code fences (one regex) and adds the steps of its
+    parts, which are planned in steps of their own."""
+    return _SMALL_MS + min(len(text), budget.SHOWN_CAP) * 0.01 / 1000.0
 
 
 class ChatView(QTextBrowser):
@@ -200,7 +207,7 @@ class ChatView(QTextBrowser):
         self._shown.append(msg.id)
         self._texts[msg.id] = msg.text
         self._states[msg.id] = msg.state
-        self._queue.add(budget.plan_cost_ms(msg.text), partial(self._render_message, msg))
+        self._queue.add(_message_cost_ms(msg.text), partial(self._render_message, msg))
 
     def _render_message(self, msg: Message) -> None:
         self._queue.add(_SMALL_MS, lambda: self._insert_header(msg.id, msg.role))
@@ -242,8 +249,9 @@ class ChatView(QTextBrowser):
                 self._tables += piece.tables
                 self._queue.add(piece.cost_ms, partial(self._insert_rich, piece.text))
                 continue
+            mono = budget.count_tables(piece.text) > 0  # a table's columns stay aligned
             for chunk in budget.plain_chunks(piece.text.strip("\n")):
-                self._queue.add(budget.plain_cost_ms(chunk), partial(self._insert_plain, chunk))
+                self._queue.add(budget.plain_cost_ms(chunk), partial(self._insert_plain, chunk, mono))
             plain = self.tr("Part of this reply is shown as plain text: it is too large or too "
                             "deeply nested to format.")
             if plain not in notes:
@@ -258,11 +266,11 @@ class ChatView(QTextBrowser):
         cursor.insertFragment(fragment)
         cursor.endEditBlock()
 
-    def _insert_plain(self, text: str) -> None:
+    def _insert_plain(self, text: str, mono: bool = False) -> None:
         cursor = self._end_cursor()
         cursor.beginEditBlock()
-        cursor.insertBlock()
-        cursor.insertText(text, QTextCharFormat())
+        cursor.insertBlock(QTextBlockFormat())  # not the margins of a Markdown paragraph before
+        cursor.insertText(text, code_format(self.dark) if mono else QTextCharFormat())
         cursor.endEditBlock()
 
     def _insert_code(self, code: Code) -> None:
@@ -365,7 +373,7 @@ class ChatView(QTextBrowser):
         self._texts[msg.id] = msg.text
         self._states[msg.id] = msg.state
         self._queue.add(_SMALL_MS, self._remove_streamed)
-        self._queue.add(budget.plan_cost_ms(msg.text), partial(self._render_body, msg))
+        self._queue.add(_message_cost_ms(msg.text), partial(self._render_body, msg))
 
     def _remove_streamed(self) -> None:
         cursor = QTextCursor(self.document())

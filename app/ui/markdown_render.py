@@ -121,7 +121,7 @@ def insert_code(cursor: QTextCursor, code: Code, href: str, *, dark: bool, copy_
     frame_format.setBottomMargin(6)
     frame = cursor.insertFrame(frame_format)
     inner = frame.firstCursorPosition()
-    plain = _code_format(dark)
+    plain = code_format(dark)
     if not highlight:
         inner.insertText(code.text, plain)
         cursor.setPosition(frame.lastPosition() + 1)
@@ -141,7 +141,8 @@ def insert_code(cursor: QTextCursor, code: Code, href: str, *, dark: bool, copy_
     return frame
 
 
-def _code_format(dark: bool) -> QTextCharFormat:
+def code_format(dark: bool) -> QTextCharFormat:
+    """Monospace in the theme's code colour."""
     plain = QTextCharFormat()
     plain.setFont(_mono())
     plain.setForeground(QColor("#e6edf3" if dark else "#24292f"))
@@ -150,7 +151,7 @@ def _code_format(dark: bool) -> QTextCharFormat:
 
 def append_code(frame: QTextFrame, text: str, *, dark: bool) -> None:
     """More of a long code block, in monospace without colours, at the end of its frame."""
-    frame.lastCursorPosition().insertText(text, _code_format(dark))
+    frame.lastCursorPosition().insertText(text, code_format(dark))
 
 
 class _Scratch(QTextDocument):

@@ -19,7 +19,7 @@ _US_PER_CHAR = 0.7  # Markdown prose, parse + layout
 _US_PER_CODE_CHAR = 2.5  # highlighted code (one insert per token)
 _US_PER_PLAIN_CHAR = 0.7
 _US_PER_LINE = 60.0  # each line is a block of its own
-_US_PER_CELL = 250.0  # more once the view already holds hundreds of tables
+_US_PER_CELL = 100.0  # per '|'; measured 80 with <= 100 tables in the view, 120 with 300
 _US_PER_TABLE = 1000.0
 _US_PER_LINK = 300.0  # each link or image is made safe one by one (markdown_render.py)
 _US_PER_RUN_CHAR = 2.5  # extra, per character of an unbroken run: wrapping "anywhere" is slow
@@ -28,7 +28,7 @@ MAX_PREFIX = 64  # leading spaces / quote / list markers on a line: deeper is sh
 PLAIN_LINE = 1000  # a plain-text line longer than this is shown cut into lines this long
 SHOWN_CAP = 1_000_000  # characters of one reply shown; Copy copies the whole text
 HIGHLIGHT_CAP = 12_000  # longer code blocks are shown in monospace without colours
-MAX_TABLES = 300  # tables one view lays out as tables; later ones show as plain text
+MAX_TABLES = 200  # tables one view lays out as tables (each slows later inserts); then plain
 _LONG_RUN = re.compile(r"(?<!\S)\S{" + str(_RUN + 1) + ",}")  # tried only where a run starts
 _DEEP = re.compile(r"^[ \t>*+\-0-9.)]{" + str(MAX_PREFIX + 1) + "}", re.M)
 _DELIMITER_ROW = re.compile(r"^[ \t]*\|?[ \t:]*-[ \t|:-]*$", re.M)
