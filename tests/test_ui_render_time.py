@@ -150,6 +150,17 @@ def test_the_highlighter_is_linear(code: str) -> None:
     assert all(a < b for a, b, _ in spans)
 
 
+@pytest.mark.parametrize("text", [" " * 200_000 + "- x", ("  " * 400 + "- level\n") * 300,
+                                  "|" * 200_000, "| -" * 70_000 + "x", "-" * 200_000 + "x",
+                                  ("x" * 79 + " ") * 3000, ">" * 200_000, "1." * 100_000])
+def test_planning_is_linear(text: str) -> None:
+    start = time.perf_counter()
+    for piece in budget.plan_prose(text):
+        budget.plain_chunks(piece.text)
+        budget.count_tables(piece.text)
+    assert (time.perf_counter() - start) * 1000 < BOUND_MS
+
+
 def test_every_planned_step_fits_the_budget() -> None:
     for name, text in CASES.items():
         for piece in budget.plan_prose(text):

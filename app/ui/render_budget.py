@@ -31,7 +31,8 @@ HIGHLIGHT_CAP = 12_000  # longer code blocks are shown in monospace without colo
 MAX_TABLES = 200  # tables one view lays out as tables (each slows later inserts); then plain
 _LONG_RUN = re.compile(r"(?<!\S)\S{" + str(_RUN + 1) + ",}")  # tried only where a run starts
 _DEEP = re.compile(r"^[ \t>*+\-0-9.)]{" + str(MAX_PREFIX + 1) + "}", re.M)
-_DELIMITER_ROW = re.compile(r"^[ \t]*\|?[ \t:]*-[ \t|:-]*$", re.M)
+# Unambiguous, so linear: "[ \t]*\|?[ \t:]*" tried every split of a run of spaces (quadratic).
+_DELIMITER_ROW = re.compile(r"^[ \t]*(?:\|[ \t]*)?:?-[ \t|:-]*$", re.M)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def _runs_cost(text: str) -> float:
 
 def plan_cost_ms(text: str) -> float:
     """Estimated milliseconds to cut `text` into steps (regular expressions over it)."""
-    return 0.3 + len(text) * 0.05 / 1000.0
+    return 0.3 + len(text) * 0.3 / 1000.0  # measured: 26 ms for a 64 KB slice of deep lists
 
 
 def count_tables(text: str) -> int:
