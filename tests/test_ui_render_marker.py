@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -136,3 +139,61 @@ def test_a_start_that_shows_the_conversation_clears_the_marker(
     assert note == "" and marker.tries(cid) == 2
     qtbot.waitUntil(lambda: not marker.path.exists(), timeout=10_000)
     assert "A reply with" in window.view.toPlainText()  # type: ignore[attr-defined]
+
+
+_DRIVER = r"""
+import json, sys
+from pathlib import Path
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+from app.ui import application
+from app.ui.main_window import MainWindow
+from app.ui.reopen_guard import ReopenMarker
+
+db = Path(sys.argv[1])
+seen = {}
+
+def look():
+    window = next(w for w in QApplication.topLevelWidgets()
+                  if isinstance(w, MainWindow) and w.isVisible())
+    seen["conversation"] = window.controller.conversation_id
+    seen["shown"] = window.view.toPlainText()
+    seen["told"] = [box.text() for box in window.findChildren(QMessageBox) if box.isVisible()]
+    seen["tries"] = ReopenMarker(db).tries(1)
+    window.close()
+    QApplication.quit()
+
+QTimer.singleShot(0, look)
+seen["exit"] = application.run_gui(["--db", str(db)])
+print("SEEN " + json.dumps(seen))
+"""
+
+
+def _run_gui_and_look(db: Path) -> dict[str, Any]:
+    """The real start-up (app.ui.application.run_gui) on `db`, in a process of its own (it sets
+    up the whole application); what the window showed on the first turn of its event loop."""
+    done = subprocess.run([sys.executable, "-c", _DRIVER, str(db)], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+                          cwd=Path(__file__).resolve().parent.parent)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("SEEN ")]
+    assert done.returncode == 0 and lines, done.stdout + done.stderr
+    return dict(json.loads(lines[-1][5:]))
+
+
+def test_the_real_start_up_counts_tries_and_skips_after_two(tmp_path: Path) -> None:
+    db = tmp_path / "chat.sqlite3"
+    store = ConversationStore(db)
+    cid = _conversation(store)
+    store.close()
+    assert cid == 1
+    marker = ReopenMarker(db)  # in the test's own data folder (conftest), as the child's
+    seen = _run_gui_and_look(db)
+    assert seen["exit"] == 0 and seen["conversation"] == cid and "A reply with" in seen["shown"]
+    assert seen["tries"] == 1  # written before the conversation was rendered
+    assert marker.tries(cid) == 0  # a clean exit clears it
+    marker.begin(cid)
+    marker.begin(cid)  # as if two starts had died showing it
+    seen = _run_gui_and_look(db)
+    assert seen["conversation"] == 0 and "A reply with" not in seen["shown"]
+    assert any("not reopened" in text for text in seen["told"])
+    assert marker.tries(cid) == MAX_TRIES  # kept: the next start will not try it either
