@@ -130,6 +130,18 @@ def test_an_unbroken_line_streams_in_bounded_batches(qtbot: QtBot, view: ChatVie
     assert sum(len(line) for line in view.toPlainText().split("\n") if set(line) == {"y"}) == 40_000
 
 
+def test_reopening_during_a_long_streaming_reply_is_bounded(qtbot: QtBot, view: ChatView) -> None:
+    """The text streamed so far (here 1 MB, one unbroken line) is shown in bounded steps."""
+    so_far = "z" * 1_000_000
+    call_ms, worst = _render_bounded(qtbot, view, lambda: view.show_messages(
+        [message(1, "Question", Role.USER), message(2, "")], live_id=2, live_text=so_far))
+    assert call_ms < BOUND_MS and worst < BOUND_MS, (call_ms, worst)
+    assert view.streaming
+    assert sum(line.count("z") for line in view.toPlainText().split("\n")) == 1_000_000
+    view.append_stream("END")
+    assert view.toPlainText().endswith("END")
+
+
 def test_many_replies_at_once_render_in_bounded_steps(qtbot: QtBot, view: ChatView) -> None:
     """Opening a long conversation: the whole of it is cut into steps too."""
     reply = "## Heading\n\n" + _table(30) + "\n\n```python\nprint('x')\n```\n\nSome *text*.\n"

@@ -48,6 +48,8 @@ from app.ui.render_queue import RenderQueue
 _SHOWN_CHARS = 4000  # a longer question is shown shortened (Copy still copies it whole)
 _FOLLOW_SLACK = 8  # pixels from the bottom that still count as "at the end"
 _SMALL_MS = 1.0  # the estimated cost of a header, a footer or a scroll
+_APPEND_PIECE = 8_000  # streamed text is appended at most this many characters a step
+_APPEND_MS = 1.0  # an append lays out the last block (up to PLAIN_LINE characters) again
 
 
 def _message_cost_ms(text: str) -> float:
@@ -344,7 +346,9 @@ class ChatView(QTextBrowser):
         """Append reply text at the end: one cheap insert, no Markdown, no full re-layout."""
         if not self.streaming or not text:
             return
-        self._queue.add(budget.plain_cost_ms(text), lambda: self._append_now(text))
+        for start in range(0, len(text), _APPEND_PIECE):  # a long text so far, on reopening
+            piece = text[start:start + _APPEND_PIECE]
+            self._queue.add(_APPEND_MS + budget.plain_cost_ms(piece), partial(self._append_now, piece))
 
     def _append_now(self, text: str) -> None:
         """Insert `text`, cutting lines at PLAIN_LINE characters so the block laid out again
