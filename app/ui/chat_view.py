@@ -64,7 +64,6 @@ class ChatView(QTextBrowser):
     editRequested = Signal(int)
     copied = Signal()
     notice = Signal(str)  # a sentence for the status bar
-    renderingDone = Signal()  # the steps left for later have all run
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -77,7 +76,6 @@ class ChatView(QTextBrowser):
         self.document().setUndoRedoEnabled(False)
         self._token = secrets.token_hex(12)  # in every link of ours; text cannot guess it
         self._queue = RenderQueue(self)
-        self._queue.drained.connect(self.renderingDone)
         self._texts: dict[int, str] = {}
         self._states: dict[int, MessageState] = {}
         self._shown: list[int] = []  # message ids in the order they are shown
@@ -118,10 +116,6 @@ class ChatView(QTextBrowser):
     def pending(self) -> int:
         """Rendering steps still waiting (0 when the view shows everything it was given)."""
         return self._queue.pending
-
-    def finish_rendering(self) -> None:
-        """Run the waiting steps now."""
-        self._queue.finish()
 
     def show_messages(self, messages: list[Message], live_id: int = 0, live_text: str = "") -> None:
         """Render a whole conversation (on open, not per token). `live_id`: a reply still
@@ -317,7 +311,8 @@ class ChatView(QTextBrowser):
         cursor.endEditBlock()
 
     def _footer(self, msg: Message, notes: list[str]) -> str:
-        return " ".join([*notes, self._state_note(msg)]).strip()
+        footer = " ".join([*notes, self._state_note(msg)]).strip()
+        return footer if len(footer) <= _SHOWN_CHARS else footer[:_SHOWN_CHARS - 1] + "…"
 
     def _state_note(self, msg: Message) -> str:
         if msg.state is MessageState.ERROR:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer
 
 from app.ui.render_budget import STEP_MS
 
@@ -19,9 +19,7 @@ Step = Callable[[], None]
 
 class RenderQueue(QObject):
     """`add(cost_ms, step)`: run now while this turn's estimated work stays within the budget
-    and nothing waits before it, else in a later turn. `drained` when a wait has ended."""
-
-    drained = Signal()
+    and nothing waits before it, else in a later turn; `pending` counts what waits."""
 
     def __init__(self, parent: QObject | None = None, budget_ms: float = STEP_MS) -> None:
         super().__init__(parent)
@@ -57,12 +55,6 @@ class RenderQueue(QObject):
         self._added.clear()
         self._timer.stop()
 
-    def finish(self) -> None:
-        """Run every waiting step now (for callers that need the whole rendering at once)."""
-        while self._steps:
-            self._run_one(*self._steps.popleft())
-        self._timer.stop()
-
     def _run_one(self, cost_ms: float, step: Step) -> None:
         self._running = True
         try:
@@ -90,5 +82,3 @@ class RenderQueue(QObject):
     def _next_turn(self) -> None:
         self._spent = 0.0
         self._drain()
-        if not self._steps:
-            self.drained.emit()
