@@ -5,6 +5,7 @@
 `--db PATH` opens that SQLite file instead of the one in the user data folder
 (INTERNLM2_DESKTOP_DATA moves the whole data folder). A damaged database, or one from a
 newer version of the app, is moved aside (kept) and a fresh one opens; the user is told where.
+The last conversation reopens, unless showing it killed the last two starts (reopen_guard.py).
 A second start on the same database hands its arguments to the first window and exits 0
 (`single_instance.py`); if the first does not answer, it says so and exits 1.
 """
