@@ -128,7 +128,7 @@ def test_a_huge_question_is_shown_shortened_and_copied_whole(
     from PySide6.QtCore import QUrl
 
     first = store.messages.list_for(cid)[0]
-    window.view.anchorClicked.emit(QUrl(f"copy:{first.id}"))
+    window.view.anchorClicked.emit(QUrl(window.view.app_link("copy", first.id)))
     assert QApplication.clipboard().text() == big
 
 
@@ -305,7 +305,7 @@ def test_code_blocks_render_with_a_copy_link(qtbot: QtBot, store: ConversationSt
     assert "Copy code" in window.view.toPlainText()
     from PySide6.QtCore import QUrl
 
-    window.view.anchorClicked.emit(QUrl("copy-code:0"))
+    window.view.anchorClicked.emit(QUrl(window.view.app_link("copy-code", 0)))
     assert QApplication.clipboard().text() == "print('hi')"
     html = window.view.toHtml()
     assert "monospace" in html.lower() or "mono" in html.lower()

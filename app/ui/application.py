@@ -8,6 +8,7 @@
 one from a newer version, another program's file or a folder that cannot be written is
 shown as a sentence with Retry / Quit and left exactly as it was; a write-protected file
 opens read-only (browse, search, export) and the user is told why nothing can be saved.
+The last conversation reopens, unless showing it killed the last two starts (reopen_guard.py).
 A second start on the same database hands its arguments to the first window and exits 0
 (`single_instance.py`); if the first does not answer, it says so and exits 1.
 """
@@ -42,6 +43,7 @@ from app.ui.core_text import error_text
 from app.ui.crash import CrashHandler
 from app.ui.i18n import Translations
 from app.ui.inference_worker import InferenceClient
+from app.ui.reopen_guard import ReopenMarker, reopen_last
 from app.ui.single_instance import HandOver, InstanceGuard
 from app.ui.startup_probe import watch_first_paint  # issue 7 (bench/startup.py)
 from app.ui.theme import apply_theme
@@ -150,6 +152,14 @@ def _already_running(db: Path) -> int:
     return 1
 
 
+def _tell(window: MainWindow, text: str) -> None:
+    """A sentence in a box that does not block the start."""
+    box = QMessageBox(QMessageBox.Icon.Information, APP_NAME, text, QMessageBox.StandardButton.Ok,
+                      window)
+    box.setModal(False)
+    box.show()
+
+
 def run_gui(argv: list[str]) -> int:
     """Open the main window and run the Qt event loop until it closes."""
     from app.ui.main_window import MainWindow
@@ -186,9 +196,11 @@ def run_gui(argv: list[str]) -> int:
     guard.received.connect(lambda later: bring_forward(window, later))
     watch_first_paint(window)  # issue 7: quits on the first paint when bench/startup.py asks
     window.show()
+    reopen = ReopenMarker(db)
     recent = store.conversations.list_recent(1)
-    if recent:
-        window.open_conversation(recent[0].id)  # back where the user left off
+    not_reopened = reopen_last(window, recent[0].id, reopen) if recent else ""  # where the user left off
+    if not_reopened:
+        _tell(window, not_reopened)
     if moved_note:
         QMessageBox.warning(window, APP_NAME, moved_note)
     model = args.model or (Path(settings.model_path) if settings.model_path else None)
@@ -197,6 +209,8 @@ def run_gui(argv: list[str]) -> int:
     try:
         return int(app.exec())
     finally:
+        if recent and not not_reopened:
+            reopen.clear()  # a clean exit: this start did not die showing it
         guard.close()
         crash.uninstall()
         client.shutdown()

@@ -3,9 +3,21 @@
 While a reply streams its text is appended as plain text to the end of the document (only
 the last block is laid out again); when it ends, just that reply is replaced by its Markdown
 rendering. The view follows the end unless the user scrolled up.
+
+Rendering is cut into steps (render_budget.py): what fits one step is done at once, the rest
+runs on a zero timer, in order, so no step holds the GUI thread long whatever a reply holds.
+The view loads nothing a message names (no files, no network, no devices): replies reach it
+without images or links of their own (markdown_render.py) and loadResource() answers every
+name with an empty resource. The app's own links carry a random token of this view, so text
+that looks like `edit:1` cannot act as one (docs/security-rendering.md).
 """
 
 from __future__ import annotations
+
+import hmac
+import secrets
+from functools import partial
+from typing import Any
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import (
@@ -15,15 +27,36 @@ from PySide6.QtGui import (
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
+    QTextFrame,
 )
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from app.storage import Message, MessageState, Role
-from app.ui.markdown_render import insert_markdown
+from app.ui import render_budget as budget
+from app.ui.markdown_render import (
+    Code,
+    Labels,
+    append_code,
+    code_format,
+    empty_resource,
+    insert_code,
+    markdown_fragment,
+    split_fences,
+)
+from app.ui.render_queue import RenderQueue
 from app.ui.theme import error_colour
 
 _SHOWN_CHARS = 4000  # a longer question is shown shortened (Copy still copies it whole)
 _FOLLOW_SLACK = 8  # pixels from the bottom that still count as "at the end"
+_SMALL_MS = 1.0  # the estimated cost of a header, a footer or a scroll
+_APPEND_PIECE = 8_000  # streamed text is appended at most this many characters a step
+_APPEND_MS = 1.0  # an append lays out the last block (up to PLAIN_LINE characters) again
+
+
+def _message_cost_ms(text: str) -> float:
+    """A message's own step only finds its code fences (one regex) and adds the steps of its
+    parts, which are planned in steps of their own."""
+    return _SMALL_MS + min(len(text), budget.SHOWN_CAP) * 0.01 / 1000.0
 
 
 class ChatView(QTextBrowser):
@@ -31,24 +64,37 @@ class ChatView(QTextBrowser):
 
     editRequested = Signal(int)
     copied = Signal()
+    notice = Signal(str)  # a sentence for the status bar
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("chatView")
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
+        self.setSearchPaths([])
         self.anchorClicked.connect(self._on_link)
         self.document().setDocumentMargin(16)
+        self.document().setUndoRedoEnabled(False)
+        self._token = secrets.token_hex(12)  # in every link of ours; text cannot guess it
+        self._queue = RenderQueue(self)
         self._texts: dict[int, str] = {}
         self._states: dict[int, MessageState] = {}
         self._shown: list[int] = []  # message ids in the order they are shown
         self._codes: list[str] = []
+        self._links: list[str] = []  # web addresses of reply links, by the index in their href
+        self._tables = 0  # laid out as tables so far (each one makes later layout slower)
         self._stream_start = -1
         self._stream_id = 0
         self.follow = True
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._on_scroll)
         bar.rangeChanged.connect(self._on_range)
+
+    # -- resources: none a message names ---------------------------------------------------
+    def loadResource(self, kind: int, name: QUrl | str) -> Any:  # noqa: N802 - Qt override
+        """Every name gets an empty resource: nothing is read (the app's own images, if any,
+        are added to the document with addResource() and never come here)."""
+        return empty_resource(kind)
 
     # -- scrolling ------------------------------------------------------------------------
     def _on_scroll(self, value: int) -> None:
@@ -60,21 +106,29 @@ class ChatView(QTextBrowser):
 
     def scroll_to_message(self, message_id: int) -> None:
         self.follow = False
-        self.scrollToAnchor(f"msg-{message_id}")
+        self._queue.add(_SMALL_MS, lambda: self.scrollToAnchor(f"msg-{message_id}"))
 
     # -- rendering ------------------------------------------------------------------------
     @property
     def dark(self) -> bool:
         return self.palette().base().color().lightness() < 128
 
+    @property
+    def pending(self) -> int:
+        """Rendering steps still waiting (0 when the view shows everything it was given)."""
+        return self._queue.pending
+
     def show_messages(self, messages: list[Message], live_id: int = 0, live_text: str = "") -> None:
         """Render a whole conversation (on open, not per token). `live_id`: a reply still
         streaming, shown with `live_text` and continued by append_stream()."""
+        self._queue.clear()
         self.clear()
         self._texts.clear()
         self._states.clear()
         self._shown.clear()
         self._codes.clear()
+        self._links.clear()
+        self._tables = 0
         self._stream_start, self._stream_id = -1, 0
         self.follow = True
         for msg in messages:
@@ -112,7 +166,9 @@ class ChatView(QTextBrowser):
         cursor.movePosition(QTextCursor.MoveOperation.End)
         return cursor
 
-    def _insert_header(self, cursor: QTextCursor, msg_id: int, role: Role) -> None:
+    def _insert_header(self, msg_id: int, role: Role) -> None:
+        cursor = self._end_cursor()
+        cursor.beginEditBlock()  # laid out once, not once per insert
         block = QTextBlockFormat()
         block.setTopMargin(14)
         if cursor.position() == 0 and not self.document().toPlainText():
@@ -125,11 +181,16 @@ class ChatView(QTextBrowser):
         name.setForeground(QColor("#3b82f6" if role is Role.USER else "#10a37f"))
         cursor.insertText(self.tr("You") if role is Role.USER else self.tr("Assistant"), name)
         cursor.insertText("   ", QTextCharFormat())
-        self._link(cursor, self.tr("Copy"), f"copy:{msg_id}")
+        self._link(cursor, self.tr("Copy"), self.app_link("copy", msg_id))
         if role is Role.USER:
             cursor.insertText("  ", QTextCharFormat())
-            self._link(cursor, self.tr("Edit"), f"edit:{msg_id}")
+            self._link(cursor, self.tr("Edit"), self.app_link("edit", msg_id))
         cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        cursor.endEditBlock()
+
+    def app_link(self, kind: str, value: int) -> str:
+        """The href of one of the view's own links (copy, edit, copy-code, link)."""
+        return f"{kind}:{self._token}:{value}"
 
     def _link(self, cursor: QTextCursor, text: str, href: str) -> None:
         link = QTextCharFormat()
@@ -141,33 +202,120 @@ class ChatView(QTextBrowser):
 
     def _insert_message(self, msg: Message) -> None:
         self._shown.append(msg.id)
-        cursor = self._end_cursor()
-        self._insert_header(cursor, msg.id, msg.role)
-        self._insert_body(cursor, msg)
-
-    def _insert_body(self, cursor: QTextCursor, msg: Message) -> None:
         self._texts[msg.id] = msg.text
         self._states[msg.id] = msg.state
+        self._queue.add(_message_cost_ms(msg.text), partial(self._render_message, msg))
+
+    def _render_message(self, msg: Message) -> None:
+        self._queue.add(_SMALL_MS, lambda: self._insert_header(msg.id, msg.role))
+        self._render_body(msg)
+
+    def _render_body(self, msg: Message) -> None:
+        """Add the steps that render `msg` at the end of the document, then its footer (they
+        run next: this is itself a step)."""
+        notes: list[str] = []
         if msg.role is Role.USER:
             shown = msg.text
             if len(shown) > _SHOWN_CHARS:
                 more = len(shown) - _SHOWN_CHARS
                 shown = shown[:_SHOWN_CHARS] + "\n" + self.tr("… and %1 more characters").replace(
                     "%1", f"{more:,}")
-            cursor.insertText(shown, QTextCharFormat())
+            self._queue.add(budget.plain_cost_ms(shown),
+                            lambda: self._end_cursor().insertText(shown, QTextCharFormat()))
         elif msg.text:
-            insert_markdown(cursor, msg.text, self._codes, dark=self.dark, copy_label=self.tr("Copy code"))
-        footer = self._footer(msg)
-        if footer:
-            note = QTextCharFormat()
-            note.setFontItalic(True)
-            note.setFontPointSize(max(7.0, self.font().pointSizeF() - 1))
-            note.setForeground(QColor(error_colour()) if msg.state is MessageState.ERROR
-                               else QColor("#8b949e" if self.dark else "#6a737d"))
-            cursor.insertBlock(QTextBlockFormat(), note)
-            cursor.insertText(footer, note)
+            self._insert_reply(msg.text, notes)
+        self._queue.add(_SMALL_MS, lambda: self._insert_footer(self._footer(msg, notes), msg.state))
 
-    def _footer(self, msg: Message) -> str:
+    def _insert_reply(self, text: str, notes: list[str]) -> None:
+        """Add a reply's steps: each part (prose slice, code block) is planned in a step of its
+        own; `notes` gets the sentences to show under the reply (plain text, shortened)."""
+        shown = text[:budget.SHOWN_CAP]
+        for part in split_fences(shown):
+            if isinstance(part, Code):
+                self._queue.add(budget.plan_cost_ms(part.text), partial(self._insert_code, part))
+                continue
+            for piece in budget.slices(part.text):
+                self._queue.add(budget.plan_cost_ms(piece), partial(self._insert_prose, piece, notes))
+        if len(text) > len(shown):
+            notes.append(self.tr("Only the first %1 characters are shown; Copy copies the whole "
+                                 "reply.").replace("%1", f"{len(shown):,}"))
+
+    def _insert_prose(self, text: str, notes: list[str]) -> None:
+        for piece in budget.plan_prose(text):
+            if piece.rich and self._tables + piece.tables <= budget.MAX_TABLES:
+                self._tables += piece.tables
+                self._queue.add(piece.cost_ms, partial(self._insert_rich, piece.text))
+                continue
+            mono = budget.count_tables(piece.text) > 0  # a table's columns stay aligned
+            for chunk in budget.plain_chunks(piece.text.strip("\n")):
+                self._queue.add(budget.plain_cost_ms(chunk), partial(self._insert_plain, chunk, mono))
+            plain = self.tr("Part of this reply is shown as plain text: it is too large or too "
+                            "deeply nested to format.")
+            if plain not in notes:
+                notes.insert(0, plain)
+
+    def _insert_rich(self, text: str) -> None:
+        labels = Labels(image=self.tr("image"), link_href=lambda i: self.app_link("link", i))
+        fragment = markdown_fragment(text, self._links, labels, dark=self.dark)
+        cursor = self._end_cursor()
+        cursor.beginEditBlock()
+        cursor.insertBlock()
+        cursor.insertFragment(fragment)
+        cursor.endEditBlock()
+
+    def _insert_plain(self, text: str, mono: bool = False) -> None:
+        cursor = self._end_cursor()
+        cursor.beginEditBlock()
+        cursor.insertBlock(QTextBlockFormat())  # not the margins of a Markdown paragraph before
+        cursor.insertText(text, code_format(self.dark) if mono else QTextCharFormat())
+        cursor.endEditBlock()
+
+    def _insert_code(self, code: Code) -> None:
+        href = self.app_link("copy-code", len(self._codes))
+        self._codes.append(code.text)
+        label = self.tr("Copy code")
+        frame: list[QTextFrame] = []
+        if len(code.text) <= budget.HIGHLIGHT_CAP:
+            def whole() -> None:
+                frame.append(insert_code(self._end_cursor(), code, href, dark=self.dark,
+                                         copy_label=label))
+
+            self._queue.add(budget.code_cost_ms(code.text, True), whole)
+            return
+        chunks = budget.plain_chunks(code.text)
+        first = Code(code.language, chunks[0])
+
+        def begin() -> None:
+            frame.append(insert_code(self._end_cursor(), first, href, dark=self.dark,
+                                     copy_label=label, highlight=False))
+
+        self._queue.add(budget.code_cost_ms(chunks[0], False), begin)
+        for chunk in chunks[1:]:
+            self._queue.add(budget.code_cost_ms(chunk, False),
+                            partial(self._append_code, frame, "\n" + chunk))
+
+    def _append_code(self, frame: list[QTextFrame], text: str) -> None:
+        append_code(frame[0], text, dark=self.dark)
+
+    def _insert_footer(self, footer: str, state: MessageState) -> None:
+        if not footer:
+            return
+        note = QTextCharFormat()
+        note.setFontItalic(True)
+        note.setFontPointSize(max(7.0, self.font().pointSizeF() - 1))
+        note.setForeground(QColor(error_colour()) if state is MessageState.ERROR
+                           else QColor("#8b949e" if self.dark else "#6a737d"))
+        cursor = self._end_cursor()
+        cursor.beginEditBlock()
+        cursor.insertBlock(QTextBlockFormat(), note)
+        cursor.insertText(footer, note)
+        cursor.endEditBlock()
+
+    def _footer(self, msg: Message, notes: list[str]) -> str:
+        footer = " ".join([*notes, self._state_note(msg)]).strip()
+        return footer if len(footer) <= _SHOWN_CHARS else footer[:_SHOWN_CHARS - 1] + "…"
+
+    def _state_note(self, msg: Message) -> str:
         if msg.state is MessageState.ERROR:
             return self.tr("The reply failed: %1").replace("%1", msg.error)
         if msg.state is MessageState.INTERRUPTED:
@@ -183,43 +331,84 @@ class ChatView(QTextBrowser):
     # -- streaming ------------------------------------------------------------------------
     def begin_stream(self, message_id: int) -> None:
         self._shown.append(message_id)
-        cursor = self._end_cursor()
-        self._insert_header(cursor, message_id, Role.ASSISTANT)
-        self._stream_start = cursor.position()
         self._stream_id = message_id
+        self._queue.add(_SMALL_MS, lambda: self._begin_stream_now(message_id))
+
+    def _begin_stream_now(self, message_id: int) -> None:
+        self._insert_header(message_id, Role.ASSISTANT)
+        self._stream_start = self._end_cursor().position()
 
     def append_stream(self, text: str) -> None:
         """Append reply text at the end: one cheap insert, no Markdown, no full re-layout."""
-        if self._stream_start < 0 or not text:
+        if not self.streaming or not text:
             return
-        self._end_cursor().insertText(text, QTextCharFormat())
+        for start in range(0, len(text), _APPEND_PIECE):  # a long text so far, on reopening
+            piece = text[start:start + _APPEND_PIECE]
+            self._queue.add(_APPEND_MS + budget.plain_cost_ms(piece), partial(self._append_now, piece))
+
+    def _append_now(self, text: str) -> None:
+        """Insert `text`, cutting lines at PLAIN_LINE characters so the block laid out again
+        on each batch stays short (an unbroken 40,000-character line would not)."""
+        cursor = self._end_cursor()
+        column = cursor.positionInBlock()
+        out: list[str] = []
+        for number, line in enumerate(text.split("\n")):
+            if number:
+                out.append("\n")
+                column = 0
+            while column + len(line) > budget.PLAIN_LINE:
+                room = budget.PLAIN_LINE - column
+                out += [line[:room], "\n"]
+                line, column = line[room:], 0
+            out.append(line)
+            column += len(line)
+        cursor.insertText("".join(out), QTextCharFormat())
 
     def end_stream(self, msg: Message) -> None:
         """Replace the streamed plain text of this reply with its final rendering."""
-        if self._stream_start < 0 or msg.id != self._stream_id:
+        if not self.streaming or msg.id != self._stream_id:
             self._insert_message(msg)
             return
+        self._stream_id = 0
+        self._texts[msg.id] = msg.text
+        self._states[msg.id] = msg.state
+        self._queue.add(_SMALL_MS, self._remove_streamed)
+        self._queue.add(_message_cost_ms(msg.text), partial(self._render_body, msg))
+
+    def _remove_streamed(self) -> None:
         cursor = QTextCursor(self.document())
         cursor.setPosition(self._stream_start)
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
         cursor.setBlockFormat(QTextBlockFormat())
-        self._stream_start, self._stream_id = -1, 0
-        self._insert_body(cursor, msg)
+        self._stream_start = -1
 
     @property
     def streaming(self) -> bool:
-        return self._stream_start >= 0
+        return self._stream_id != 0
 
     # -- links ----------------------------------------------------------------------------
     def _on_link(self, url: QUrl) -> None:
-        kind, _, value = url.toString().partition(":")
-        if kind == "copy-code" and value.isdigit() and int(value) < len(self._codes):
-            self._copy(self._codes[int(value)])
-        elif kind == "copy" and value.isdigit():
-            self._copy(self._texts.get(int(value), ""))
-        elif kind == "edit" and value.isdigit():
-            self.editRequested.emit(int(value))
+        """Only the view's own links act, and only with this view's token."""
+        kind, _, rest = url.toString().partition(":")
+        token, _, value = rest.partition(":")
+        if not hmac.compare_digest(token.encode(), self._token.encode()):
+            return
+        if not (value.isascii() and value.isdigit() and len(value) < 19):
+            return
+        index = int(value)
+        if kind == "copy-code" and index < len(self._codes):
+            self._copy(self._codes[index])
+        elif kind == "copy":
+            self._copy(self._texts.get(index, ""))
+        elif kind == "edit":
+            self.editRequested.emit(index)
+        elif kind == "link" and index < len(self._links):
+            address = self._links[index]
+            QGuiApplication.clipboard().setText(address)
+            shown = address if len(address) <= 120 else address[:119] + "…"
+            self.notice.emit(self.tr("The link's address was copied (%1): paste it in your "
+                                     "browser to open it.").replace("%1", shown))
 
     def _copy(self, text: str) -> None:
         QGuiApplication.clipboard().setText(text)

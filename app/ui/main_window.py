@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
         self.view.setTabChangesFocus(True)  # Tab leaves the transcript; links stay clickable
         self.view.editRequested.connect(self.start_edit)
         self.view.copied.connect(lambda: self.statusBar().showMessage(self.tr("Copied."), 3000))
+        self.view.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         chat_layout.addWidget(self.view, 1)
         self.composer = Composer(chat_page)
         self.composer.sendRequested.connect(self.send)
