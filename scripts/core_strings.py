@@ -1,4 +1,4 @@
-"""List the core's translatable sentences: every `say("...")` template outside app/ui.
+"""List the translatable sentences made with `say("...")` (the core's, and a few of the window's).
 
     python scripts/core_strings.py            # a Python file of QT_TRANSLATE_NOOP("Core", ...) lines
     python scripts/core_strings.py --check    # exit 1 when a say() template is not a literal
@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-CORE_SOURCES = [p for p in sorted((ROOT / "app").rglob("*.py")) if "ui" not in p.relative_to(ROOT / "app").parts[:1]]
+CORE_SOURCES = sorted((ROOT / "app").rglob("*.py"))  # say() is also used by the window for sentences it builds
 
 
 def templates(paths: list[Path] | None = None) -> Iterator[tuple[Path, int, str | None]]:

@@ -48,3 +48,26 @@ def test_every_visible_sentence_is_translated(tmp_path: Path) -> None:
     missing = sorted(f"[{c}] {s}" for c, s in wanted if have.get((c, s)) is None)
     assert not missing, (f"{len(missing)} sentences have no Chinese translation; run "
                          "scripts/update_translations.sh and translate them:\n" + "\n".join(missing[:40]))
+
+
+def test_core_sentences_reach_the_window_in_chinese(qapp) -> None:
+    import re
+
+    from app.hub.errors import HubUnreachableError
+    from app.internlm2.catalog import load_catalog
+    from app.ui.core_text import error_text, translated
+    from app.ui.i18n import Translations
+
+    error = HubUnreachableError("https://hub.example", "[Errno 111] Connection refused")
+    translations = Translations()
+    try:
+        assert translations.apply("zh_CN")
+        text = error_text(error)
+        assert re.search("[\u4e00-\u9fff]", text) and "https://hub.example" in text
+        assert "Connection refused" not in text  # the technical cause stays behind Details
+        summary = translated(load_catalog()[0].summary)
+        assert re.search("[\u4e00-\u9fff]", summary)
+        assert error_text(ValueError("x")).startswith("出现了问题")
+    finally:
+        translations.apply("en")
+    assert error_text(error).startswith("Could not reach the model hub at https://hub.example.")

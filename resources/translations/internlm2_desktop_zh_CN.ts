@@ -72,6 +72,10 @@ Python %1，%2。</translation>
         <source>InternLM2 Desktop is already running with this conversation database (%1) but does not answer. Wait for it, or close it, then start again.</source>
         <translation>InternLM2 Desktop 已在使用此对话数据库（%1）运行，但没有响应。请稍候，或关闭它后再重新启动。</translation>
     </message>
+    <message>
+        <source>The last conversation was not reopened because the app closed unexpectedly twice while showing it; choose it in the list to try again.</source>
+        <translation>上次的对话没有重新打开：应用在显示它时已两次意外关闭。可以在列表中选中它再试一次。</translation>
+    </message>
 </context>
 <context>
     <name>ChatController</name>
@@ -131,6 +135,18 @@ Python %1，%2。</translation>
         <translation>……另有 %1 个字符</translation>
     </message>
     <message>
+        <source>Only the first %1 characters are shown; Copy copies the whole reply.</source>
+        <translation>只显示了前 %1 个字符；“复制”会复制整条回复。</translation>
+    </message>
+    <message>
+        <source>Part of this reply is shown as plain text: it is too large or too deeply nested to format.</source>
+        <translation>这条回复的一部分以纯文本显示：它太大或嵌套太深，无法排版。</translation>
+    </message>
+    <message>
+        <source>image</source>
+        <translation>图片</translation>
+    </message>
+    <message>
         <source>Copy code</source>
         <translation>复制代码</translation>
     </message>
@@ -145,6 +161,10 @@ Python %1，%2。</translation>
     <message>
         <source>%1 tokens · %2 tokens/s · first token after %3 s</source>
         <translation>%1 个词元 · 每秒 %2 个词元 · 首个词元用时 %3 秒</translation>
+    </message>
+    <message>
+        <source>The link&apos;s address was copied (%1): paste it in your browser to open it.</source>
+        <translation>链接地址已复制（%1）：粘贴到浏览器中即可打开。</translation>
     </message>
 </context>
 <context>
@@ -357,6 +377,226 @@ Python %1，%2。</translation>
 <context>
     <name>Core</name>
     <message>
+        <source>Free up {missing} or choose another folder.</source>
+        <translation>请释放 {missing} 的空间，或选择其他文件夹。</translation>
+    </message>
+    <message>
+        <source>Could not reach the model hub at {endpoint} through the proxy {proxy}.</source>
+        <translation>无法通过代理 {proxy} 连接到 {endpoint} 的模型仓库。</translation>
+    </message>
+    <message>
+        <source>Check the proxy setting and that the proxy is running.</source>
+        <translation>请检查代理设置，并确认代理正在运行。</translation>
+    </message>
+    <message>
+        <source>Could not reach the model hub at {endpoint}.</source>
+        <translation>无法连接到 {endpoint} 的模型仓库。</translation>
+    </message>
+    <message>
+        <source>Check your internet connection, or set a mirror address in Settings &gt; Downloads if the hub is blocked where you are.</source>
+        <translation>请检查网络连接；如果所在地区无法访问该仓库，请在“设置 &gt; 下载”中设置镜像地址。</translation>
+    </message>
+    <message>
+        <source>The model hub at {endpoint} gave an error (HTTP {status}) for {filename}.</source>
+        <translation>{endpoint} 的模型仓库在获取 {filename} 时返回了错误（HTTP {status}）。</translation>
+    </message>
+    <message>
+        <source>The model hub at {endpoint} gave an unexpected answer for {filename}.</source>
+        <translation>{endpoint} 的模型仓库在获取 {filename} 时返回了意外的响应。</translation>
+    </message>
+    <message>
+        <source>The hub may be having trouble: try again in a few minutes.</source>
+        <translation>模型仓库可能暂时出现问题：请几分钟后再试。</translation>
+    </message>
+    <message>
+        <source>The model hub has no file {filename!r} in {repo} at revision {revision!r} (HTTP 404).</source>
+        <translation>模型仓库中 {repo} 的版本 {revision!r} 里没有文件 {filename!r}（HTTP 404）。</translation>
+    </message>
+    <message>
+        <source>The model catalog may be out of date, or the mirror in Settings &gt; Downloads may not carry this model.</source>
+        <translation>模型目录可能已过时，或“设置 &gt; 下载”中的镜像没有这个模型。</translation>
+    </message>
+    <message>
+        <source>The model hub refused access to {repo} (HTTP {status}).</source>
+        <translation>模型仓库拒绝访问 {repo}（HTTP {status}）。</translation>
+    </message>
+    <message>
+        <source>The model hub refused access to {repo}.</source>
+        <translation>模型仓库拒绝访问 {repo}。</translation>
+    </message>
+    <message>
+        <source>Log in with `hf auth login` if the model needs an account, or check the mirror in Settings &gt; Downloads.</source>
+        <translation>如果该模型需要账号，请用 `hf auth login` 登录；或检查“设置 &gt; 下载”中的镜像。</translation>
+    </message>
+    <message>
+        <source>The downloaded {filename} is damaged (expected {expected}, got {actual}); it was kept aside as {kept_at}.</source>
+        <translation>下载的 {filename} 已损坏（应为 {expected}，实际为 {actual}）；它已另存为 {kept_at}。</translation>
+    </message>
+    <message>
+        <source>Download it again (the kept copy is removed once the file downloads correctly); if it fails again, check the disk and the mirror in Settings &gt; Downloads.</source>
+        <translation>请重新下载（文件下载正确后，保留的副本会被删除）；如果再次失败，请检查磁盘以及“设置 &gt; 下载”中的镜像。</translation>
+    </message>
+    <message>
+        <source>Not enough disk space in {path}: {needed} needed ({detail}) but only {free} free.</source>
+        <translation>{path} 的磁盘空间不足：需要 {needed}（{detail}），但只有 {free} 可用。</translation>
+    </message>
+    <message>
+        <source>Not enough disk space in {path}: {needed} needed but only {free} free.</source>
+        <translation>{path} 的磁盘空间不足：需要 {needed}，但只有 {free} 可用。</translation>
+    </message>
+    <message>
+        <source>Free up {missing} (damaged downloads kept aside in {folder} hold {kept} and can be deleted) or choose another folder.</source>
+        <translation>请释放 {missing} 的空间（{folder} 中保留的损坏下载占用 {kept}，可以删除），或选择其他文件夹。</translation>
+    </message>
+    <message>
+        <source>Offline mode is on (HF_HUB_OFFLINE=1) and {model} is not fully downloaded (missing: {missing}).</source>
+        <translation>离线模式已开启（HF_HUB_OFFLINE=1），而 {model} 尚未完整下载（缺少：{missing}）。</translation>
+    </message>
+    <message>
+        <source>Turn offline mode off to download it, or copy the model into {cache_dir}.</source>
+        <translation>请关闭离线模式后下载，或把模型复制到 {cache_dir}。</translation>
+    </message>
+    <message>
+        <source>Could not write the download to {path}.</source>
+        <translation>无法把下载内容写入 {path}。</translation>
+    </message>
+    <message>
+        <source>Check that the disk has room and is writable; the download resumes when you try again.</source>
+        <translation>请确认磁盘有空间且可写；再次尝试时会从中断处继续下载。</translation>
+    </message>
+    <message>
+        <source>The model hub address {endpoint!r} is not a web address.</source>
+        <translation>模型仓库地址 {endpoint!r} 不是网址。</translation>
+    </message>
+    <message>
+        <source>Enter a full address such as https://huggingface.co or your mirror&apos;s https:// address in Settings &gt; Downloads.</source>
+        <translation>请在“设置 &gt; 下载”中输入完整地址，例如 https://huggingface.co 或镜像的 https:// 地址。</translation>
+    </message>
+    <message>
+        <source>The download of {model} was cancelled.</source>
+        <translation>{model} 的下载已取消。</translation>
+    </message>
+    <message>
+        <source>The part already downloaded is kept; downloading again resumes from there.</source>
+        <translation>已下载的部分会保留；再次下载时从那里继续。</translation>
+    </message>
+    <message>
+        <source>The model hub has no revision {revision!r} of {repo} (HTTP 404).</source>
+        <translation>模型仓库中没有 {repo} 的版本 {revision!r}（HTTP 404）。</translation>
+    </message>
+    <message>
+        <source>The model hub has no repository {repo} (HTTP 404).</source>
+        <translation>模型仓库中没有仓库 {repo}（HTTP 404）。</translation>
+    </message>
+    <message>
+        <source>The conversation database {path} is damaged and cannot be opened.</source>
+        <translation>对话数据库 {path} 已损坏，无法打开。</translation>
+    </message>
+    <message>
+        <source>Start a fresh database: the damaged file is kept beside it, renamed with the date, for a recovery attempt.</source>
+        <translation>请新建一个数据库：损坏的文件会以日期重命名后保留在旁边，以便尝试恢复。</translation>
+    </message>
+    <message>
+        <source>The conversation database {path} was written by InternLM2 Desktop {version}, a newer version (schema {found}; this version reads up to {supported}).</source>
+        <translation>对话数据库 {path} 由更新的 InternLM2 Desktop {version} 写入（结构版本 {found}；当前版本最多支持 {supported}）。</translation>
+    </message>
+    <message>
+        <source>The conversation database {path} was written by a newer InternLM2 Desktop (schema {found}; this version reads up to {supported}).</source>
+        <translation>对话数据库 {path} 由更新版本的 InternLM2 Desktop 写入（结构版本 {found}；当前版本最多支持 {supported}）。</translation>
+    </message>
+    <message>
+        <source>Update the app to open it; the file has not been changed.</source>
+        <translation>请更新应用后再打开；文件没有被改动。</translation>
+    </message>
+    <message>
+        <source>{path} is not an InternLM2 Desktop conversation database.</source>
+        <translation>{path} 不是 InternLM2 Desktop 的对话数据库。</translation>
+    </message>
+    <message>
+        <source>Choose another file name for the conversations; this one has not been changed.</source>
+        <translation>请为对话选择其他文件名；这个文件没有被改动。</translation>
+    </message>
+    <message>
+        <source>Another program is using the conversation database {path} (it kept the file locked for more than {seconds} seconds).</source>
+        <translation>另一个程序正在使用对话数据库 {path}（它锁定该文件已超过 {seconds} 秒）。</translation>
+    </message>
+    <message>
+        <source>Close the other program or the other copy of InternLM2 Desktop, then try again; the file has not been changed.</source>
+        <translation>请关闭那个程序或另一个 InternLM2 Desktop 窗口，然后重试；文件没有被改动。</translation>
+    </message>
+    <message>
+        <source>The conversation database {path} is read-only ({reason}), so new messages and changes cannot be saved.</source>
+        <translation>对话数据库 {path} 是只读的（{reason}），因此无法保存新消息和修改。</translation>
+    </message>
+    <message>
+        <source>Conversations can still be read and exported. To save again, make the file and its folder writable, or start with --db and a writable file, then restart.</source>
+        <translation>对话仍可阅读和导出。如需重新保存，请让该文件及其文件夹可写，或用 --db 指定一个可写的文件，然后重新启动。</translation>
+    </message>
+    <message>
+        <source>The search index of the conversation database {path} was damaged and has been rebuilt from the messages.</source>
+        <translation>对话数据库 {path} 的搜索索引已损坏，已根据消息重新建立。</translation>
+    </message>
+    <message>
+        <source>Nothing was saved by the last action; please do it again.</source>
+        <translation>上一次操作没有保存任何内容；请再做一次。</translation>
+    </message>
+    <message>
+        <source>The search index of the conversation database {path} is damaged and could not be rebuilt.</source>
+        <translation>对话数据库 {path} 的搜索索引已损坏，且无法重建。</translation>
+    </message>
+    <message>
+        <source>Your messages are kept; please report this problem and keep the file.</source>
+        <translation>你的消息都还在；请报告这个问题并保留该文件。</translation>
+    </message>
+    <message>
+        <source>The conversation database {path} cannot be used right now ({reason}).</source>
+        <translation>对话数据库 {path} 暂时无法使用（{reason}）。</translation>
+    </message>
+    <message>
+        <source>Check that the folder is writable and that the disk has free space, or start with --db and another file, then try again.</source>
+        <translation>请确认文件夹可写且磁盘有剩余空间，或用 --db 指定另一个文件，然后重试。</translation>
+    </message>
+    <message>
+        <source>The conversation database {path} could not be upgraded from schema {start} to {target} ({reason}).</source>
+        <translation>对话数据库 {path} 无法从结构版本 {start} 升级到 {target}（{reason}）。</translation>
+    </message>
+    <message>
+        <source>The file was left unchanged; please report this problem and keep the file.</source>
+        <translation>文件保持原样未被改动；请报告这个问题并保留该文件。</translation>
+    </message>
+    <message>
+        <source>This file cannot be imported as a conversation: {reason}.</source>
+        <translation>无法把这个文件作为对话导入：{reason}。</translation>
+    </message>
+    <message>
+        <source>Choose a JSON file exported by InternLM2 Desktop.</source>
+        <translation>请选择由 InternLM2 Desktop 导出的 JSON 文件。</translation>
+    </message>
+    <message>
+        <source>{name} is too large to be an exported conversation.</source>
+        <translation>{name} 太大，不可能是导出的对话。</translation>
+    </message>
+    <message>
+        <source>Choose a .json file written by Export conversation.</source>
+        <translation>请选择由“导出对话”生成的 .json 文件。</translation>
+    </message>
+    <message>
+        <source>Something went wrong ({what}). The details are in the log file.</source>
+        <translation>出现了问题（{what}）。详细信息见日志文件。</translation>
+    </message>
+    <message>
+        <source>The file could not be used: {reason}{where}.</source>
+        <translation>无法使用该文件：{reason}{where}。</translation>
+    </message>
+    <message>
+        <source>The job stopped because of an unexpected error.</source>
+        <translation>任务因意外错误而停止。</translation>
+    </message>
+    <message>
+        <source>Try again; if it happens again, the log file has the details.</source>
+        <translation>请重试；如果再次发生，日志文件中有详细信息。</translation>
+    </message>
+    <message>
         <source>Chat model, SFT + online RLHF. The recommended default.</source>
         <translation>对话模型，经过监督微调与在线 RLHF。推荐默认使用。</translation>
     </message>
@@ -558,6 +798,21 @@ Python %1，%2。</translation>
     </message>
 </context>
 <context>
+    <name>LocalServerHost</name>
+    <message>
+        <source>The local server starts when a model is loaded.</source>
+        <translation>加载模型后，本地服务器会启动。</translation>
+    </message>
+    <message>
+        <source>The local server is not running: {reason}</source>
+        <translation>本地服务器没有运行：{reason}</translation>
+    </message>
+    <message>
+        <source>Serving the model to other programs at {url}</source>
+        <translation>正在通过 {url} 为其他程序提供模型</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>No model is loaded: you can read and search, but not send.</source>
@@ -594,6 +849,10 @@ Python %1，%2。</translation>
     <message>
         <source>That is not a model: drop a .gguf file or a checkpoint folder.</source>
         <translation>这不是模型：请拖入 .gguf 文件或检查点文件夹。</translation>
+    </message>
+    <message>
+        <source>A program is using the model through the local server; your reply waits its turn.</source>
+        <translation>有程序正在通过本地服务器使用模型；你的回复会排队等待。</translation>
     </message>
 </context>
 <context>
@@ -668,6 +927,10 @@ Python %1，%2。</translation>
     <message>
         <source>Get the recommended model</source>
         <translation>获取推荐的模型</translation>
+    </message>
+    <message>
+        <source>Details</source>
+        <translation>详细信息</translation>
     </message>
     <message>
         <source>Where the download comes from: the fastest source to answer, or the one you choose.</source>
@@ -1162,6 +1425,42 @@ Licence: {1}</source>
     <message>
         <source>Model settings apply the next time a model is opened.</source>
         <translation>模型设置将在下次打开模型时生效。</translation>
+    </message>
+    <message>
+        <source>Local server</source>
+        <translation>本地服务器</translation>
+    </message>
+    <message>
+        <source>Serve the model to other programs (OpenAI-compatible API)</source>
+        <translation>为其他程序提供模型（兼容 OpenAI 的 API）</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>端口</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>New key</source>
+        <translation>新密钥</translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation>API 密钥</translation>
+    </message>
+    <message>
+        <source>Copy example</source>
+        <translation>复制示例</translation>
+    </message>
+    <message>
+        <source>Copies a curl command and a Python example that use this address and key</source>
+        <translation>复制一条使用此地址和密钥的 curl 命令和一段 Python 示例</translation>
+    </message>
+    <message>
+        <source>Only programs on this computer can connect, and only with the key. While a program uses the model, your own replies wait their turn.</source>
+        <translation>只有本机上的程序可以连接，而且必须使用密钥。有程序在使用模型时，你自己的回复会排队等待。</translation>
     </message>
     <message>
         <source>GGUF models (*.gguf)</source>
