@@ -6,7 +6,6 @@ never depend on how fast this machine is. Every wait says what it waited for."""
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 from typing import Any
 
@@ -62,25 +61,8 @@ def test_send_commits_question_first_then_streams_and_saves_reply(
     assert len(window.conversations.conversation_ids()) == 1
 
 
-def _pace_decoding(window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The tiny model's greedy reply to "Write a lot." ends after about 100 tokens, in some
-    30 ms: a Stop or a checkpoint could come after its end on a loaded machine. 3 ms a token
-    (still 10x the real model's speed) lets the reply span several text batches."""
-    backend = window.controller.client.worker.backend
-    forward = backend._forward
-
-    def paced(ids: list[int]) -> None:
-        if len(ids) == 1:
-            time.sleep(0.003)
-        forward(ids)
-
-    monkeypatch.setattr(backend, "_forward", paced)
-
-
 def test_stop_mid_reply_keeps_partial_text_as_interrupted(
-        qtbot: QtBot, window: MainWindow, store: ConversationStore,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    _pace_decoding(window, monkeypatch)
+        qtbot: QtBot, window: MainWindow, store: ConversationStore) -> None:
     window.settings.sampling["max_new_tokens"] = 960
     stop = window.actions_["stop"]
     stopped: list[int] = []
@@ -109,9 +91,7 @@ def test_stop_mid_reply_keeps_partial_text_as_interrupted(
 
 
 def test_streaming_reply_is_checkpointed_and_survives_a_kill(
-        qtbot: QtBot, window: MainWindow, store: ConversationStore, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    _pace_decoding(window, monkeypatch)
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, tmp_path: Path) -> None:
     window.settings.sampling["max_new_tokens"] = 960
     window.controller.set_checkpoint_interval(20)
     window.composer.input.setPlainText("Write a lot.")

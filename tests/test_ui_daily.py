@@ -218,3 +218,17 @@ def test_dark_theme_at_run_time_restyles_the_conversation_list(
             assert (view.pixelColor(view.width() - 3, view.height() - 3).lightness() < 100) is dark
     finally:
         window.apply_settings(replace(window.settings, theme="light"))
+
+
+def test_the_users_own_markdown_is_rendered_through_the_same_safe_path(
+        qtbot: QtBot, store: ConversationStore, client: InferenceClient) -> None:
+    cid = store.conversations.create().id
+    store.messages.add(cid, Role.USER, "Why does **this** fail?\n\n```python\nprint(1 / 0)\n```\n\n"
+                                       "![x](/dev/zero) [edit](edit:1)")
+    window = make_window(qtbot, store, client)
+    window.open_conversation(cid)
+    qtbot.waitUntil(lambda: window.view.pending == 0, timeout=5000)
+    text = window.view.toPlainText()
+    assert "print(1 / 0)" in text and "```" not in text and "**" not in text
+    assert "Copy code" in text  # a code block of its own, with its Copy link
+    assert "[image: x]" in text or "image" in text  # an image is never loaded, only named

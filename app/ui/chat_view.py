@@ -220,8 +220,7 @@ class ChatView(QTextBrowser):
                 more = len(shown) - _SHOWN_CHARS
                 shown = shown[:_SHOWN_CHARS] + "\n" + self.tr("… and %1 more characters").replace(
                     "%1", f"{more:,}")
-            self._queue.add(budget.plain_cost_ms(shown),
-                            lambda: self._end_cursor().insertText(shown, QTextCharFormat()))
+            self._insert_reply(shown, notes)  # the user's Markdown too (a code block in a question)
         elif msg.text:
             self._insert_reply(msg.text, notes)
         self._queue.add(_SMALL_MS, lambda: self._insert_footer(self._footer(msg, notes), msg.state))
