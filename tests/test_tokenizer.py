@@ -58,8 +58,9 @@ def test_stream_decoder_emits_whole_characters_only(tok: InternLM2Tokenizer, tex
     dec = tok.stream_decoder()
     pieces = [dec.push(i) for i in tok.encode(text)]
     pieces.append(dec.flush())
-    # Token bytes keep SentencePiece's dummy-prefix space; the engine trims a reply's start.
-    assert "".join(pieces) == " " + text
+    # The decoder drops the dummy-prefix space, as SentencePiece's decode does: the stream is
+    # exactly what the ids decode to.
+    assert "".join(pieces) == text == tok.decode(tok.encode(text))
     assert all("\ufffd" not in p for p in pieces)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 import json
 from dataclasses import dataclass
@@ -13,6 +15,12 @@ from sentencepiece import sentencepiece_model_pb2 as sp_pb2
 
 from app.internlm2.chat_format import CHAT_TEMPLATE
 from app.internlm2.safetensors_io import write_safetensors
+
+# The real InternLM2 tokenizer (Apache-2.0, see its SOURCE.md and LICENSE): 92,544 pieces,
+# add_dummy_prefix False, the special ids of the published models.
+REAL_TOKENIZER_DIR = Path(__file__).parent / "data" / "internlm2-tokenizer"
+_REAL_SHA256 = "f868398fc4e05ee1e8aeba95ddf18ddcc45b8bce55d5093bead5bbf80429b48b"
+REAL_VOCAB = 92544
 
 SPECIALS = ["<|plugin|>", "<|interpreter|>", "<|action_end|>", "<|action_start|>", "<|im_end|>", "<|im_start|>"]
 
@@ -30,6 +38,27 @@ _CORPUS_LINES = [
     "Question: what is the capital of France? Answer: Paris is the capital of France.",
     "The assistant answers helpfully, honestly and harmlessly in English and 中文.",
 ]
+
+
+@functools.lru_cache(maxsize=1)
+def _real_tokenizer_bytes() -> bytes:
+    data = (REAL_TOKENIZER_DIR / "tokenizer.model").read_bytes()
+    if hashlib.sha256(data).hexdigest() != _REAL_SHA256:
+        raise RuntimeError(f"{REAL_TOKENIZER_DIR / 'tokenizer.model'} is not the published InternLM2 tokenizer")
+    return data
+
+
+def real_tokenizer_proto() -> sp_pb2.ModelProto:
+    """A fresh copy of the real InternLM2 tokenizer's model proto (checked against its sha256)."""
+    proto = sp_pb2.ModelProto()
+    proto.ParseFromString(_real_tokenizer_bytes())
+    return proto
+
+
+def synthetic_tokenizer_proto(vocab_size: int = 600) -> sp_pb2.ModelProto:
+    """A small SentencePiece model trained on a built-in corpus, WITH a dummy prefix (unlike the
+    real one): for the tests that need a vocabulary that small or that dummy-prefix rule."""
+    return _train_tokenizer(vocab_size)
 
 
 def _train_tokenizer(vocab_size: int) -> sp_pb2.ModelProto:

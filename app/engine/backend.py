@@ -159,7 +159,6 @@ class Backend(ABC):
         parts: list[str] = []
         ttft = 0.0
         t_first = t0
-        leading = True  # trim the reply's leading whitespace (SentencePiece's prefix space)
         reason = StopReason.MAX_TOKENS
         try:
             self._start_sampling(request.sampling, ids)
@@ -175,10 +174,9 @@ class Backend(ABC):
                     reason = StopReason.EOS if tok == eos else StopReason.STOP_TOKEN
                     break
                 reply.append(tok)
+                # The text is exactly what the reply's ids decode to: a genuine leading space
+                # stays (the decoder itself drops a dummy-prefix space where the model has one).
                 piece = decoder.push(tok)
-                if leading and piece:
-                    piece = piece.lstrip()
-                    leading = not piece
                 if piece:
                     parts.append(piece)
                     yield TextPiece(piece)
@@ -196,7 +194,7 @@ class Backend(ABC):
             self._reset_cache()
             raise
         tail = decoder.flush()
-        if tail and not (leading and not tail.strip()):
+        if tail:
             parts.append(tail)
             yield TextPiece(tail)
         decode_s = time.perf_counter() - t_first
