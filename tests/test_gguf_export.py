@@ -20,7 +20,7 @@ from app.internlm2.config import load_config
 from app.internlm2.errors import ExportCancelled, ExportError
 from app.internlm2.gguf_export import OUT_TYPES, export_gguf
 from app.internlm2.gguf_quantize import quantize_gguf
-from app.internlm2.rope import rope_base_for_context
+from app.internlm2.rope import official_rope_base
 from app.internlm2.tokenizer import IM_END, InternLM2Tokenizer
 from tests.tiny_model import TinySpec, build_tiny_checkpoint
 
@@ -190,7 +190,7 @@ def test_long_context_rope_base_matches_dynamic_ntk(long_model: Path, tmp_path: 
     with torch.no_grad():
         ref = model(torch.tensor([ids])).logits[0].numpy()
     path = export_gguf(long_model, tmp_path / "long.gguf", "f32")
-    base = rope_base_for_context(cfg, n)
+    base = official_rope_base(cfg, n)
     assert base > cfg.rope_theta
     llm = _llama(path, n_ctx=n, rope_freq_base=base)
     try:
