@@ -77,7 +77,8 @@ def test_bucket_and_base_rules() -> None:
             assert s.base_for(min(need, n_ctx), n_ctx) == 1e6  # exactly official within the trained length
     assert s.bucket(32769, 262144) == 65536 and s.bucket(65537, 262144) == 131072
     assert s.bucket(40000, 50000) == 50000  # never past the context
-    assert s.bucket(70000, 65536) == 70000  # never below the need (a request refused anyway)
+    assert s.bucket(70000, 65536) == 65536  # an answer budget past the context ends when it is full
+    assert s.base_for(1000 + 100_000, 32768) == 1e6  # ... so a huge budget in a trained-size context is unscaled
     ref = 1e6 * ((2.0 * 65536 / 32768) - 1.0) ** (d / (d - 2))
     assert s.base_for(40000, 262144) == pytest.approx(ref, rel=1e-12)
     assert RopeScaling(1e6, d, 32768, None).base_for(200000, 262144) == 1e6  # no scaling recorded
@@ -204,7 +205,7 @@ def test_saved_document_state_records_the_base_it_used(short_gguf: Path, tmp_pat
     backend = LlamaCppBackend(short_gguf, n_ctx=1024, kv_type="f32")
     cache = DocStateCache(tmp_path / "states")
     try:
-        convo = Conversation(backend, system="", document="alpha beta gamma delta " * 15, document_name="d")
+        convo = Conversation(backend, system="", document=" ".join(str(1000 + 37 * i) for i in range(90)), document_name="d")
         ids = convo.prefix_ids()
         assert len(ids) > TRAINED  # the question needs a scaled base of a smaller bucket (512)
         reader = PrefixReader(backend, convo, cache, "a" * 64)

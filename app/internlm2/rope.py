@@ -57,14 +57,16 @@ class RopeScaling:
 
     def bucket(self, need: int, n_ctx: int) -> int:
         """The length the base is computed for: the trained length while `need` fits it, else
-        the trained length times the smallest power of two that holds `need`, at most n_ctx
-        (a conversation cannot outgrow its context) and never below `need`."""
+        the trained length times the smallest power of two that holds `need`, at most n_ctx.
+        `need` counts at most n_ctx: a conversation cannot outgrow its context (an answer
+        budget larger than the room left ends when the context is full)."""
+        need = min(need, n_ctx) if n_ctx > 0 else need
         if not self.dynamic or need <= self.trained:
             return self.trained
         length = self.trained
         while length < need:
             length *= 2
-        return max(need, min(length, n_ctx))
+        return min(length, n_ctx) if n_ctx > 0 else length
 
     def base_for(self, need: int, n_ctx: int) -> float:
         """The rope base for a conversation that needs `need` tokens in a context of n_ctx."""
