@@ -117,7 +117,9 @@ class LlamaCppBackend(Backend):
             progress(1, 1)
         self._ctx = self._llm._ctx
         self.tokenizer = GGUFTokenizer(self._llm._model)
-        self.n_ctx = int(self._llm.n_ctx())
+        # llama.cpp pads the context (to 256), but llama-cpp-python sizes its token buffer by the
+        # n_ctx asked for: that is the limit.
+        self.n_ctx = min(n_ctx, int(self._llm.n_ctx())) if n_ctx > 0 else int(self._llm.n_ctx())
         self.rope_scaling = scaling
         self.rope_base = base
         self.path = path  # the model file and KV type key a saved document state (doc_cache)

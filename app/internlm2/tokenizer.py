@@ -100,6 +100,14 @@ class InternLM2Tokenizer:
             if not 0 <= idx < n:
                 raise TokenizerError(f"Special token {name} has id {idx}, outside the vocabulary of {n}.")
         self._protect(proto, set(added.values()))
+        # InternLM2's piece 354 is a NUL character. SentencePiece treats it as unused (never
+        # produced from text; text's NUL becomes byte piece <0x00>) but says so on stderr at
+        # every load, in front of the command line's output: the piece is renamed beforehand,
+        # and still decodes to NUL.
+        self._nul_ids = frozenset(i for i, piece in enumerate(proto.pieces) if piece.piece == "\x00")
+        for idx in self._nul_ids:
+            proto.pieces[idx].piece = f"[NUL_{idx}]"
+            proto.pieces[idx].type = _sp_pb2().ModelProto.SentencePiece.UNUSED
         self.add_dummy_prefix = bool(proto.normalizer_spec.add_dummy_prefix)
         self.proto = proto
         import sentencepiece as spm  # lazy, see _sp_pb2
@@ -178,6 +186,8 @@ class InternLM2Tokenizer:
             data = b""
         elif self.sp.is_byte(idx):
             data = bytes([int(str(self.sp.id_to_piece(idx))[3:5], 16)])
+        elif idx in self._nul_ids:
+            data = b"\x00"
         else:
             data = str(self.sp.id_to_piece(idx)).replace("\u2581", " ").encode("utf-8")
         self._bytes[idx] = data
