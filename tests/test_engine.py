@@ -168,7 +168,7 @@ def test_prompt_longer_than_context_is_refused_before_running(stop_model: tuple[
     backend = LlamaCppBackend(stop_model[1], n_ctx=64, kv_type="f32")
     try:
         with pytest.raises(ContextOverflow, match=f"context holds {backend.n_ctx:,}"):
-            list(backend.generate(GenerateRequest(_prompt(backend, "z " * 200), GREEDY)))
+            list(backend.generate(GenerateRequest(_prompt(backend, "z " * 2000), GREEDY)))
     finally:
         backend.unload()
 

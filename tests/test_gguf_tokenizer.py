@@ -15,7 +15,7 @@ import pytest
 
 from app.engine.gguf_tokenizer import GGUFTokenizer, vocab_only_tokenizer
 from app.internlm2.tokenizer import InternLM2Tokenizer
-from tests.tiny_model import REAL_VOCAB, TinySpec, build_tiny_checkpoint, real_tokenizer_proto
+from tests.tiny_model import REAL_VOCAB, TinySpec, build_tiny_checkpoint
 
 pytest.importorskip("llama_cpp")
 
@@ -48,8 +48,7 @@ TEXTS = _generated(300, seed=16)
 
 @pytest.fixture(scope="module")
 def real_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_checkpoint(tmp_path_factory.mktemp("tiny-real"), TinySpec(hidden=32, intermediate=64),
-                                 proto=real_tokenizer_proto())
+    return build_tiny_checkpoint(tmp_path_factory.mktemp("tiny-real"), TinySpec(hidden=32, intermediate=64))
 
 
 @pytest.fixture(scope="module")
