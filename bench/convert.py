@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/convert.py [--dir FOLDER] [--types f16,q4_k_m] [--keep]
 
-Builds (once, then reuses) a bf16 checkpoint of the real shape in two shards, with a tokenizer
-of the real size (92,544 pieces, special tokens at their real ids), in FOLDER (default: the
+Builds (once, then reuses) a bf16 checkpoint of the real shape in two shards, with the real
+InternLM2 tokenizer (tests/data/internlm2-tokenizer: 92,544 pieces, the real special ids; a
+checkpoint built earlier with the synthetic one gets it swapped in), in FOLDER (default: the
 app's cache folder, bench/internlm2-1_8b-random). Building writes tensor by tensor, in row
 chunks, so it needs little memory; the checkpoint takes 3.8 GB and each output up to 3.8 GB.
 Each export runs in a fresh child process that reports its own peak RSS and that of its own
@@ -13,7 +14,6 @@ children (llama.cpp's quantizer for K-quants). Speed does not depend on weight v
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import platform
@@ -28,11 +28,9 @@ _ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(_ROOT))
 
 import numpy as np  # noqa: E402
-import sentencepiece as spm  # noqa: E402
-from sentencepiece import sentencepiece_model_pb2 as sp_pb2  # noqa: E402
 
 from app.internlm2.safetensors_io import f32_to_bf16_bits  # noqa: E402
-from tests.tiny_model import SPECIALS, write_tokenizer_files  # noqa: E402
+from tests.tiny_model import real_tokenizer_bytes, write_real_tokenizer  # noqa: E402
 
 # InternLM2-Chat-1.8B (docs: internlm2.md)
 _CONFIG = {
@@ -87,34 +85,22 @@ def _write_shard(path: Path, shapes: dict[str, tuple[int, ...]], rng: np.random.
                 fh.write(f32_to_bf16_bits(vals).tobytes())
 
 
-def _tokenizer(vocab: int) -> sp_pb2.ModelProto:
-    """A trained SentencePiece model padded to `vocab` pieces, with the 6 placeholders last."""
-    lines = ["The quick brown fox jumps over the lazy dog.", "书生·浦语是上海人工智能实验室开发的对话语言模型。",
-             "def f(x):\n    return x * 2", "Long documents are read whole."] * 50
-    buf = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(lines), model_writer=buf, vocab_size=400, model_type="bpe",
-        byte_fallback=True, character_coverage=1.0, unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
-        hard_vocab_limit=False, minloglevel=2)
-    proto = sp_pb2.ModelProto()
-    proto.ParseFromString(buf.getvalue())
-    for i in range(vocab - len(SPECIALS) - len(proto.pieces)):
-        piece = proto.pieces.add()
-        piece.piece, piece.score = f"\u2581filler{i}", -100.0 - i * 1e-3
-    for k in range(len(SPECIALS)):
-        piece = proto.pieces.add()
-        piece.piece, piece.type = f"[UNUSED_TOKEN_{141 + k}]", sp_pb2.ModelProto.SentencePiece.USER_DEFINED
-    return proto
-
-
 def build_checkpoint(folder: Path) -> Path:
     """The random 1.8B-shaped checkpoint in `folder` (reused when already complete)."""
     if (folder / _DONE_MARKER).exists():
+        tok = folder / "tokenizer.model"
+        if not tok.exists() or tok.read_bytes() != real_tokenizer_bytes():
+            # Built before the benches used the real tokenizer (same 92,544 rows): swap it in.
+            print("replacing the bench checkpoint's synthetic tokenizer with the real one", flush=True)
+            write_real_tokenizer(folder, chat=True)
+            for pattern in ("bench-*.gguf", "longdoc-*.gguf"):  # the benches' GGUFs hold the old vocabulary
+                for stale in folder.parent.glob(pattern):
+                    stale.unlink()
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     vocab = int(_CONFIG["vocab_size"])
-    write_tokenizer_files(folder, _tokenizer(vocab), chat=True)
+    write_real_tokenizer(folder, chat=True)  # token counts as real users get them
     (folder / "config.json").write_text(json.dumps(_CONFIG, indent=2))
     (folder / "generation_config.json").write_text(json.dumps({"eos_token_id": [2, vocab - 2]}))
     shapes = _shapes()

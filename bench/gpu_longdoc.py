@@ -4,10 +4,11 @@
 
 Run by bench/gpu_longdoc.sh on a GPU machine. Random weights of the real InternLM2-1.8B shape
 (bench/convert.py's builder; generated there, never copied), the app's TorchBackend (bf16,
-static KV cache, CUDA-graph decode). 200,000 characters of English are about 45-60K tokens
-for the real tokenizer (docs: internlm2.md); the random checkpoint's tokenizer is synthetic, so
-the document is --doc-tokens ordinary token ids placed as the document turn exactly where the
-app puts it (app.engine.conversation: its own user turn after the system prompt). Prints:
+static KV cache, CUDA-graph decode). 200,000 characters of English are about 43-50K tokens
+for the real tokenizer (the bench haystack: 43,211), which the checkpoint carries; the
+document is --doc-tokens ordinary token ids (random weights make its text irrelevant) placed as
+the document turn exactly where the app puts it (app.engine.conversation: its own user turn
+after the system prompt). Prints:
 - the time to first token of the first question sent at the drop (reads the whole document);
 - the same when the document was read ahead (prefill_only) before the question was sent;
 - the time to first token of a follow-up question (prefix reuse).

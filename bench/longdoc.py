@@ -7,9 +7,10 @@ read_document and the model's tokenizer); prefill tokens/s over the document; ti
 token of the first question sent --early seconds after the drop (the document read ahead)
 against sent at the drop (nothing read yet); time to first token of a follow-up with the
 in-memory cache, with the saved state after a restart (a new backend object), and with no
-cache. The prefill part uses a SCALED-DOWN document (--chars, default 8,000 characters, about
-6,000 tokens with the bench tokenizer, which knows few words): 200,000 characters on two CPU
-cores take many minutes per reading, and this script reads the document twice. Speed does not depend on weight values. The checkpoint and its Q4_K_M GGUF
+cache. The prefill part uses a SCALED-DOWN document (--chars, default 8,000 characters: 1,732
+tokens of the real tokenizer, which the bench checkpoint now carries; 200,000 characters are
+43,211): on two CPU cores a 43,000-token reading takes about 20 minutes, and this script reads
+the document twice. Speed does not depend on weight values. The checkpoint and its Q4_K_M GGUF
 come from bench/convert.py's builder (cached in the app's cache folder).
 """
 

@@ -19,18 +19,21 @@ def _rotate_half(x: torch.Tensor) -> torch.Tensor:
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
-def reference_logits(folder: Path, ids: list[int]) -> torch.Tensor:
-    """Logits [T, vocab] of InternLM2 on `ids` in float64 (see reference_hidden)."""
+def reference_logits(folder: Path, ids: list[int], base: float | None = None,
+                     last_only: bool = False) -> torch.Tensor:
+    """Logits [T, vocab] (or [vocab] of the last position) of InternLM2 on `ids` in float64."""
     with open_checkpoint(folder) as ck:
         out = torch.from_numpy(ck.reader.float32("output.weight")).double()
-    return reference_hidden(folder, ids) @ out.T
+    hidden = reference_hidden(folder, ids, base)
+    return hidden[-1] @ out.T if last_only else hidden @ out.T
 
 
-def reference_hidden(folder: Path, ids: list[int]) -> torch.Tensor:
+def reference_hidden(folder: Path, ids: list[int], base: float | None = None) -> torch.Tensor:
     """Final normed hidden states [T, hidden] in float64, straight from the checkpoint tensors.
 
-    Grouped wqkv split per KV head, RMSNorm, rotate-half RoPE (dynamic NTK past the trained
-    length, for the whole sequence), grouped-query causal attention, SwiGLU.
+    Grouped wqkv split per KV head, RMSNorm, rotate-half RoPE (with `base`, or by default the
+    official one: dynamic NTK past the trained length, for the whole sequence), grouped-query
+    causal attention, SwiGLU.
     """
     with open_checkpoint(folder) as ck:
         cfg = ck.config
@@ -39,10 +42,11 @@ def reference_hidden(folder: Path, ids: list[int]) -> torch.Tensor:
             return torch.from_numpy(ck.reader.float32(name)).double()
 
         n, d, g = len(ids), cfg.head_dim, cfg.queries_per_kv
-        base = cfg.rope_theta
-        if cfg.rope_scaling_type == "dynamic" and cfg.rope_scaling_factor and n > cfg.max_position_embeddings:
-            f = cfg.rope_scaling_factor
-            base = base * ((f * n / cfg.max_position_embeddings) - (f - 1)) ** (d / (d - 2))
+        if base is None:
+            base = cfg.rope_theta
+            if cfg.rope_scaling_type == "dynamic" and cfg.rope_scaling_factor and n > cfg.max_position_embeddings:
+                f = cfg.rope_scaling_factor
+                base = base * ((f * n / cfg.max_position_embeddings) - (f - 1)) ** (d / (d - 2))
         inv = 1.0 / (base ** (torch.arange(0, d, 2, dtype=torch.float64) / d))
         ang = torch.arange(n, dtype=torch.float64)[:, None] * inv[None, :]
         cos, sin = torch.cat((ang, ang), -1).cos(), torch.cat((ang, ang), -1).sin()

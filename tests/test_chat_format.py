@@ -18,7 +18,7 @@ from app.internlm2.chat_format import (
     stop_ids,
 )
 from app.internlm2.config import load_config
-from app.internlm2.rope import ntk_rope_base, rope_base_for_context
+from app.internlm2.rope import ntk_rope_base, official_rope_base
 from app.internlm2.tokenizer import IM_END, IM_START, InternLM2Tokenizer
 
 
@@ -101,8 +101,8 @@ def test_ntk_base_formula(tiny_model: Path) -> None:
     # 64K tokens: scale 3, exponent 128/126.
     assert ntk_rope_base(1e6, 128, 2.0, 32768, 65536) == pytest.approx(1e6 * 3 ** (128 / 126))
     cfg = load_config(tiny_model)
-    assert rope_base_for_context(cfg, cfg.max_position_embeddings) == cfg.rope_theta
-    assert rope_base_for_context(cfg, 4 * cfg.max_position_embeddings) > cfg.rope_theta
+    assert official_rope_base(cfg, cfg.max_position_embeddings) == cfg.rope_theta
+    assert official_rope_base(cfg, 4 * cfg.max_position_embeddings) > cfg.rope_theta
 
 
 def test_catalog_has_the_three_models() -> None:

@@ -168,7 +168,7 @@ def test_prompt_longer_than_context_is_refused_before_running(stop_model: tuple[
     backend = LlamaCppBackend(stop_model[1], n_ctx=64, kv_type="f32")
     try:
         with pytest.raises(ContextOverflow, match=f"context holds {backend.n_ctx:,}"):
-            list(backend.generate(GenerateRequest(_prompt(backend, "z " * 200), GREEDY)))
+            list(backend.generate(GenerateRequest(_prompt(backend, "z " * 2000), GREEDY)))
     finally:
         backend.unload()
 
@@ -196,39 +196,6 @@ def test_loader_picks_backend_by_path(stop_model: tuple[Path, Path, int], tmp_pa
     bad.write_bytes(b"GGUF" + b"\x00" * 100)
     with pytest.raises(ModelLoadError, match="not a readable GGUF"):
         open_backend(LoadSpec(bad))
-
-
-def test_past_trained_length_both_backends_apply_the_same_ntk_base(tmp_path: Path) -> None:
-    import numpy as np
-
-    from app.internlm2.gguf_export import export_gguf
-    from tests.tiny_model import TinySpec, build_tiny_checkpoint
-
-    folder = build_tiny_checkpoint(tmp_path / "short", TinySpec(max_positions=256, seed=3, std=0.05, dtype="F32"))
-    gguf = export_gguf(folder, tmp_path / "short.gguf", "f32")
-    llama_b = LlamaCppBackend(gguf, n_ctx=768, kv_type="f32")
-    torch_b = TorchBackend(folder, device="cpu", n_ctx=768)
-    try:
-        assert llama_b.info.rope_scaling == "dynamic" and llama_b.info.rope_factor == 2.0
-        assert llama_b.rope_base == pytest.approx(torch_b.rope_base) and llama_b.rope_base > 10000.0
-        prompt = _prompt(torch_b, "word and number 12345 " * 60)
-        assert len(prompt) > 256
-        a = _run(torch_b, prompt, Sampling(temperature=0.0, max_new_tokens=10), stops=False)
-        b = _run(llama_b, prompt, Sampling(temperature=0.0, max_new_tokens=10), stops=False)
-        assert a.token_ids == b.token_ids
-        # 540 positions and 10 decode steps in float32 (llama.cpp computes RoPE angles in fp32).
-        close = np.abs(torch_b.last_logits().numpy() - llama_b.last_logits()).max()
-        assert close < 2e-2
-        unscaled = LlamaCppBackend(gguf, n_ctx=768, kv_type="f32", rope_base=10000.0)
-        try:
-            _run(unscaled, prompt, Sampling(temperature=0.0, max_new_tokens=10), stops=False)
-            assert len(unscaled.cached_tokens) == len(llama_b.cached_tokens)
-            assert np.abs(torch_b.last_logits().numpy() - unscaled.last_logits()).max() > 10 * close
-        finally:
-            unscaled.unload()
-    finally:
-        llama_b.unload()
-        torch_b.unload()
 
 
 def test_llamacpp_state_saved_and_restored(stop_model: tuple[Path, Path, int], tmp_path: Path) -> None:

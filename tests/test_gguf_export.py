@@ -20,7 +20,7 @@ from app.internlm2.config import load_config
 from app.internlm2.errors import ExportCancelled, ExportError
 from app.internlm2.gguf_export import OUT_TYPES, export_gguf
 from app.internlm2.gguf_quantize import quantize_gguf
-from app.internlm2.rope import rope_base_for_context
+from app.internlm2.rope import official_rope_base
 from app.internlm2.tokenizer import IM_END, InternLM2Tokenizer
 from tests.tiny_model import TinySpec, build_tiny_checkpoint
 
@@ -121,10 +121,20 @@ def vocab_llm(f32_gguf: Path) -> Iterator[llama_cpp.Llama]:
     llm.close()
 
 
+@pytest.fixture(scope="module")
+def gguf_tok(f32_gguf: Path) -> InternLM2Tokenizer:
+    from app.engine.gguf_tokenizer import vocab_only_tokenizer
+
+    return vocab_only_tokenizer(f32_gguf)
+
+
 @pytest.mark.parametrize("text", _CORPUS)
-def test_tokenizer_parity(tiny_model: Path, vocab_llm: llama_cpp.Llama, text: str) -> None:
+def test_tokenizer_parity(tiny_model: Path, gguf_tok: InternLM2Tokenizer, text: str) -> None:
+    """The GGUF side (SentencePiece rebuilt from the GGUF, not llama.cpp's tokenizer, which makes
+    typed `<s>` BOS and a typed dragon the NUL piece) gives the checkpoint's ids."""
     tok = InternLM2Tokenizer.from_folder(tiny_model)
-    assert tok.encode(text) == vocab_llm.tokenize(text.encode(), add_bos=False, special=False)
+    assert gguf_tok.encode(text) == tok.encode(text)
+    assert gguf_tok.decode(tok.encode(text)) == tok.decode(tok.encode(text)) == text
 
 
 def test_chat_prompt_ids_parity(tiny_model: Path, vocab_llm: llama_cpp.Llama) -> None:
@@ -145,9 +155,10 @@ def test_metadata_chat_and_base(f32_gguf: Path, tiny_model: Path, tiny_base_mode
     tok = InternLM2Tokenizer.from_folder(tiny_model)
     im_end = tok.special.id(IM_END)
 
-    def fields(path: Path) -> dict[str, object]:
-        reader = gguf.GGUFReader(path)
-        return {k: f.contents() for k, f in reader.fields.items()}
+    def fields(path: Path) -> dict[str, object]:  # gguf-py's reader takes seconds on 92,544 tokens
+        from app.engine.gguf_meta import read_gguf_metadata
+
+        return read_gguf_metadata(path, {"tokenizer.ggml.tokens", "tokenizer.ggml.token_type"})
 
     chat = fields(f32_gguf)
     assert chat["general.architecture"] == "internlm2"
@@ -190,7 +201,7 @@ def test_long_context_rope_base_matches_dynamic_ntk(long_model: Path, tmp_path: 
     with torch.no_grad():
         ref = model(torch.tensor([ids])).logits[0].numpy()
     path = export_gguf(long_model, tmp_path / "long.gguf", "f32")
-    base = rope_base_for_context(cfg, n)
+    base = official_rope_base(cfg, n)
     assert base > cfg.rope_theta
     llm = _llama(path, n_ctx=n, rope_freq_base=base)
     try:
@@ -230,9 +241,12 @@ def test_q4_k_m_loads_and_generates(tiny_model: Path, tmp_path: Path,
 
 @pytest.fixture(scope="module")
 def wide_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Rows of 256 values, so that llama.cpp's K-quant blocks fit (the tiny model has 64)."""
+    """Rows of 256 values, so that llama.cpp's K-quant blocks fit (the tiny model has 64).
+
+    The synthetic tokenizer: K-quantizing 92,544 x 256 embedding rows (and gguf-py reading the
+    vocabulary back) cost ~15 s a case, and the quantizer's choice of types does not depend on it."""
     return build_tiny_checkpoint(tmp_path_factory.mktemp("tiny-wide"),
-                                 TinySpec(hidden=256, intermediate=512, layers=1, seed=5))
+                                 TinySpec(hidden=256, intermediate=512, layers=1, seed=5, tokenizer="synthetic"))
 
 
 @pytest.mark.parametrize(("out_type", "expected"), [

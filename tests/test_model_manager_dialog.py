@@ -97,7 +97,7 @@ def test_download_reaches_100_percent_then_convert_and_use(
 
 def test_cancel_stops_the_download_and_deletes_the_partial_files(
         qtbot: QtBot, dialog: ModelManagerDialog, hub: FakeHub) -> None:
-    hub.throttle_bps = 40_000
+    hub.throttle_bps = 400_000  # the real tokenizer's 92,544-row embeddings make the files ~50 MB
     dialog.select("catalog", CHAT_ID)
     with qtbot.waitSignal(dialog.jobs.stopped, timeout=30000):
         dialog.buttons["download"].click()

@@ -90,7 +90,7 @@ def test_needle_refuses_a_haystack_that_does_not_fit_the_given_context(tiny_gguf
 
 def test_ask_document_reads_whole_and_restores_the_saved_state_next_run(tiny_gguf: Path, tmp_path: Path) -> None:
     doc = tmp_path / "notes.txt"
-    doc.write_text(build_haystack(6_000, 50, needle_sentence("orchid")), encoding="utf-8")
+    doc.write_text(build_haystack(12_000, 50, needle_sentence("orchid")), encoding="utf-8")
     args = ("ask", "--model", tiny_gguf, "--document", doc, "--temperature", "0", "--max-tokens", "4",
             "--json", "What is the passphrase?", "And again?")
     first = _run(*args)

@@ -58,8 +58,9 @@ def test_stream_decoder_emits_whole_characters_only(tok: InternLM2Tokenizer, tex
     dec = tok.stream_decoder()
     pieces = [dec.push(i) for i in tok.encode(text)]
     pieces.append(dec.flush())
-    # Token bytes keep SentencePiece's dummy-prefix space; the engine trims a reply's start.
-    assert "".join(pieces) == " " + text
+    # The decoder drops the dummy-prefix space, as SentencePiece's decode does: the stream is
+    # exactly what the ids decode to.
+    assert "".join(pieces) == text == tok.decode(tok.encode(text))
     assert all("\ufffd" not in p for p in pieces)
 
 
@@ -95,3 +96,27 @@ def test_special_id_outside_vocabulary(tiny_model: Path, tmp_path: Path) -> None
     (tmp_path / "tokenizer_config.json").write_text(json.dumps(cfg))
     with pytest.raises(TokenizerError, match="outside the vocabulary"):
         InternLM2Tokenizer(tiny_model / "tokenizer.model", tmp_path / "tokenizer_config.json")
+
+
+def test_real_tokenizer_has_no_dummy_prefix(tok: InternLM2Tokenizer) -> None:
+    assert not tok.add_dummy_prefix and tok.vocab_size == 92544
+    # The published check (SOURCE.md), and a leading space that is a piece of its own word.
+    assert tok.encode("The quick brown fox jumps over the lazy dog.") == [
+        918, 4131, 14018, 38648, 34256, 1053, 410, 15810, 5718, 281]
+    assert tok.encode(" Hello") != tok.encode("Hello") and tok.decode(tok.encode(" Hello")) == " Hello"
+
+
+def test_dummy_prefix_is_dropped_only_where_the_tokenizer_adds_one(tmp_path: Path) -> None:
+    """The synthetic tokenizer (trained with a dummy prefix, unlike the real one) is the only
+    place that rule can be tested: decode drops exactly the space SentencePiece added."""
+    from tests.tiny_model import TinySpec, build_tiny_checkpoint
+
+    folder = build_tiny_checkpoint(tmp_path / "synthetic", TinySpec(tokenizer="synthetic", hidden=16,
+                                                                    intermediate=32, heads=2, kv_heads=1))
+    synthetic = InternLM2Tokenizer.from_folder(folder)
+    assert synthetic.add_dummy_prefix
+    for text in [*TEXTS, "Hello", " Hello", "  Hello", "\nHello", "😀 first"]:
+        ids = synthetic.encode(text)
+        assert synthetic.decode(ids) == str(synthetic.sp.decode(ids)) == text
+        dec = synthetic.stream_decoder()
+        assert "".join(dec.push(i) for i in ids) + dec.flush() == text

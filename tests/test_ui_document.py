@@ -215,7 +215,8 @@ def test_regenerate_and_edit_check_the_fit_first_and_change_nothing_when_it_does
     chat.set_sampling(replace(chat.sampling(), max_new_tokens=32))
     question = after[0]
     window.start_edit(question.id)
-    huge = _text(4 * n_ctx)
+    # Rare CJK characters (byte fallback: 3 real tokens each), under the 20,000-character paste limit.
+    huge = "".join(chr(0x3400 + (i * 7) % 6000) for i in range(n_ctx))
     window.composer.input.setPlainText(huge)
     with qtbot.waitSignal(docs.doesNotFit, timeout=30000):
         qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)

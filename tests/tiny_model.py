@@ -1,9 +1,24 @@
-"""Builds a tiny random InternLM2 checkpoint folder, real in every detail but size."""
+"""Builds a tiny random InternLM2 checkpoint folder, real in every detail but size.
+
+The tokenizer is the real InternLM2 one (tests/data/internlm2-tokenizer: 92,544 pieces, the
+published special ids, no dummy prefix), so tests see the pieces real users get; random
+weights with it behave like the real model in every respect but the quality of the answers.
+`TinySpec(tokenizer="synthetic")` trains a small SentencePiece model on a built-in corpus
+instead (600 pieces, WITH a dummy prefix), only where a test needs one:
+- tests/test_tokenizer.py, the dummy-prefix decode rule (the real tokenizer has none);
+- tests/test_gguf_export.py's wide model, whose K-quant type checks do not depend on the
+  vocabulary and would quantize 92,544 x 256 embedding rows per case.
+tests/test_longdoc.py trains its own long-piece tokenizer: 200,000 characters in ~9,000 tokens,
+so that reading them whole takes seconds on the tiny model.
+"""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +28,12 @@ from sentencepiece import sentencepiece_model_pb2 as sp_pb2
 
 from app.internlm2.chat_format import CHAT_TEMPLATE
 from app.internlm2.safetensors_io import write_safetensors
+
+# The real InternLM2 tokenizer (Apache-2.0, see its SOURCE.md and LICENSE): 92,544 pieces,
+# add_dummy_prefix False, the special ids of the published models.
+REAL_TOKENIZER_DIR = Path(__file__).parent / "data" / "internlm2-tokenizer"
+_REAL_SHA256 = "f868398fc4e05ee1e8aeba95ddf18ddcc45b8bce55d5093bead5bbf80429b48b"
+REAL_VOCAB = 92544
 
 SPECIALS = ["<|plugin|>", "<|interpreter|>", "<|action_end|>", "<|action_start|>", "<|im_end|>", "<|im_start|>"]
 
@@ -30,6 +51,14 @@ _CORPUS_LINES = [
     "Question: what is the capital of France? Answer: Paris is the capital of France.",
     "The assistant answers helpfully, honestly and harmlessly in English and 中文.",
 ]
+
+
+@functools.lru_cache(maxsize=1)
+def real_tokenizer_bytes() -> bytes:
+    data = (REAL_TOKENIZER_DIR / "tokenizer.model").read_bytes()
+    if hashlib.sha256(data).hexdigest() != _REAL_SHA256:
+        raise RuntimeError(f"{REAL_TOKENIZER_DIR / 'tokenizer.model'} is not the published InternLM2 tokenizer")
+    return data
 
 
 def _train_tokenizer(vocab_size: int) -> sp_pb2.ModelProto:
@@ -65,7 +94,8 @@ class TinySpec:
     max_positions: int = 2048
     rope_theta: float = 10000.0
     rope_factor: float = 2.0
-    vocab_target: int = 600
+    tokenizer: str = "real"  # or "synthetic" (see the module docstring)
+    vocab_target: int = 600  # pieces of the synthetic tokenizer
     dtype: str = "BF16"
     shards: int = 1
     seed: int = 0
@@ -96,6 +126,17 @@ def internlm2_tensors(spec: TinySpec, vocab: int) -> dict[str, np.ndarray]:
     return out
 
 
+def write_real_tokenizer(folder: Path, chat: bool) -> None:
+    """The published files, unchanged (a base model's config has no chat template)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "tokenizer.model").write_bytes(real_tokenizer_bytes())
+    shutil.copyfile(REAL_TOKENIZER_DIR / "special_tokens_map.json", folder / "special_tokens_map.json")
+    cfg = json.loads((REAL_TOKENIZER_DIR / "tokenizer_config.json").read_text(encoding="utf-8"))
+    if not chat:
+        cfg.pop("chat_template", None)
+    (folder / "tokenizer_config.json").write_text(json.dumps(cfg, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
 def write_tokenizer_files(folder: Path, proto: sp_pb2.ModelProto, chat: bool) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "tokenizer.model").write_bytes(proto.SerializeToString())
@@ -121,11 +162,18 @@ def write_tokenizer_files(folder: Path, proto: sp_pb2.ModelProto, chat: bool) ->
 def build_tiny_checkpoint(folder: Path, spec: TinySpec = TinySpec(), proto: sp_pb2.ModelProto | None = None) -> Path:
     """Write config, generation config, tokenizer and safetensors weights into `folder`.
 
-    `proto`: a SentencePiece model to use instead of the one trained on the built-in corpus
-    (its last pieces must be the 6 special placeholders)."""
-    proto = proto if proto is not None else _train_tokenizer(spec.vocab_target)
-    vocab = len(proto.pieces)
-    write_tokenizer_files(folder, proto, spec.chat)
+    `proto`: a SentencePiece model to use instead of the spec's tokenizer (its last pieces must
+    be the 6 special placeholders)."""
+    if proto is None and spec.tokenizer == "real":
+        vocab = REAL_VOCAB
+        write_real_tokenizer(folder, spec.chat)
+    else:
+        if proto is None:
+            if spec.tokenizer != "synthetic":
+                raise ValueError(f"unknown tokenizer {spec.tokenizer!r}: 'real' or 'synthetic'")
+            proto = _train_tokenizer(spec.vocab_target)
+        vocab = len(proto.pieces)
+        write_tokenizer_files(folder, proto, spec.chat)
     im_end = vocab - 2
     config = {
         "architectures": ["InternLM2ForCausalLM"], "model_type": "internlm2",

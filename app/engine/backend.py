@@ -13,7 +13,7 @@ import contextlib
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from app.engine.eta import PrefillClock
@@ -24,11 +24,13 @@ from app.engine.types import (
     GenerateRequest,
     PrefillProgress,
     ReplyStats,
+    RopeRebase,
     StopReason,
     TextPiece,
     Tokenizer,
 )
 from app.internlm2.chat_format import Sampling
+from app.internlm2.rope import RopeScaling
 
 
 class Aborted(Exception):
@@ -59,6 +61,10 @@ class Backend(ABC):
         self.device_reason: str = ""
         self.model_name: str = ""
         self.is_chat: bool = True
+        # The rope base follows the conversation (app.internlm2.rope); None: fixed base.
+        self.rope_scaling: RopeScaling | None = None
+        self.rope_base: float = 0.0
+        self._rope_rebased = False
 
     # -- primitives a backend implements -------------------------------------------------
     @abstractmethod
@@ -77,6 +83,10 @@ class Backend(ABC):
     def _sample(self) -> int:
         """The next token from the last logits, under the prepared sampling."""
 
+    def _set_rope_base(self, base: float) -> None:
+        """Compute from now on with this rope base (the caller drops the cache)."""
+        raise NotImplementedError(f"The {self.name} backend cannot change its rope base.")
+
     def unload(self) -> None:
         """Free the model and its cache."""
         self._tokens = []
@@ -87,6 +97,35 @@ class Backend(ABC):
         """The tokens the KV cache holds now (a copy)."""
         return list(self._tokens)
 
+    def prepare_rope(self, length: int, ids: Sequence[int] | None = None) -> RopeRebase | None:
+        """Use the rope base for a conversation that needs `length` tokens (prompt `ids`).
+
+        Exactly the official base up to the trained length, whatever n_ctx is; past it the
+        dynamic-NTK base of the length's bucket (app.internlm2.rope). When the base changes the
+        KV cache is dropped (its keys were rotated under the old base) and the change is
+        returned. One exception, past the trained length only: a LARGER scaled base is kept
+        when the cache already holds at least half of `ids` (a document read ahead with a
+        bigger answer budget than the question asks for): re-reading it would cost minutes for
+        a base that is itself only an approximation there (the official model keeps keys
+        rotated under earlier bases too).
+        """
+        scaling = self.rope_scaling
+        if scaling is None:
+            return None
+        base = scaling.base_for(length, self.n_ctx)
+        if base == self.rope_base:
+            return None
+        if ids is not None and scaling.theta < base < self.rope_base \
+                and 2 * common_prefix(self._tokens, list(ids)) >= len(ids):
+            return None
+        change = RopeRebase(self.rope_base, base, scaling.bucket(length, self.n_ctx), scaling.trained,
+                            len(self._tokens))
+        self._tokens = []
+        self._trim(0)
+        self._set_rope_base(base)
+        self.rope_base = base
+        return change
+
     def cancel(self) -> None:
         """Stop the running generation soon (thread-safe; prefill included)."""
         self._cancel.set()
@@ -96,7 +135,8 @@ class Backend(ABC):
         tok_s = (new - 1) / decode_s if new > 1 and decode_s > 0 else 0.0
         return ReplyStats(prompt_tokens=prompt, cached_tokens=cached, new_tokens=new, ttft_s=ttft,
                           tok_s=tok_s, prefill_s=prefill_s, stop_reason=reason, backend=self.name,
-                          device=self.device, model=self.model_name, error=error)
+                          device=self.device, model=self.model_name, error=error,
+                          rope_base=self.rope_base, rope_rebased=self._rope_rebased)
 
     def generate(self, request: GenerateRequest) -> Iterator[Event]:
         """Prefill what the cache lacks, then stream the reply. The last event is Finished.
@@ -116,6 +156,10 @@ class Backend(ABC):
                 f"The prompt needs {len(ids):,} tokens but the context holds {self.n_ctx:,}.",
                 "Start a new conversation, remove the document, or load the model with a larger context.",
             )
+        rebase = self.prepare_rope(request.rope_length, ids)
+        self._rope_rebased = rebase is not None
+        if rebase is not None:
+            yield rebase
         cached = common_prefix(self._tokens, ids)
         if cached == len(ids) and not request.prefill_only:
             cached -= 1  # the last prompt token is run again to get its logits
@@ -161,7 +205,6 @@ class Backend(ABC):
         parts: list[str] = []
         ttft = 0.0
         t_first = t0
-        leading = True  # trim the reply's leading whitespace (SentencePiece's prefix space)
         reason = StopReason.MAX_TOKENS
         try:
             self._start_sampling(request.sampling, ids)
@@ -177,10 +220,9 @@ class Backend(ABC):
                     reason = StopReason.EOS if tok == eos else StopReason.STOP_TOKEN
                     break
                 reply.append(tok)
+                # The text is exactly what the reply's ids decode to: a genuine leading space
+                # stays (the decoder itself drops a dummy-prefix space where the model has one).
                 piece = decoder.push(tok)
-                if leading and piece:
-                    piece = piece.lstrip()
-                    leading = not piece
                 if piece:
                     parts.append(piece)
                     yield TextPiece(piece)
@@ -198,7 +240,7 @@ class Backend(ABC):
             self._reset_cache()
             raise
         tail = decoder.flush()
-        if tail and not (leading and not tail.strip()):
+        if tail:
             parts.append(tail)
             yield TextPiece(tail)
         decode_s = time.perf_counter() - t_first

@@ -4,8 +4,9 @@ One entry is two files in `cache_dir()/doc-states/`: `<digest>.kv` (llama.cpp's 
 the KV cache and its tokens) and `<digest>.json`, a sidecar with the full key, the state
 file's byte size, its CRC-32 and when it was last used. The key is everything that changes
 the state: the model file (resolved path, size, modification time), the document's SHA-256,
-the context length, the KV type, the rope base, whether flash attention is on (it changes the
-layout of V) and a hash of the exact prefix token ids.
+the context length, the KV type, the rope base (chosen by the length the conversation needs,
+app.internlm2.rope; the reader sets it before the key is made), whether flash attention is
+on (it changes the layout of V) and a hash of the exact prefix token ids.
 
 Nothing on disk is trusted: an entry is used only when its sidecar parses, names exactly the
 key asked for, and the state file has the recorded size and checksum; anything else (stale,

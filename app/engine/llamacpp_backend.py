@@ -15,7 +15,7 @@ from app.engine.gguf_tokenizer import GGUFTokenizer
 from app.engine.llamacpp_runtime import check_cpu, import_llama_cpp, safe_model_params
 from app.engine.types import EngineError, ModelLoadError, OutOfMemory
 from app.internlm2.chat_format import Sampling
-from app.internlm2.rope import ntk_rope_base
+from app.internlm2.rope import RopeScaling
 
 _log = logging.getLogger(__name__)
 KV_TYPES = {"f32": 0, "f16": 1, "q8_0": 8}  # GGML_TYPE_*
@@ -75,8 +75,11 @@ def default_threads(cores: int | None = None) -> int:
 class LlamaCppBackend(Backend):
     """Runs a GGUF on the CPU, Metal or CUDA (n_gpu_layers), with the context sized by the caller.
 
-    Past the trained context the rope base is set from the dynamic-NTK formula for n_ctx: the
-    GGUF alone holds only the unscaled base.
+    The rope base follows the conversation (Backend.prepare_rope): the GGUF's unscaled base up
+    to the trained length, the dynamic-NTK base of the conversation's length bucket past it
+    (the GGUF holds only the unscaled base; the app's exporter adds the scaling keys). llama.cpp
+    fixes the base when a context is created, so a change of base creates the context again
+    (the weights stay loaded). `rope_base` given explicitly fixes the base for good.
     """
 
     name = "llamacpp"
@@ -97,7 +100,8 @@ class LlamaCppBackend(Backend):
         gpu = bool(llama_cpp.llama_supports_gpu_offload())
         layers = n_gpu_layers if n_gpu_layers is not None else (-1 if gpu else 0)
         threads = n_threads or default_threads()
-        base = rope_base if rope_base is not None else self.rope_base_for(n_ctx)
+        scaling = self.rope_scaling_of(self.info) if rope_base is None else None
+        base = scaling.base_for(0, n_ctx) if scaling is not None else float(rope_base or self.info.rope_base)
         self.flash_attn = use_flash_attention(flash_attn, kv_type, offloaded=gpu and layers != 0)
         self.n_ubatch = micro_batch(n_batch, n_ctx, self.info.n_heads, self.flash_attn)
         if progress:
@@ -120,7 +124,10 @@ class LlamaCppBackend(Backend):
             progress(1, 1)
         self._ctx = self._llm._ctx
         self.tokenizer = GGUFTokenizer(self._llm._model)
-        self.n_ctx = int(self._llm.n_ctx())
+        # llama.cpp pads the context (to 256), but llama-cpp-python sizes its token buffer by the
+        # n_ctx asked for: that is the limit.
+        self.n_ctx = min(n_ctx, int(self._llm.n_ctx())) if n_ctx > 0 else int(self._llm.n_ctx())
+        self.rope_scaling = scaling
         self.rope_base = base
         self.path = path  # the model file and KV type key a saved document state (doc_cache)
         self.kv_type = kv_type
@@ -145,12 +152,37 @@ class LlamaCppBackend(Backend):
         self._set_abort = llama_cpp.llama_set_abort_callback
         self._aborting = False
 
-    def rope_base_for(self, n_ctx: int) -> float:
-        """The rope base for a context of n_ctx tokens (unscaled up to the trained length)."""
-        info = self.info
-        if info.rope_scaling != "dynamic" or not info.rope_factor:
-            return info.rope_base
-        return ntk_rope_base(info.rope_base, info.head_dim, info.rope_factor, info.context_length, n_ctx)
+    @staticmethod
+    def rope_scaling_of(info: GGUFInfo) -> RopeScaling:
+        """The GGUF's rope facts (dynamic NTK only where the app's exporter recorded it)."""
+        dynamic = info.rope_scaling == "dynamic" and bool(info.rope_factor)
+        return RopeScaling(float(info.rope_base), info.head_dim, info.context_length,
+                           float(info.rope_factor) if dynamic and info.rope_factor else None)
+
+    def _set_rope_base(self, base: float) -> None:
+        """Create the llama.cpp context again with this base (the old one is freed first, so
+        the KV cache is never held twice)."""
+        from llama_cpp._internals import LlamaContext
+
+        llm = self._llm
+        old_base = float(llm.context_params.rope_freq_base)
+        llm._ctx.close()
+        for attempt in (base, old_base):
+            llm.context_params.rope_freq_base = attempt
+            try:
+                llm._ctx = LlamaContext(model=llm._model, params=llm.context_params, verbose=False)
+            except ValueError:
+                continue
+            llm.n_tokens = 0
+            self._ctx = llm._ctx
+            if attempt == base:
+                return
+            break
+        else:
+            raise ModelLoadError("llama.cpp could not set up its context again.", "Load the model again.")
+        raise OutOfMemory(
+            f"There is not enough memory to read a conversation of this length ({self.n_ctx:,}-token context).",
+            "Close other programs, or load the model with a smaller context.")
 
     def _should_abort(self, _data: Any) -> bool:
         return self._aborting and self._cancel.is_set()

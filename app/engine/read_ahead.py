@@ -61,7 +61,7 @@ class PrefixReader:
         yield Finished("", [], ReplyStats(prompt_tokens=len(ids), cached_tokens=len(ids), new_tokens=0,
                                           ttft_s=0.0, tok_s=0.0, prefill_s=self.seconds,
                                           stop_reason=StopReason.PREFILLED, backend=b.name, device=b.device,
-                                          model=b.model_name))
+                                          model=b.model_name, rope_base=b.rope_base))
 
     def run(self) -> Iterator[Event]:
         """Prefill the prefix; the last event is Finished (PREFILLED, or CANCELLED)."""
@@ -73,6 +73,9 @@ class PrefixReader:
             self.source = PrefixSource.MEMORY
             yield from self._done(ids, t0)
             return
+        request = GenerateRequest(ids, prefill_only=True)
+        # The rope base for this prefix (plus an answer) first: the saved state is keyed by it.
+        self.backend.prepare_rope(request.rope_length, ids)
         key = None
         if self.cache is not None and self.document_sha256:
             key = state_key(self.backend, self.document_sha256, ids)
@@ -81,7 +84,7 @@ class PrefixReader:
             yield from self._done(ids, t0)
             return
         final: Finished | None = None
-        for event in self.backend.generate(GenerateRequest(ids, prefill_only=True)):
+        for event in self.backend.generate(request):
             if isinstance(event, Finished):
                 final = event
             yield event

@@ -17,7 +17,7 @@ from app.internlm2.chat_format import Sampling
 from app.internlm2.checkpoint import open_checkpoint
 from app.internlm2.errors import CheckpointError, TokenizerError
 from app.internlm2.llama_map import load_llama_model
-from app.internlm2.rope import rope_base_for_context
+from app.internlm2.rope import RopeScaling
 from app.internlm2.tokenizer import InternLM2Tokenizer
 
 _log = logging.getLogger(__name__)
@@ -35,8 +35,10 @@ def _is_oom(exc: BaseException) -> bool:
 class TorchBackend(Backend):
     """Runs an InternLM2 checkpoint folder on CUDA (bf16), Apple MPS (fp16) or the CPU (fp32).
 
-    The context's rope base is fixed for the whole context (dynamic NTK evaluated at n_ctx, as
-    the llama.cpp backend does), so cached keys stay valid when a conversation grows.
+    The rope base follows the conversation as on the llama.cpp backend (Backend.prepare_rope):
+    one base for a whole conversation bucket instead of transformers' per-forward dynamic
+    update, so cached keys stay valid while a conversation grows within its bucket, and both
+    backends give the same tokens.
     """
 
     name = "torch"
@@ -88,25 +90,30 @@ class TorchBackend(Backend):
             self._static = StaticDecoder(
                 self.model, graphs=cuda, compile_step=compile_decode if compile_decode is not None else cuda,
                 cancelled=lambda: self._cancel.is_set())
+        self.rope_scaling = RopeScaling.from_config(self.config)
         self.set_context(n_ctx or self.config.max_position_embeddings)
 
     # -- context -----------------------------------------------------------------------------
     def set_context(self, n_ctx: int) -> None:
-        """Set the context length; past the trained length the NTK base for n_ctx applies."""
+        """Set the context length (the cache is dropped); the rope base is the unscaled one until
+        a request needs more than the trained length (prepare_rope)."""
+        assert self.rope_scaling is not None
+        self.n_ctx = n_ctx
+        self._reset_cache()
+        self._set_rope_base(self.rope_scaling.base_for(0, n_ctx))
+        self.rope_base = self.rope_scaling.base_for(0, n_ctx)
+
+    def _set_rope_base(self, base: float) -> None:
+        """Write the inverse frequencies of `base` into the rotary embedding, in place (the static
+        decoder and its CUDA graph read that same tensor)."""
         torch = self._torch
-        base = rope_base_for_context(self.config, n_ctx)
         d = self.config.head_dim
         rotary = self.model.model.rotary_emb
         inv = 1.0 / (base ** (torch.arange(0, d, 2, dtype=torch.float64) / d))
         inv = inv.float().to(rotary.inv_freq.device)
-        changed = not torch.equal(rotary.inv_freq, inv)
         rotary.rope_type = "default"  # no per-forward dynamic update: the base is fixed
         rotary.inv_freq.copy_(inv)
         rotary.original_inv_freq = inv.clone()
-        self.n_ctx = n_ctx
-        self.rope_base = base
-        if changed:
-            self._reset_cache()
 
     # -- primitives --------------------------------------------------------------------------
     @property

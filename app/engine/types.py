@@ -51,6 +51,13 @@ class GenerateRequest:
     # Set it (from any thread) to stop this request; a fresh flag per request.
     cancel: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
 
+    @property
+    def rope_length(self) -> int:
+        """The length the conversation needs (prompt + answer budget): it picks the rope base.
+        A prefill-only request counts the answer budget too, so the question that follows
+        normally finds the same base (and the prefix it read still valid)."""
+        return len(self.prompt_ids) + max(0, self.sampling.max_new_tokens)
+
 
 @dataclass(frozen=True)
 class PrefillProgress:
@@ -59,6 +66,24 @@ class PrefillProgress:
     done: int
     total: int
     seconds_left: float | None
+
+
+@dataclass(frozen=True)
+class RopeRebase:
+    """This request needs another rope base than the cache was computed with.
+
+    The conversation crossed into another length bucket (app.internlm2.rope): keys cached under
+    the old base are wrong under the new one, so the cache was dropped and the whole prompt is
+    read again. Why the answer takes longer: the UI should say so, e.g. "The conversation is now
+    longer than the model's trained context of {trained} tokens; it is read again with the
+    long-context setting, so this answer takes longer." Comes before the first PrefillProgress.
+    """
+
+    old_base: float
+    new_base: float
+    length: int  # the length the new base is computed for (its bucket)
+    trained: int  # the model's trained context
+    dropped_tokens: int  # cached tokens that are read again
 
 
 @dataclass(frozen=True)
@@ -83,6 +108,8 @@ class ReplyStats:
     device: str
     model: str = ""
     error: str = ""
+    rope_base: float = 0.0  # the rope base this reply was computed with
+    rope_rebased: bool = False  # the base changed for it, so the whole prompt was read again
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -99,7 +126,7 @@ class Finished:
     stats: ReplyStats
 
 
-Event = PrefillProgress | TextPiece | Finished
+Event = PrefillProgress | TextPiece | Finished | RopeRebase
 
 
 class Tokenizer(Protocol):

@@ -85,22 +85,43 @@ class InternLM2Tokenizer:
         except Exception as exc:  # protobuf raises its own DecodeError
             raise TokenizerError(f"{model_file} is not a SentencePiece tokenizer ({exc}).") from exc
         cfg_path = Path(config_file) if config_file else model_file.parent / "tokenizer_config.json"
-        added = _read_added_tokens(cfg_path)
+        self._setup(proto, _read_added_tokens(cfg_path))
+
+    @classmethod
+    def from_proto(cls, proto: Any, added: dict[str, int]) -> InternLM2Tokenizer:
+        """A tokenizer from a SentencePiece model proto and the special tokens' ids by name."""
+        self = cls.__new__(cls)
+        self._setup(proto, added)
+        return self
+
+    def _setup(self, proto: Any, added: dict[str, int]) -> None:
         n = len(proto.pieces)
         for name, idx in added.items():
             if not 0 <= idx < n:
                 raise TokenizerError(f"Special token {name} has id {idx}, outside the vocabulary of {n}.")
         self._protect(proto, set(added.values()))
+        # InternLM2's piece 354 is a NUL character. SentencePiece treats it as unused (never
+        # produced from text; text's NUL becomes byte piece <0x00>) but says so on stderr at
+        # every load, in front of the command line's output: the piece is renamed beforehand,
+        # and still decodes to NUL.
+        self._nul_ids = frozenset(i for i, piece in enumerate(proto.pieces) if piece.piece == "\x00")
+        for idx in self._nul_ids:
+            proto.pieces[idx].piece = f"[NUL_{idx}]"
+            proto.pieces[idx].type = _sp_pb2().ModelProto.SentencePiece.UNUSED
         self.add_dummy_prefix = bool(proto.normalizer_spec.add_dummy_prefix)
         self.proto = proto
         import sentencepiece as spm  # lazy, see _sp_pb2
 
         self.sp = spm.SentencePieceProcessor()
-        self.sp.LoadFromSerializedProto(proto.SerializeToString())
+        try:
+            self.sp.LoadFromSerializedProto(proto.SerializeToString())
+        except RuntimeError as exc:
+            raise TokenizerError(f"The tokenizer cannot be loaded ({exc}).", "Download the model again.") from exc
         self.special = SpecialTokens(by_name=added, bos=self.sp.bos_id(), eos=self.sp.eos_id(),
                                      unk=self.sp.unk_id())
         self._special_ids = frozenset(added.values()) | {self.sp.bos_id(), self.sp.eos_id()}
         self._names = {idx: name for name, idx in added.items()}
+        self._bytes: dict[int, bytes] = {}
 
     @staticmethod
     def _protect(proto: Any, special_ids: set[int]) -> None:
@@ -129,19 +150,24 @@ class InternLM2Tokenizer:
         return list(self.sp.encode(text))
 
     def decode(self, ids: Sequence[int], *, skip_special: bool = True) -> str:
-        """Text of ids; special tokens dropped, or written by name with skip_special=False."""
+        """Text of ids; special tokens dropped, or written by name with skip_special=False.
+
+        Built from the tokens' bytes exactly as the streaming decoder builds a reply, so a
+        streamed, stored or exported reply is always what its ids decode to (for valid text
+        it is also SentencePiece's own decode; the tests hold the two together).
+        """
         if skip_special:
-            return str(self.sp.decode([i for i in ids if i not in self._special_ids]))
+            return self.stream_decoder().extend(ids, final=True)
         out: list[str] = []
-        run: list[int] = []
+        dec = self.stream_decoder()
         for i in ids:
-            if i in self._names:
-                out.append(str(self.sp.decode(run)))
-                run = []
+            if i in self._names:  # each run between special tokens is decoded as SentencePiece does
+                out.append(dec.flush())
                 out.append(self._names[i])
+                dec = self.stream_decoder()
             else:
-                run.append(i)
-        out.append(str(self.sp.decode(run)))
+                out.append(dec.push(i))
+        out.append(dec.flush())
         return "".join(out)
 
     def piece(self, idx: int) -> str:
@@ -151,37 +177,66 @@ class InternLM2Tokenizer:
         return idx in self._special_ids
 
     def token_bytes(self, idx: int) -> bytes:
-        """The bytes a token stands for: "▁" is a space, <0xNN> one byte, special tokens none."""
-        if idx in self._special_ids or self.sp.is_control(idx) or self.sp.is_unknown(idx):
-            return b""
-        piece = str(self.sp.id_to_piece(idx))
-        if self.sp.is_byte(idx):
-            return bytes([int(piece[3:5], 16)])
-        return piece.replace("\u2581", " ").encode("utf-8")
+        """The bytes a token stands for: "\u2581" is a space, <0xNN> one byte, special tokens none."""
+        data = self._bytes.get(idx)
+        if data is not None:
+            return data
+        if not 0 <= idx < self.vocab_size or idx in self._special_ids or self.sp.is_control(idx) \
+                or self.sp.is_unknown(idx):
+            data = b""
+        elif self.sp.is_byte(idx):
+            data = bytes([int(str(self.sp.id_to_piece(idx))[3:5], 16)])
+        elif idx in self._nul_ids:
+            data = b"\x00"
+        else:
+            data = str(self.sp.id_to_piece(idx)).replace("\u2581", " ").encode("utf-8")
+        self._bytes[idx] = data
+        return data
+
+    def _first_bytes(self, idx: int) -> bytes:
+        """The bytes of the reply's first text token: SentencePiece drops the dummy-prefix space
+        (only when the model adds one; InternLM2's real tokenizer does not, and a genuine
+        leading space is kept)."""
+        data = self.token_bytes(idx)
+        if self.add_dummy_prefix and data.startswith(b" ") and not self.sp.is_byte(idx):
+            return data[1:]
+        return data
 
     def stream_decoder(self) -> StreamDecoder:
-        return StreamDecoder(self.token_bytes)
+        return StreamDecoder(self.token_bytes, self._first_bytes)
 
 
 class StreamDecoder:
     """Turns a stream of token ids into text, never emitting half a UTF-8 character.
 
-    Works on the tokens' bytes (so it serves any tokenizer that can give them, llama.cpp's
-    included): an incremental UTF-8 decoder holds back a character whose bytes span tokens
-    (byte-fallback pieces of an emoji or a rare Chinese character) until it is complete.
-    Special tokens contribute no bytes.
+    Works on the tokens' bytes (so it serves any tokenizer that can give them): an incremental
+    UTF-8 decoder holds back a character whose bytes span tokens (byte-fallback pieces of an
+    emoji or a rare Chinese character) until it is complete. Special tokens contribute no
+    bytes. `first_bytes`, when given, gives the bytes of the first token that has any (the
+    place a dummy-prefix space is dropped).
     """
 
-    def __init__(self, token_bytes: Callable[[int], bytes]) -> None:
+    def __init__(self, token_bytes: Callable[[int], bytes],
+                 first_bytes: Callable[[int], bytes] | None = None) -> None:
         self._token_bytes = token_bytes
+        self._first_bytes = first_bytes
         self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
     def push(self, idx: int) -> str:
         """Add one id; return the text it completes (maybe empty)."""
-        return str(self._utf8.decode(self._token_bytes(idx)))
+        if self._first_bytes is not None:
+            data = self._token_bytes(idx)
+            if not data:
+                return ""
+            data = self._first_bytes(idx)
+            self._first_bytes = None
+        else:
+            data = self._token_bytes(idx)
+        return str(self._utf8.decode(data))
 
-    def extend(self, ids: Iterable[int]) -> str:
-        return "".join(self.push(i) for i in ids)
+    def extend(self, ids: Iterable[int], *, final: bool = False) -> str:
+        text = "".join(self.push(i) for i in ids)
+        return text + self.flush() if final else text
 
     def flush(self) -> str:
         """Whatever is still held back (an unfinished character becomes U+FFFD)."""
