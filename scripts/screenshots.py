@@ -22,7 +22,17 @@ from pathlib import Path
 _ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(_ROOT))
 
-SHOTS = [("en", "light"), ("en", "dark"), ("zh_CN", "light"), ("zh_CN", "dark")]
+# (what, language, theme): the chat, a conversation with a document in its pane, the model manager.
+SHOTS = [("chat", "en", "light"), ("chat", "en", "dark"), ("chat", "zh_CN", "light"), ("chat", "zh_CN", "dark"),
+         ("document", "en", "light"), ("document", "zh_CN", "dark"), ("models", "en", "light"),
+         ("models", "zh_CN", "light")]
+_DOCUMENT = {
+    "en": ("minutes.md", "# Board minutes, 12 March\n\n" + "The board reviewed the quarterly figures. " * 60
+           + "\n\nDecision: the Hangzhou office opens in May.\n", "When does the Hangzhou office open?",
+           "In May: the board decided it on 12 March."),
+    "zh_CN": ("会议纪要.md", "# 董事会会议纪要（3 月 12 日）\n\n" + "董事会审阅了季度数据。" * 120
+              + "\n\n决定：杭州办公室于五月启用。\n", "杭州办公室什么时候启用？", "五月：董事会在 3 月 12 日作出了这个决定。"),
+}
 
 _CONTENT = {
     "en": {
@@ -74,7 +84,7 @@ def _tiny_gguf(folder: Path) -> Path:
     return export_gguf(checkpoint, folder / "internlm2-tiny-test.gguf", "f32")
 
 
-def _fill(db: Path, language: str, theme: str, model: Path) -> None:
+def _fill(db: Path, language: str, theme: str, model: Path, what: str = "chat") -> None:
     from app.storage import ConversationStore, ReplyStats, Role
 
     text = _CONTENT[language]
@@ -89,13 +99,20 @@ def _fill(db: Path, language: str, theme: str, model: Path) -> None:
                            tokens_per_s=24.6, stop_reason="stop_token", backend="llamacpp",
                            model=model.stem)
         store.messages.add(chat.id, Role.ASSISTANT, text["answer"], stats=stats)
+        if what == "document":  # the most recent conversation (it opens at start) has a document
+            name, body, question, answer = _DOCUMENT[language]
+            chat = store.conversations.create(title=question, model=model.stem)
+            store.documents.attach(chat.id, name, body)
+            store.messages.add(chat.id, Role.USER, question)
+            store.messages.add(chat.id, Role.ASSISTANT, answer, stats=stats)
         for key, value in (("theme", theme), ("language", language), ("model_path", str(model)),
                            ("n_ctx", 2048), ("system_prompt", "")):
             store.settings.set(f"ui.{key}", value)
 
 
-def _one(out: Path) -> int:
-    """In the child: the real start path, then a grab once the model is loaded."""
+def _one(out: Path, what: str) -> int:
+    """In the child: the real start path, then a grab once the model is loaded (of the model
+    manager, once it has looked at this computer, for "models")."""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -111,7 +128,29 @@ def _one(out: Path) -> int:
             return
         window = windows[0]
         window.resize(1280, 800)
-        QTimer.singleShot(600, lambda: (window.grab().save(str(out)), app.quit()))
+        if what != "models":
+            def grab_window() -> None:
+                if window.controller.documents.reading():  # a document: grabbed once it is read
+                    QTimer.singleShot(200, grab_window)
+                    return
+                window.grab().save(str(out))
+                app.quit()
+
+            QTimer.singleShot(1200, grab_window)
+            return
+        window.show_model_manager()
+        dialog = window._manager_dialog
+        dialog.select("catalog", "internlm2-chat-1_8b")
+
+        def grab_dialog() -> None:
+            if dialog.advice.text() == dialog.tr("Looking at this computer..."):
+                QTimer.singleShot(200, grab_dialog)
+                return
+            dialog.grab().save(str(out))
+            dialog.close()
+            app.quit()
+
+        QTimer.singleShot(600, grab_dialog)
 
     QTimer.singleShot(300, shoot)
     return run_gui(sys.argv[sys.argv.index("--") + 1:])
@@ -119,7 +158,8 @@ def _one(out: Path) -> int:
 
 def main() -> int:
     if "--one" in sys.argv:
-        return _one(Path(sys.argv[sys.argv.index("--one") + 1]))
+        at = sys.argv.index("--one")
+        return _one(Path(sys.argv[at + 1]), sys.argv[at + 2])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="a GGUF (default: the tiny test model)")
     parser.add_argument("--out", type=Path, default=_ROOT / "docs" / "screenshots")
@@ -128,14 +168,14 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="screenshots-") as tmp:
         folder = Path(tmp)
         model = args.model or _tiny_gguf(folder)
-        for language, theme in SHOTS:
-            db = folder / f"{language}-{theme}.sqlite3"
-            _fill(db, language, theme, model)
-            out = args.out / f"chat-{language.split('_')[0]}-{theme}.png"
+        for what, language, theme in SHOTS:
+            db = folder / f"{what}-{language}-{theme}.sqlite3"
+            _fill(db, language, theme, model, what)
+            out = args.out / f"{what}-{language.split('_')[0]}-{theme}.png"
             env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "xcb"),
                    "INTERNLM2_DESKTOP_DATA": str(folder / "data"),
                    "INTERNLM2_DESKTOP_LOGS": str(folder / "logs")}
-            subprocess.run([sys.executable, __file__, "--one", str(out), "--", "--db", str(db)],
+            subprocess.run([sys.executable, __file__, "--one", str(out), what, "--", "--db", str(db)],
                            env=env, check=True, timeout=300)
             print(out)
     return 0
