@@ -252,3 +252,23 @@ class MarkupTooLargeError(DocumentError):
             "than the app reads from one document (it may be damaged or built to stall readers);",
             "if it is a real document, save the part you need as plain text or PDF and drop that.",
         )
+
+
+class PdfTooLargeError(DocumentError):
+    """A PDF with more pages, or more drawing work, than the app reads from one document."""
+
+    def __init__(self, name: str, detail: str) -> None:
+        super().__init__(
+            name,
+            f"{_quoted(name)} {detail}, more than the app reads from one document;",
+            "split it into smaller PDFs (a PDF viewer can save page ranges) and drop the part "
+            "you need.",
+        )
+
+    @classmethod
+    def pages(cls, name: str, count: int, limit: int) -> PdfTooLargeError:
+        return cls(name, f"has {count:,} pages (the limit is {limit:,})")
+
+    @classmethod
+    def operators(cls, name: str, limit: int) -> PdfTooLargeError:
+        return cls(name, f"holds more than {limit:,} drawing instructions")

@@ -29,8 +29,9 @@ from app.documents.errors import (
 MAX_TEXT_CHARS = 20_000_000
 #: Most uncompressed bytes read from one zip-based document (docx, epub), all members together.
 MAX_ARCHIVE_BYTES = 256 * 1024 * 1024
-#: Most uncompressed bytes of the members that are parsed as XML or HTML (the text itself).
-MAX_MARKUP_BYTES = 48 * 1024 * 1024
+#: Most uncompressed bytes of the members parsed as XML or HTML (a few seconds of parsing;
+#: 16 MB of markup hold several million characters, more than any context).
+MAX_MARKUP_BYTES = 16 * 1024 * 1024
 #: Most members in one archive (a long book with its images has a few thousand).
 MAX_ARCHIVE_MEMBERS = 20_000
 #: Biggest central directory read (it is parsed whole by zipfile before anything else).
