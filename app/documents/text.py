@@ -8,9 +8,10 @@ The order of the guesses, strongest evidence first:
 4. a charset the file itself declares (an HTML <meta charset>), when it decodes cleanly;
 5. UTF-16 without a BOM and without NULs (a single line of CJK text), on the same evidence;
 6. UTF-8 with a handful of bad bytes (a damaged UTF-8 file) -> replacement characters;
-7. a legacy code page (Big5, GB18030, Shift-JIS, EUC-KR, Windows-1252, -1251, ...) detected by
-   charset-normalizer on a bounded sample, when the whole file decodes cleanly with it;
-8. GB18030 when the high bytes pair up as common Chinese characters;
+7. GB18030 when the high bytes pair up as common Chinese characters;
+8. a legacy code page (Big5, Shift-JIS, EUC-KR, Windows-1252, -1251, ...) detected by
+   charset-normalizer on a bounded sample, when the whole file decodes cleanly with it (with a
+   warning when only a handful of bytes were evidence);
 9. anything else: UTF-8 with replacement characters and a warning that says so.
 
 Decoding is incremental and stops once the text passes the characters cap (limits.py), and
@@ -64,6 +65,8 @@ _WIDE_SCRIPTS = re.compile("[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a
 _UTF16_MIN_NUL_SHARE = 0.01
 # Share of a UTF-16 sample that must be plausible text.
 _UTF16_MIN_PLAUSIBLE = 0.97
+# Fewer high bytes than this make a legacy code page a guess the user is told about.
+_LEGACY_MIN_EVIDENCE = 16
 # How much of a file the legacy-encoding detector looks at.
 _LEGACY_SAMPLE = 64 * 1024
 # How much messier than the best guess Windows-1252 may be and still be preferred: it is by far
@@ -118,15 +121,17 @@ def decode_bytes(data: bytes, name: str, declared: str | None = None,
         return _with_replacements(utf8_text, "utf-8", utf8_bad, name)
     del utf8_text  # the legacy guesses below may need the memory
 
+    gb_pairs = _GB2312_PAIR.subn(b"", data)[1]
+    if 2 * gb_pairs >= _GB_MIN_SHARE * high:
+        return _decode_as(data, "gb18030", name, TextBudget(name, cancel))
+
     legacy = _legacy_codec(data)
     if legacy is not None:
         strict = _try_strict(data, legacy, TextBudget(name, cancel))
         if strict is not None:
+            if high < _LEGACY_MIN_EVIDENCE:  # a handful of bytes: say it is a guess
+                strict.warnings.append(guessed_warning(name, legacy))
             return strict
-
-    gb_pairs = _GB2312_PAIR.subn(b"", data)[1]
-    if 2 * gb_pairs >= _GB_MIN_SHARE * high:
-        return _decode_as(data, "gb18030", name, TextBudget(name, cancel))
 
     utf8_text = _decode_capped(data, "utf-8", "replace", TextBudget(name, cancel))
     return _with_replacements(utf8_text, "utf-8", _replacements(utf8_text, data), name)
@@ -146,6 +151,15 @@ def undecodable_warning(name: str, count: int, encoding: str) -> str:
     )
 
 
+def guessed_warning(name: str, encoding: str) -> str:
+    """The warning shown when a legacy code page was chosen on thin evidence."""
+    label = _LABELS.get(encoding, encoding.replace("_", "-").upper())
+    return (
+        f"“{name}” could not be decoded as UTF-8 and was read as {label}, a guess from very "
+        "few bytes; if some characters look wrong, save the file as UTF-8 and drop it again."
+    )
+
+
 _LABELS = {
     "utf-8": "UTF-8",
     "utf-16-le": "UTF-16",
@@ -153,6 +167,12 @@ _LABELS = {
     "utf-32-le": "UTF-32",
     "utf-32-be": "UTF-32",
     "gb18030": "GB18030",
+    "cp1252": "Windows-1252",
+    "cp1251": "Windows-1251",
+    "cp1250": "Windows-1250",
+    "big5": "Big5",
+    "cp932": "Shift-JIS",
+    "cp949": "EUC-KR",
 }
 
 

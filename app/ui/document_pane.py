@@ -29,6 +29,101 @@ from app.ui.document_controller import DocumentController
 from app.ui.document_jobs import Count, Fit
 from app.ui.status_panel import time_left_text
 
+#: Characters the preview shows at first, and adds each time "Show more" is pressed.
+PREVIEW_CHARS = 100_000
+#: Longer lines are broken for the preview only (Qt lays out a paragraph whole: one 10 MB line
+#: froze the window); the document itself is never changed.
+PREVIEW_LINE = 1_000
+
+
+class DocumentPreview(QPlainTextEdit):
+    """A read-only view of a document that never freezes the window, however large the text.
+
+    It shows a bounded prefix (PREVIEW_CHARS) with lines broken every PREVIEW_LINE characters,
+    and more on demand (`show_more`, or `find_text` reaching past what is shown).
+    """
+
+    shownChanged = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setReadOnly(True)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self._text = ""
+        self._shown = 0  # characters of the document shown so far
+        self._column = 0  # characters since the last line break shown
+
+    def source_text(self) -> str:
+        """The whole document (what is shown is a prefix of it)."""
+        return self._text
+
+    def shown_chars(self) -> int:
+        return self._shown
+
+    def remaining_chars(self) -> int:
+        return len(self._text) - self._shown
+
+    def show_text(self, text: str) -> None:
+        """Show the start of `text`; the rest waits for `show_more`."""
+        self._text, self._shown, self._column = text, 0, 0
+        self.setPlainText(self._next_chunk())
+        self.shownChanged.emit()
+
+    def clear_text(self) -> None:
+        self.show_text("")
+
+    def show_more(self) -> bool:
+        """Append the next PREVIEW_CHARS characters; False when everything is shown."""
+        if not self.remaining_chars():
+            return False
+        cursor = self.textCursor()
+        keep = (cursor.anchor(), cursor.position())
+        cursor.movePosition(cursor.MoveOperation.End)
+        cursor.insertText(self._next_chunk())
+        cursor.setPosition(keep[0])
+        cursor.setPosition(keep[1], cursor.MoveMode.KeepAnchor)
+        self.setTextCursor(cursor)
+        self.shownChanged.emit()
+        return True
+
+    def find_text(self, needle: str) -> bool:
+        """Select the next match after the cursor, showing more of the document if it lies there."""
+        if self.find(needle):
+            return True
+        while self.remaining_chars():
+            # A match in the part not shown yet (or across its edge): show up to it, then select it.
+            start = max(0, self._shown - len(needle))
+            found = self._text.find(needle, start)
+            if found < 0:
+                return False
+            while self._shown < found + len(needle) and self.show_more():
+                pass
+            if self.find(needle):
+                return True
+        return False
+
+    def _next_chunk(self) -> str:
+        """The next piece of the document for display, long lines broken every PREVIEW_LINE."""
+        chunk = self._text[self._shown : self._shown + PREVIEW_CHARS]
+        self._shown += len(chunk)
+        out: list[str] = []
+        column = self._column
+        for index, line in enumerate(chunk.split("\n")):
+            if index:
+                out.append("\n")
+                column = 0
+            start = 0
+            while column + len(line) - start > PREVIEW_LINE:
+                take = PREVIEW_LINE - column
+                out.append(line[start : start + take])
+                out.append("\n")
+                start += take
+                column = 0
+            out.append(line[start:])
+            column += len(line) - start
+        self._column = column
+        return "".join(out)
+
 
 def _dropped_document(event: QDragEnterEvent | QDropEvent) -> Path | None:
     urls = event.mimeData().urls()
@@ -108,10 +203,13 @@ class DocumentPane(QWidget):
         find.addWidget(self.find_box, 1)
         find.addWidget(self.find_status)
         layout.addLayout(find)
-        self.preview = QPlainTextEdit(self)
-        self.preview.setReadOnly(True)
-        self.preview.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.preview = DocumentPreview(self)
         layout.addWidget(self.preview, 1)
+        self.more_button = QPushButton(self)
+        self.more_button.clicked.connect(self.preview.show_more)
+        self.preview.shownChanged.connect(self._update_more)
+        self.more_button.hide()
+        layout.addWidget(self.more_button)
         documents.changed.connect(self._changed)
         documents.droppedChanged.connect(lambda _cid: self.show_dropped_turns())
         documents.counted.connect(self.show_count)
@@ -146,12 +244,12 @@ class DocumentPane(QWidget):
         text = self.find_box.text()
         if not text:
             return False
-        found = self.preview.find(text)
+        found = self.preview.find_text(text)
         if not found:
             cursor = self.preview.textCursor()
             cursor.movePosition(cursor.MoveOperation.Start)
             self.preview.setTextCursor(cursor)
-            found = self.preview.find(text)
+            found = self.preview.find_text(text)
         self.find_status.setText("" if found else self.tr("Not found"))
         return found
 
@@ -182,7 +280,7 @@ class DocumentPane(QWidget):
             label.clear()
         self.show_dropped_turns()
         if doc is None:
-            self.preview.clear()
+            self.preview.clear_text()
             self.warnings.clear()
             return
         self.name.setText(doc.name)
@@ -192,11 +290,18 @@ class DocumentPane(QWidget):
                            self.tr("%1 characters · tokens: load a model to count them")
                            .replace("%1", f"{doc.characters:,}"))
         self.warnings.setText("\n".join(doc.warnings))
-        if self.preview.toPlainText() != doc.text:
-            self.preview.setPlainText(doc.text)
+        if self.preview.source_text() != doc.text:
+            self.preview.show_text(doc.text)
         known = self.documents.cached_count(doc.sha256)
         if known is not None:
             self.show_count(known)
+
+    def _update_more(self) -> None:
+        left = self.preview.remaining_chars()
+        self.more_button.setVisible(left > 0)
+        self.more_button.setText(self.tr("Show more (%1 of %2 characters shown)")
+                                 .replace("%1", f"{self.preview.shown_chars():,}")
+                                 .replace("%2", f"{len(self.preview.source_text()):,}"))
 
     def show_dropped_turns(self) -> None:
         dropped = self.documents.dropped_turns(self.documents.chat.conversation_id)
@@ -210,8 +315,9 @@ class DocumentPane(QWidget):
         doc = self.documents.document()
         if doc is None or doc.sha256 != count.sha256:
             return
-        self.facts.setText(self.tr("%1 characters · %2 tokens").replace("%1", f"{doc.characters:,}")
-                           .replace("%2", f"{count.tokens:,}"))
+        facts = (self.tr("%1 characters · at least %2 tokens") if count.estimated
+                 else self.tr("%1 characters · %2 tokens"))
+        self.facts.setText(facts.replace("%1", f"{doc.characters:,}").replace("%2", f"{count.tokens:,}"))
         share = f"{100 * count.tokens / count.n_ctx:.0f}" if count.n_ctx else "?"
         text = (self.tr("Takes %1% of the %2-token context.").replace("%1", share)
                 .replace("%2", f"{count.n_ctx:,}"))
@@ -264,10 +370,13 @@ class DocumentPane(QWidget):
         if plan is None:
             return
         self._question = question
-        self.fit_text.setText(self.tr(
+        self.fit_text.setText((self.tr(
+            "Not sent: the document alone needs at least %1 tokens, far more than any context "
+            "holds (the model is loaded with a context of %3). Nothing was cut; choose what to "
+            "do:") if fit.estimated else self.tr(
             "Not sent: the document (%1 tokens), the conversation, the question and room for the "
             "answer need %2 tokens, but the model is loaded with a context of %3. Nothing was cut; "
-            "choose what to do:").replace("%1", f"{fit.document_tokens:,}")
+            "choose what to do:")).replace("%1", f"{fit.document_tokens:,}")
             .replace("%2", f"{plan.needed_tokens:,}").replace("%3", f"{plan.current_ctx:,}"))
         for button in self.choice_buttons:
             self._fit_layout.removeWidget(button)
