@@ -48,8 +48,8 @@ _HEADINGS = {f"h{level}": level for level in range(1, 7)}
 _MAX_INDENT = 8  # nested list levels shown as indentation (deeper ones share the last)
 _CANCEL_EVERY = 2048  # tokens between two cancel checks
 #: Most tags and text runs read from one document (a few seconds of work; real pages of
-#: 100 MB have fewer).
-_MAX_TOKENS = 4_000_000
+#: 50 MB have fewer).
+_MAX_TOKENS = 2_000_000
 
 _WHITESPACE = re.compile(r"[ \t\n\r\f]+")
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,512}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]{1,40})""", re.I)

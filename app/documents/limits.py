@@ -71,10 +71,10 @@ class TextBudget:
     Also the readers' one place to check `cancel`, so every loop that adds text checks both.
     """
 
-    def __init__(self, name: str, cancel: Cancel = None, limit: int = MAX_TEXT_CHARS) -> None:
+    def __init__(self, name: str, cancel: Cancel = None, limit: int | None = None) -> None:
         self.name = name
         self.cancel = cancel
-        self.limit = limit
+        self.limit = MAX_TEXT_CHARS if limit is None else limit
         self.used = 0
         self.tokens = 0  # HTML tokens scanned (shared by the chapters of a book)
 

@@ -18,7 +18,7 @@ from io import BytesIO
 from typing import Any
 
 from pypdf import PasswordType, PdfReader, apply_configuration, get_configuration
-from pypdf.errors import DependencyError
+from pypdf.errors import DependencyError, LimitReachedError
 
 from app.documents.errors import (
     DocumentError,
@@ -41,8 +41,11 @@ _TRAILER_WINDOW = 2048
 _LISTED_PAGES = 10
 #: Most pages read from one PDF.
 MAX_PAGES = 10_000
-#: Most content-stream operators interpreted in one PDF (about 10 s of pypdf's work).
-MAX_OPERATORS = 3_000_000
+#: Most content-stream operators interpreted in one PDF: about 10 s of pypdf's work (several
+#: hundred pages of dense text, more than a context holds). A page whose stream passes pypdf's
+#: own parsing limit counts as that many.
+MAX_OPERATORS = 2_000_000
+_STREAM_OPERATORS = 400_000
 _STREAM_BYTES = 32 * 1024 * 1024
 # pypdf's limits for the read (pypdf >= 7.1; its defaults allow 75 MB per stream).
 _PYPDF_LIMITS: dict[str, int] = {
@@ -55,7 +58,7 @@ _PYPDF_LIMITS: dict[str, int] = {
     "brotli_maximum_output_length": _STREAM_BYTES,
     "zlib_maximum_recovery_input_length": 4 * 1024 * 1024,
     "stream_decoding_work_maximum_length": 2 * _STREAM_BYTES,
-    "stream_parsing_work_maximum_count": 1_000_000,
+    "stream_parsing_work_maximum_count": _STREAM_OPERATORS,
     "image_maximum_buffer_size": _STREAM_BYTES,
     "xform_maximum_invocations_per_extraction": 1_000,
     "page_tree_maximum_entries": 4 * MAX_PAGES,
@@ -74,9 +77,17 @@ class _Operators:
     def __call__(self, *_args: Any) -> None:
         self.count += 1
         if self.count % _CANCEL_EVERY == 0:
-            self.budget.check()
-            if self.count > MAX_OPERATORS:
-                raise PdfTooLargeError.operators(self.budget.name, MAX_OPERATORS)
+            self.check()
+
+    def charge(self, operators: int) -> None:
+        """Count a page pypdf gave up on (its parsing limit) as that many operators."""
+        self.count += operators
+        self.check()
+
+    def check(self) -> None:
+        self.budget.check()
+        if self.count > MAX_OPERATORS:
+            raise PdfTooLargeError.operators(self.budget.name, MAX_OPERATORS)
 
 
 def read_pdf(data: bytes, name: str, cancel: Cancel = None) -> Extraction:
@@ -115,6 +126,11 @@ def _read_pdf(data: bytes, name: str, budget: TextBudget) -> Extraction:
             page_text = reader.pages[number - 1].extract_text(visitor_operand_before=operators)
         except DocumentError:
             raise
+        except LimitReachedError as exc:  # a bomb on this page: it is left out, and it costs
+            _log.info("page %d of %s is over pypdf's limits: %r", number, name, exc)
+            unreadable.append(number)
+            page_text = ""
+            operators.charge(_STREAM_OPERATORS)
         except Exception as exc:  # one damaged page must not lose the others
             _log.info("cannot read page %d of %s: %r", number, name, exc)
             unreadable.append(number)

@@ -9,7 +9,7 @@ ever truncated here: a plan only describes, the caller asks the user.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -274,6 +274,27 @@ def min_tokens_bound(text: str) -> int:
     marks = data.translate(_RUN_TABLE)
     runs = marks.count(b"\x00\x01") + (1 if marks[:1] == b"\x01" else 0)
     return max(runs, int(weight) - 1)  # the weight floored, one less for rounding
+
+
+def bound_violations(pieces: Iterable[str]) -> list[str]:
+    """The vocabulary pieces (as text: '\u2581' already a space) that would break the bound.
+
+    Empty for InternLM2's vocabulary (bench/tokens_per_char.py checks the real one): no piece
+    holds two runs of non-whitespace, and none is longer than the span of a character in it.
+    """
+    bad = []
+    spaces = _RUN_SPACES.decode()
+    for piece in pieces:
+        words = "".join(" " if char in spaces else char for char in piece).split()
+        if len(words) > 1:
+            bad.append(f"{piece!r} holds {len(words)} runs of non-whitespace characters")
+        for char in set(piece):
+            span = (_SPAN_OF_ASCII.get(char, _SPAN_OTHER_ASCII) if ord(char) < 0x80
+                    else _SPAN_NON_ASCII)
+            if len(piece) > span:
+                bad.append(f"{piece!r} is longer than the span of {char!r} ({span})")
+                break
+    return bad
 
 
 def cannot_fit(text: str, max_tokens: int = MAX_CONTEXT) -> bool:
