@@ -98,12 +98,16 @@ def test_fit_check_refuses_with_a_cut_while_encoding_only_prefixes(tiny_model: P
     document = _huge_document()
     fit = check_fit(model, system="", turns=[], question="Where is the fox?", document=document,
                     block=document, sampling=Sampling(max_new_tokens=256))
+    searched = spy.longest  # the cut search encodes prefixes up to about twice the cut
     assert not fit.fits and fit.estimated and fit.plan is not None
     assert fit.plan.verdict is Verdict.DOES_NOT_FIT
     cut = next(c for c in fit.choices if c.cut_at_char is not None)
-    assert 0 < cut.cut_at_char < 200_000  # a 4,096-token context holds a few thousand words
+    assert 0 < cut.cut_at_char < len(document) // 4  # what the largest context holds
+    spy.longest = 0
     assert len(spy.encode(document[:cut.cut_at_char])) <= cut.keep_document_tokens
-    assert spy.longest < 100_000, "the cut search encoded far more than the cut"
+    assert spy.longest == cut.cut_at_char
+    assert fit.plan is not None and "Nothing was cut" in fit.plan.sentence
+    assert searched < 3 * cut.cut_at_char < len(document)
 
 
 def test_cut_position_is_exact_and_encodes_little_of_a_long_text(tiny_model: Path) -> None:

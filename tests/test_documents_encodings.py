@@ -26,12 +26,14 @@ def test_utf16_without_bom_is_detected(tmp_path: Path, codec: str, text: str) ->
     assert (doc.text, doc.encoding, doc.warnings) == (text, codec, [])
 
 
-def test_one_line_of_chinese_in_utf16_without_any_nul_is_detected(tmp_path: Path) -> None:
-    text = "这一行中文没有任何ASCII字符所以没有零字节" .replace("ASCII", "")
-    data = text.encode("utf-16-le")
-    assert 0 not in data
+@pytest.mark.parametrize("text", ["这行中文没有任何字符所以没有零字节", "一行中文：一二三，没有换行"])
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_one_line_of_chinese_in_utf16_is_detected(tmp_path: Path, text: str, codec: str) -> None:
+    # No ASCII at all: no NUL (the first), or only the 00 of 一 U+4E00 (the second).
+    data = text.encode(codec)
+    assert data.count(0) == text.count("一")
     doc = read_document(write(tmp_path, "line.txt", data))
-    assert (doc.text, doc.encoding) == (text, "utf-16-le")
+    assert (doc.text, doc.encoding) == (text, codec)
 
 
 @pytest.mark.parametrize(("codec", "text", "expected"), [

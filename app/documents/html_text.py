@@ -57,8 +57,9 @@ _XML_ENCODING = re.compile(rb"""<\?xml[^>]{0,512}?encoding\s*=\s*["']([A-Za-z0-9
 _TAG_NAME = re.compile(r"[A-Za-z][^\t\n\f\r />]*")
 # Where markup may start; any other '<' is text ("a < b").
 _MARKUP_START = re.compile(r"<[A-Za-z/!?]")
-# A tag without quotes in it, the common case, in one match.
-_SIMPLE_TAG = re.compile(r"""<(/?)([A-Za-z][^\t\n\f\r />]*)[^>"']*>""")
+# A tag without quotes in it, the common case, in one match. After the name comes whitespace,
+# '/' or '>', none of which a name holds, so a failed match backtracks in O(1) per character.
+_SIMPLE_TAG = re.compile(r"""<(/?)([A-Za-z][^\t\n\f\r />]*)(?:[\t\n\f\r /][^>"']*)?>""")
 # Inside a tag: its end, or the start of a quoted attribute value (which may hold '>').
 _TAG_END_OR_QUOTE = re.compile(r"""=[\t\n\f\r ]*(["'])|>""")
 _CHARREF = re.compile(r"&(?:#[xX]([0-9a-fA-F]+);?|#([0-9]+);?|([A-Za-z][A-Za-z0-9]{0,31};?))")

@@ -8,10 +8,10 @@ The order of the guesses, strongest evidence first:
 4. a charset the file itself declares (an HTML <meta charset>), when it decodes cleanly;
 5. UTF-16 without a BOM and without NULs (a single line of CJK text), on the same evidence;
 6. UTF-8 with a handful of bad bytes (a damaged UTF-8 file) -> replacement characters;
-7. GB18030 when the high bytes pair up as common Chinese characters;
-8. a legacy code page (Big5, Shift-JIS, EUC-KR, Windows-1252, -1251, ...) detected by
-   charset-normalizer on a bounded sample, when the whole file decodes cleanly with it (with a
-   warning when only a handful of bytes were evidence);
+7. a legacy code page (GB18030, Big5, Shift-JIS, EUC-KR, Windows-1252, -1251, ...) detected
+   by charset-normalizer on a bounded sample, when the whole file decodes cleanly with it (with
+   a warning when only a handful of bytes were evidence; ties go to the Windows code pages);
+8. GB18030 when the high bytes pair up as common Chinese characters;
 9. anything else: UTF-8 with replacement characters and a warning that says so.
 
 Decoding is incremental and stops once the text passes the characters cap (limits.py), and
@@ -63,6 +63,10 @@ _PLAUSIBLE = re.compile(
 _WIDE_SCRIPTS = re.compile("[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3\uff00-\uffef]+")
 # Share of UTF-16 units with a NUL byte on one side (from ASCII: line ends, spaces, digits).
 _UTF16_MIN_NUL_SHARE = 0.01
+# Most units of CJK UTF-16 without NULs whose two bytes may both be printable ASCII (~20% in
+# Chinese text; 100% for ASCII read as UTF-16).
+_UTF16_MAX_ASCII_PAIRS = 0.6
+_PRINTABLE = bytes(1 if 0x20 <= byte < 0x7F else 0 for byte in range(256))
 # Share of a UTF-16 sample that must be plausible text.
 _UTF16_MIN_PLAUSIBLE = 0.97
 # Fewer high bytes than this make a legacy code page a guess the user is told about.
@@ -72,6 +76,10 @@ _LEGACY_SAMPLE = 64 * 1024
 # How much messier than the best guess Windows-1252 may be and still be preferred: it is by far
 # the most common single-byte code page, and the detector often names a close cousin instead.
 _CP1252_MARGIN = 0.15
+# Detector results this close count as a tie, won by the first of _PREFERRED.
+_TIE = 0.01
+_PREFERRED = ("cp1252", "cp1251", "cp1250", "gb18030", "big5", "cp932", "cp949", "shift_jis",
+              "euc_kr", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp874")
 # Declared charsets that browsers (and we) widen to a superset.
 _WIDER_CODEC = {"gb2312": "gb18030", "gbk": "gb18030", "ascii": "cp1252", "iso8859_1": "cp1252",
                 "shift_jis": "cp932", "euc_kr": "cp949"}
@@ -90,8 +98,8 @@ def decode_bytes(data: bytes, name: str, declared: str | None = None,
             return _decode_as(data[len(bom) :], encoding, name, budget)
 
     nul_count = data.count(0)
-    if nul_count:
-        utf16 = _utf16_without_bom(data, budget)
+    if nul_count:  # ASCII in UTF-16, or CJK whose code point ends in 00 (一 is U+4E00)
+        utf16 = _utf16_without_bom(data, budget) or _utf16_without_bom(data, budget, nuls=False)
         if utf16 is not None:
             return _decode_as(data, utf16, name, budget)
         if 0 in data[:SNIFF_BYTES] or nul_count * 100 > len(data):
@@ -121,10 +129,6 @@ def decode_bytes(data: bytes, name: str, declared: str | None = None,
         return _with_replacements(utf8_text, "utf-8", utf8_bad, name)
     del utf8_text  # the legacy guesses below may need the memory
 
-    gb_pairs = _GB2312_PAIR.subn(b"", data)[1]
-    if 2 * gb_pairs >= _GB_MIN_SHARE * high:
-        return _decode_as(data, "gb18030", name, TextBudget(name, cancel))
-
     legacy = _legacy_codec(data)
     if legacy is not None:
         strict = _try_strict(data, legacy, TextBudget(name, cancel))
@@ -132,6 +136,10 @@ def decode_bytes(data: bytes, name: str, declared: str | None = None,
             if high < _LEGACY_MIN_EVIDENCE:  # a handful of bytes: say it is a guess
                 strict.warnings.append(guessed_warning(name, legacy))
             return strict
+
+    gb_pairs = _GB2312_PAIR.subn(b"", data)[1]
+    if 2 * gb_pairs >= _GB_MIN_SHARE * high:
+        return _decode_as(data, "gb18030", name, TextBudget(name, cancel))
 
     utf8_text = _decode_capped(data, "utf-8", "replace", TextBudget(name, cancel))
     return _with_replacements(utf8_text, "utf-8", _replacements(utf8_text, data), name)
@@ -249,6 +257,11 @@ def _utf16_without_bom(data: bytes, budget: TextBudget, nuls: bool = True) -> st
         most, fewest = max(even_nuls, odd_nuls), min(even_nuls, odd_nuls)
         if most < _UTF16_MIN_NUL_SHARE * (len(sample) // 2) or fewest * 4 > most:
             return None
+    if not nuls:  # 8-bit text read as UTF-16 pairs printable ASCII bytes ("xx" is 硸)
+        marks = sample.translate(_PRINTABLE)
+        pairs = sum(1 for low, high in zip(marks[0::2], marks[1::2], strict=False) if low and high)
+        if pairs > _UTF16_MAX_ASCII_PAIRS * (len(sample) // 2):
+            return None
     order = ("utf-16-le", "utf-16-be") if odd_nuls >= even_nuls else ("utf-16-be", "utf-16-le")
     best, best_score = None, 0.0
     for encoding in order if not nuls else order[:1]:
@@ -309,8 +322,10 @@ def _legacy_codec(data: bytes) -> str | None:
     if not matches:
         return None
     best = matches[0]
-    for match in matches:
-        if match.encoding == "cp1252" and match.chaos <= best.chaos + _CP1252_MARGIN:
-            return "cp1252"
+    for preferred in _PREFERRED:  # ties go to the code pages people actually save in
+        for match in matches:
+            margin = _CP1252_MARGIN if preferred == "cp1252" else _TIE
+            if match.encoding == preferred and match.chaos <= best.chaos + margin:
+                return _codec_name(preferred) or preferred
     codec = _codec_name(best.encoding)
     return codec or best.encoding
