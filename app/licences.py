@@ -26,7 +26,7 @@ LICENCES_FILE = Path(__file__).resolve().parents[1] / "resources" / "third_party
 # Requirements of the app by flavour, when the app itself is not installed (a bare checkout).
 _BASE_FALLBACK = ("PySide6-Essentials", "llama-cpp-python", "huggingface-hub", "httpx2", "platformdirs",
                   "gguf", "sentencepiece", "protobuf", "numpy", "pypdf", "cryptography", "python-docx",
-                  "psutil")
+                  "psutil", "charset-normalizer")
 _TORCH_EXTRA = ("torch", "transformers", "safetensors")
 # Not Python packages, but inside every bundle.
 _RUNTIME = ("Python", sys.version.split()[0], "PSF-2.0")

@@ -18,12 +18,14 @@ from typing import TextIO
 from app.engine.backend import Backend
 from app.engine.budget import (
     DOCUMENT_CONTEXT_STEP,
+    MAX_CONTEXT,
     ContextPlan,
     FreeMemory,
     ModelFacts,
     Verdict,
     cut_position,
     free_memory,
+    min_tokens_bound,
     plan_context,
 )
 from app.engine.conversation import chat_messages, document_block
@@ -74,7 +76,8 @@ def plan_for(spec: LoadSpec, *, system: str, document_name: str | None, document
     facts, memory = _memory_and_facts(spec)
     fixed = len(build_chat_prompt(chat_messages(system, None, []), add_generation_prompt=True).ids(tok))
     block = document_block(document_name, document) if document else ""
-    doc_tokens = len(tok.encode(block)) + _TURN_MARKUP if document else 0
+    bound = min_tokens_bound(block)  # far larger than any context: not worth tokenizing
+    doc_tokens = (bound if bound > MAX_CONTEXT else len(tok.encode(block)) + _TURN_MARKUP) if document else 0
     question_tokens = sum(len(tok.encode(q)) + _TURN_MARKUP for q in questions)
     answers = answer_tokens * max(1, len(questions))
 

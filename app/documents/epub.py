@@ -6,12 +6,18 @@ import logging
 import posixpath
 import zipfile
 import zlib
-from io import BytesIO
 from urllib.parse import unquote
 from xml.etree import ElementTree
 
-from app.documents.errors import BinaryFileError, DocumentTooLargeError, EpubBrokenError
+from app.documents.errors import BinaryFileError, EpubBrokenError
 from app.documents.html_text import declared_charset, html_to_text
+from app.documents.limits import (
+    MAX_MARKUP_BYTES,
+    Cancel,
+    TextBudget,
+    open_checked_zip,
+    read_member,
+)
 from app.documents.result import Extraction
 from app.documents.text import decode_bytes
 
@@ -37,19 +43,17 @@ ZIP_ERRORS: tuple[type[Exception], ...] = (
 )
 _STRUCTURE_ERRORS: tuple[type[Exception], ...] = (ElementTree.ParseError, *ZIP_ERRORS)
 _CHAPTER_ERRORS: tuple[type[Exception], ...] = (BinaryFileError, *ZIP_ERRORS)
-#: Most uncompressed chapter bytes read from one book (guards against zip bombs).
-MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
+#: Most uncompressed chapter bytes read from one book (the archive itself is checked on open).
+MAX_UNCOMPRESSED_BYTES = MAX_MARKUP_BYTES
 
 
-def read_epub(data: bytes, name: str) -> Extraction:
+def read_epub(data: bytes, name: str, cancel: Cancel = None) -> Extraction:
     """The text of every chapter in reading order, separated by blank lines.
 
-    Raises EpubBrokenError for a damaged book or one locked by DRM.
+    Raises EpubBrokenError for a damaged book or one locked by DRM, ArchiveTooLargeError when
+    it would unpack past the limits, DocumentTextTooLongError past the characters cap.
     """
-    try:
-        archive = zipfile.ZipFile(BytesIO(data))
-    except ZIP_ERRORS as exc:
-        raise EpubBrokenError(name) from exc
+    archive = open_checked_zip(data, name, lambda: EpubBrokenError(name))
     with archive:
         try:
             chapters = _spine_paths(archive)
@@ -59,22 +63,23 @@ def read_epub(data: bytes, name: str) -> Extraction:
             raise EpubBrokenError(name) from exc
         if any(path in locked for path in chapters):
             raise EpubBrokenError(name, drm=True)
-        return _read_chapters(archive, chapters, name)
+        return _read_chapters(archive, chapters, TextBudget(name, cancel))
 
 
-def _read_chapters(archive: zipfile.ZipFile, paths: list[str], name: str) -> Extraction:
-    """Decode each chapter and keep its visible text; missing chapters become a warning."""
-    sizes = {info.filename: info.file_size for info in archive.infolist()}
-    total = sum(sizes.get(path, 0) for path in paths)
-    if total > MAX_UNCOMPRESSED_BYTES:
-        raise DocumentTooLargeError(name, total, MAX_UNCOMPRESSED_BYTES)
+def _read_chapters(archive: zipfile.ZipFile, paths: list[str], budget: TextBudget) -> Extraction:
+    """Decode each chapter and keep its visible text; missing chapters become a warning.
+
+    One budget for the whole book: the characters cap and the HTML token cap hold for the
+    book, not per chapter.
+    """
+    name = budget.name
     texts: list[str] = []
     warnings: list[str] = []
     missing = 0
     for path in paths:
         try:
-            raw = archive.read(path)
-            decoded = decode_bytes(raw, name, declared=declared_charset(raw))
+            raw = read_member(archive, path, budget)
+            decoded = decode_bytes(raw, name, declared=declared_charset(raw), cancel=budget.cancel)
         except _CHAPTER_ERRORS as exc:
             _log.info("cannot read chapter %s of %s: %r", path, name, exc)
             missing += 1
@@ -82,9 +87,11 @@ def _read_chapters(archive: zipfile.ZipFile, paths: list[str], name: str) -> Ext
         for warning in decoded.warnings:
             if warning not in warnings:
                 warnings.append(warning)
-        text = html_to_text(decoded.text)
+        del raw
+        text = html_to_text(decoded.text, budget)
         if text.strip():
             texts.append(text)
+            budget.add(2)
     if missing and missing == len(paths):
         raise EpubBrokenError(name)
     if missing:

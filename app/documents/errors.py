@@ -179,9 +179,96 @@ class EpubBrokenError(DocumentError):
 
 
 def _human_size(size: int) -> str:
-    """A byte count as a person reads it: 50 MB, 52.4 MB, 900 KB, 12 bytes."""
+    """A byte count as a person reads it: 50 MB, 52.4 MB, 900 KB, 1.5 GB, 12 bytes."""
     if size < 1024:
         return f"{size} bytes"
-    value, unit = (size / 1024, "KB") if size < 1024 * 1024 else (size / (1024 * 1024), "MB")
+    if size >= 1024**3:
+        value, unit = size / 1024**3, "GB"
+    else:
+        value, unit = (size / 1024, "KB") if size < 1024 * 1024 else (size / (1024 * 1024), "MB")
     text = f"{value:.1f}".removesuffix(".0")
     return f"{text} {unit}"
+
+
+class DocumentTextTooLongError(DocumentError):
+    """The text passed the characters cap while it was read: far more than any context holds."""
+
+    def __init__(self, name: str, limit_chars: int) -> None:
+        self.limit_chars = limit_chars
+        super().__init__(
+            name,
+            f"{_quoted(name)} holds more than {limit_chars:,} characters of text, far more than "
+            "the model can read at once (its largest context holds about a million);",
+            "split it into smaller files, or copy the part you need and paste it as text.",
+        )
+
+
+class ArchiveTooLargeError(DocumentError):
+    """A .docx or .epub (a zip archive) would inflate past the app's limits: refused unopened."""
+
+    def __init__(self, name: str, detail: str) -> None:
+        super().__init__(
+            name,
+            f"{_quoted(name)} {detail}, more than the app unpacks from one document "
+            "(it may be damaged or built to exhaust memory);",
+            "if it is a real document, save it again in Word, LibreOffice or Calibre (or export "
+            "it as PDF or text) and drop that file.",
+        )
+
+    @classmethod
+    def members(cls, name: str, count: int, limit: int) -> ArchiveTooLargeError:
+        return cls(name, f"holds {count:,} files inside (the limit is {limit:,})")
+
+    @classmethod
+    def ratio(cls, name: str, member: str, size: int, packed: int) -> ArchiveTooLargeError:
+        return cls(name, f"has a part that unpacks from {_human_size(packed)} to "
+                         f"{_human_size(size)} ({size // max(packed, 1):,} times its size)")
+
+    @classmethod
+    def total(cls, name: str, size: int, limit: int) -> ArchiveTooLargeError:
+        return cls(name, f"unpacks to {_human_size(size)} (the limit is {_human_size(limit)})")
+
+    @classmethod
+    def markup(cls, name: str, size: int, limit: int) -> ArchiveTooLargeError:
+        return cls(name, f"has {_human_size(size)} of text and markup to parse "
+                         f"(the limit is {_human_size(limit)})")
+
+
+class ReadCancelledError(DocumentError):
+    """The read was stopped by the user (Cancel, a new document, the conversation closed)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, f"Reading {_quoted(name)} was stopped;", "nothing was attached.")
+
+
+class MarkupTooLargeError(DocumentError):
+    """An HTML document (or a book's chapters) holds more tags than the app parses."""
+
+    def __init__(self, name: str, limit_tokens: int) -> None:
+        self.limit_tokens = limit_tokens
+        super().__init__(
+            name,
+            f"{_quoted(name)} holds more than {limit_tokens:,} tags and pieces of text, more "
+            "than the app reads from one document (it may be damaged or built to stall readers);",
+            "if it is a real document, save the part you need as plain text or PDF and drop that.",
+        )
+
+
+class PdfTooLargeError(DocumentError):
+    """A PDF with more pages, or more drawing work, than the app reads from one document."""
+
+    def __init__(self, name: str, detail: str) -> None:
+        super().__init__(
+            name,
+            f"{_quoted(name)} {detail}, more than the app reads from one document;",
+            "split it into smaller PDFs (a PDF viewer can save page ranges) and drop the part "
+            "you need.",
+        )
+
+    @classmethod
+    def pages(cls, name: str, count: int, limit: int) -> PdfTooLargeError:
+        return cls(name, f"has {count:,} pages (the limit is {limit:,})")
+
+    @classmethod
+    def operators(cls, name: str, limit: int) -> PdfTooLargeError:
+        return cls(name, f"holds more than {limit:,} drawing instructions")

@@ -2,6 +2,12 @@
 
 The PDFs that cannot give text each get their own error saying what to do: a password,
 a damaged or truncated file, or a scan without a text layer.
+
+Bounded: pypdf's own limits (`pypdf.Configuration`) are set lower for the read (streams
+inflate to at most 32 MB each, arrays and dictionaries hold at most 100,000 entries, the
+page tree is flat enough); at most `MAX_PAGES` pages are read; every content-stream operator
+goes through a visitor that checks cancel and counts them against `MAX_OPERATORS` for the
+whole file; the text stops at the characters cap.
 """
 
 from __future__ import annotations
@@ -9,11 +15,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from io import BytesIO
+from typing import Any
 
-from pypdf import PasswordType, PdfReader
-from pypdf.errors import DependencyError
+from pypdf import PasswordType, PdfReader, apply_configuration, get_configuration
+from pypdf.errors import DependencyError, LimitReachedError
 
-from app.documents.errors import PdfBrokenError, PdfEncryptedError, PdfNoTextError
+from app.documents.errors import (
+    DocumentError,
+    PdfBrokenError,
+    PdfEncryptedError,
+    PdfNoTextError,
+    PdfTooLargeError,
+)
+from app.documents.limits import Cancel, TextBudget
 from app.documents.result import Extraction
 
 _log = logging.getLogger(__name__)
@@ -25,13 +39,68 @@ _HEADER_WINDOW = 1024
 _TRAILER_WINDOW = 2048
 # Page lists in warnings name at most this many pages, then say how many more.
 _LISTED_PAGES = 10
+#: Most pages read from one PDF.
+MAX_PAGES = 10_000
+#: Most content-stream operators interpreted in one PDF: about 10 s of pypdf's work (several
+#: hundred pages of dense text, more than a context holds). A page whose stream passes pypdf's
+#: own parsing limit counts as that many.
+MAX_OPERATORS = 2_000_000
+_STREAM_OPERATORS = 400_000
+_STREAM_BYTES = 32 * 1024 * 1024
+# pypdf's limits for the read (pypdf >= 7.1; its defaults allow 75 MB per stream).
+_PYPDF_LIMITS: dict[str, int] = {
+    "maximum_declared_stream_length": _STREAM_BYTES,
+    "array_based_stream_maximum_output_length": _STREAM_BYTES,
+    "jbig2_maximum_output_length": _STREAM_BYTES,
+    "lzw_maximum_output_length": _STREAM_BYTES,
+    "run_length_maximum_output_length": _STREAM_BYTES,
+    "zlib_maximum_output_length": _STREAM_BYTES,
+    "brotli_maximum_output_length": _STREAM_BYTES,
+    "zlib_maximum_recovery_input_length": 4 * 1024 * 1024,
+    "stream_decoding_work_maximum_length": 2 * _STREAM_BYTES,
+    "stream_parsing_work_maximum_count": _STREAM_OPERATORS,
+    "image_maximum_buffer_size": _STREAM_BYTES,
+    "xform_maximum_invocations_per_extraction": 1_000,
+    "page_tree_maximum_entries": 4 * MAX_PAGES,
+    "page_tree_maximum_page_entries": 8 * MAX_PAGES,
+}
+_CANCEL_EVERY = 4096  # operators between two cancel checks
 
 
-def read_pdf(data: bytes, name: str) -> Extraction:
+class _Operators:
+    """The visitor pypdf calls before each operator: counts them and checks cancel."""
+
+    def __init__(self, budget: TextBudget) -> None:
+        self.budget = budget
+        self.count = 0
+
+    def __call__(self, *_args: Any) -> None:
+        self.count += 1
+        if self.count % _CANCEL_EVERY == 0:
+            self.check()
+
+    def charge(self, operators: int) -> None:
+        """Count a page pypdf gave up on (its parsing limit) as that many operators."""
+        self.count += operators
+        self.check()
+
+    def check(self) -> None:
+        self.budget.check()
+        if self.count > MAX_OPERATORS:
+            raise PdfTooLargeError.operators(self.budget.name, MAX_OPERATORS)
+
+
+def read_pdf(data: bytes, name: str, cancel: Cancel = None) -> Extraction:
     """The text of every page, each under a page marker.
 
-    Raises PdfEncryptedError, PdfBrokenError or PdfNoTextError, each saying what to do.
+    Raises PdfEncryptedError, PdfBrokenError, PdfNoTextError or PdfTooLargeError, each saying
+    what to do, DocumentTextTooLongError past the characters cap.
     """
+    with apply_configuration(get_configuration().with_overwrites(**_PYPDF_LIMITS)):
+        return _read_pdf(data, name, TextBudget(name, cancel))
+
+
+def _read_pdf(data: bytes, name: str, budget: TextBudget) -> Extraction:
     if b"%PDF-" not in data[:_HEADER_WINDOW]:
         raise PdfBrokenError(name, "is not a PDF file (it has no PDF header)")
     cut_short = b"%%EOF" not in data[-_TRAILER_WINDOW:]
@@ -44,13 +113,24 @@ def read_pdf(data: bytes, name: str) -> Extraction:
         raise PdfBrokenError(name) from exc
     if count == 0:
         raise PdfBrokenError(name, "has no pages")
+    if count > MAX_PAGES:
+        raise PdfTooLargeError.pages(name, count, MAX_PAGES)
+    operators = _Operators(budget)
 
     texts: list[str] = []
     unreadable: list[int] = []
     blank: list[int] = []
     for number in range(1, count + 1):
+        budget.check()
         try:
-            page_text = reader.pages[number - 1].extract_text()
+            page_text = reader.pages[number - 1].extract_text(visitor_operand_before=operators)
+        except DocumentError:
+            raise
+        except LimitReachedError as exc:  # a bomb on this page: it is left out, and it costs
+            _log.info("page %d of %s is over pypdf's limits: %r", number, name, exc)
+            unreadable.append(number)
+            page_text = ""
+            operators.charge(_STREAM_OPERATORS)
         except Exception as exc:  # one damaged page must not lose the others
             _log.info("cannot read page %d of %s: %r", number, name, exc)
             unreadable.append(number)
@@ -58,6 +138,7 @@ def read_pdf(data: bytes, name: str) -> Extraction:
         page_text = page_text.strip("\n").rstrip()
         if not page_text.strip() and number not in unreadable:
             blank.append(number)
+        budget.add(len(page_text) + 20)
         texts.append(page_text)
 
     if len(unreadable) == count:

@@ -7,15 +7,15 @@ DocumentError (a UserError) whose str() says what to do.
 from __future__ import annotations
 
 import stat
-import zipfile
 from collections.abc import Callable
-from io import BytesIO
 from pathlib import Path
 
 from app.documents.epub import ZIP_ERRORS, read_epub
 from app.documents.errors import (
     DocumentAccessError,
+    DocumentError,
     DocumentNotFoundError,
+    DocumentTextTooLongError,
     DocumentTooLargeError,
     EmptyDocumentError,
     NotAFileError,
@@ -23,6 +23,7 @@ from app.documents.errors import (
 )
 from app.documents.html_text import read_html
 from app.documents.kinds import KIND_BY_SUFFIX, SUPPORTED_KINDS, advice_for
+from app.documents.limits import MAX_TEXT_CHARS, Cancel, check_cancel, open_checked_zip
 from app.documents.result import DocumentKind, DocumentText, Extraction, normalize_text, sha256_hex
 from app.documents.text import decode_bytes
 
@@ -45,12 +46,12 @@ read_docx = _lazy("app.documents.docx_text", "read_docx")
 #: Files bigger than this on disk are refused before they are read.
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
-_Reader = Callable[[bytes, str], Extraction]
+_Reader = Callable[[bytes, str, Cancel], Extraction]
 
 _READERS: dict[DocumentKind, _Reader] = {
-    DocumentKind.TEXT: decode_bytes,
-    DocumentKind.MARKDOWN: decode_bytes,
-    DocumentKind.CODE: decode_bytes,
+    DocumentKind.TEXT: lambda data, name, cancel: decode_bytes(data, name, cancel=cancel),
+    DocumentKind.MARKDOWN: lambda data, name, cancel: decode_bytes(data, name, cancel=cancel),
+    DocumentKind.CODE: lambda data, name, cancel: decode_bytes(data, name, cancel=cancel),
     DocumentKind.HTML: read_html,
     DocumentKind.PDF: read_pdf,
     DocumentKind.DOCX: read_docx,
@@ -58,12 +59,15 @@ _READERS: dict[DocumentKind, _Reader] = {
 }
 
 
-def read_document(path: Path, max_bytes: int = MAX_FILE_BYTES) -> DocumentText:
+def read_document(path: Path, max_bytes: int = MAX_FILE_BYTES,
+                  cancel: Cancel = None) -> DocumentText:
     """Turn a dropped file into text.
 
     Raises a DocumentError (a UserError) for anything the user must fix: a missing or
-    unreadable file, one over `max_bytes`, an unsupported kind, binary data, or a PDF,
-    .docx or EPUB that cannot give text.
+    unreadable file, one over `max_bytes`, an unsupported kind, binary data, a PDF, .docx or
+    EPUB that cannot give text, an archive that would unpack past the limits, text past
+    MAX_TEXT_CHARS. `cancel` (a threading.Event or a callable) is checked throughout: once it
+    is set, the read stops within a fraction of a second with ReadCancelledError.
     """
     path = Path(path)
     name = path.name
@@ -73,8 +77,10 @@ def read_document(path: Path, max_bytes: int = MAX_FILE_BYTES) -> DocumentText:
     data = _read_bytes(path, max_bytes)
     if not data:
         raise EmptyDocumentError(name)
-    kind = KIND_BY_SUFFIX[suffix] if suffix else _sniff(data)
-    extraction = _READERS[kind](data, name)
+    check_cancel(cancel, name)
+    kind = KIND_BY_SUFFIX[suffix] if suffix else _sniff(data, name)
+    extraction = _READERS[kind](data, name, cancel)
+    check_cancel(cancel, name)
     text = normalize_text(extraction.text)
     if not text.strip():
         raise EmptyDocumentError(name)
@@ -92,6 +98,8 @@ def read_document(path: Path, max_bytes: int = MAX_FILE_BYTES) -> DocumentText:
 
 def read_pasted_text(text: str, name: str = "Pasted text") -> DocumentText:
     """Wrap text pasted into the app as a document (normalised like a file's text)."""
+    if len(text) > MAX_TEXT_CHARS:
+        raise DocumentTextTooLongError(name, MAX_TEXT_CHARS)
     normalized = normalize_text(text)
     if not normalized.strip():
         raise EmptyDocumentError(name)
@@ -127,13 +135,23 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-def _sniff(data: bytes) -> DocumentKind:
-    """The reader for a file without an extension: PDF, .docx and EPUB by content, else text."""
+class _NotAnArchive(DocumentError):
+    """Sniffing found no readable archive (the text reader then has its say)."""
+
+
+_SNIFF_ERRORS: tuple[type[Exception], ...] = (*ZIP_ERRORS, _NotAnArchive)
+
+
+def _sniff(data: bytes, name: str) -> DocumentKind:
+    """The reader for a file without an extension: PDF, .docx and EPUB by content, else text.
+
+    An archive is checked like any other before a member is read (a bomb is refused here).
+    """
     if data.startswith(b"%PDF-"):
         return DocumentKind.PDF
     if data.startswith(b"PK\x03\x04"):
         try:
-            with zipfile.ZipFile(BytesIO(data)) as archive:
+            with open_checked_zip(data, name, lambda: _NotAnArchive(name, "", "")) as archive:
                 names = set(archive.namelist())
                 if "word/document.xml" in names:
                     return DocumentKind.DOCX
@@ -142,6 +160,6 @@ def _sniff(data: bytes) -> DocumentKind:
                     and archive.read("mimetype").strip() == b"application/epub+zip"
                 ):
                     return DocumentKind.EPUB
-        except ZIP_ERRORS:
+        except _SNIFF_ERRORS:
             pass  # not a readable archive: let the text reader say it is binary
     return DocumentKind.TEXT

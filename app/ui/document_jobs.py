@@ -18,12 +18,14 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from app.documents import DocumentText
 from app.engine.budget import (
     DOCUMENT_CONTEXT_STEP,
+    MAX_CONTEXT,
     Choice,
     ContextPlan,
     ModelFacts,
     Verdict,
     cut_position,
     free_memory,
+    min_tokens_bound,
     plan_context,
 )
 from app.engine.conversation import chat_messages
@@ -102,6 +104,7 @@ class Count:
     n_ctx: int
     verdict: Verdict
     plan_ctx: int  # the context that would hold it (the loaded one when it fits)
+    estimated: bool = False  # `tokens` is budget.min_tokens_bound: too long to be worth counting
 
 
 def _facts(model: ModelView) -> ModelFacts | None:
@@ -118,14 +121,16 @@ def _facts(model: ModelView) -> ModelFacts | None:
 
 def count_document(model: ModelView, system: str, block: str, sha256: str, answer_tokens: int) -> Count:
     """Count the document's tokens and ask the budget whether it fits the loaded context."""
-    tokens = document_turn_tokens(model.tokenizer, system, block, model.is_chat)
+    bound = min_tokens_bound(block)
+    estimated = bound > MAX_CONTEXT  # far larger than any context: not worth tokenizing
+    tokens = bound if estimated else document_turn_tokens(model.tokenizer, system, block, model.is_chat)
     fixed = len(build_chat_prompt(chat_messages(system, None, [], "")).ids(model.tokenizer)) if model.is_chat else 1
     facts = _facts(model) or ModelFacts(1, 0, model.n_ctx)
     memory = free_memory(model.device) if model.path is not None else None
     plan = plan_context(facts, document_tokens=tokens, fixed_tokens=fixed, answer_tokens=answer_tokens,
                         current_ctx=model.n_ctx, kv_type=model.kv_type, memory=memory,
                         weights_loaded=True, step=DOCUMENT_CONTEXT_STEP)
-    return Count(sha256, tokens, model.n_ctx, plan.verdict, plan.n_ctx)
+    return Count(sha256, tokens, model.n_ctx, plan.verdict, plan.n_ctx, estimated)
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,7 @@ class Fit:
     document_tokens: int
     plan: ContextPlan | None = None
     choices: list[Choice] = field(default_factory=list)
+    estimated: bool = False  # document_tokens is budget.min_tokens_bound (see _hopeless_fit)
 
     @property
     def fits(self) -> bool:
@@ -171,6 +177,9 @@ def _pair_tokens(tok: Tokenizer, turns: Sequence[Turn]) -> list[int]:
 def check_fit(model: ModelView, *, system: str, turns: Sequence[Turn], question: str, document: str,
               block: str, sampling: Sampling) -> Fit:
     """Build the question's request; if it does not fit the loaded context, plan the choices."""
+    bound = min_tokens_bound(block)
+    if bound > MAX_CONTEXT:  # far larger than any context: refused before tokenizing it
+        return _hopeless_fit(model, bound, document, sampling)
     tok = model.tokenizer
     all_turns = [*turns, Turn("user", question)]
     request = build_request(tok, is_chat=model.is_chat, system=system, turns=all_turns,
@@ -201,3 +210,21 @@ def check_fit(model: ModelView, *, system: str, turns: Sequence[Turn], question:
         choices += plan_context(facts, **{**common, "max_context": model.n_ctx}).choices
     fit.plan, fit.choices = plan, choices
     return fit
+
+
+def _hopeless_fit(model: ModelView, bound: int, document: str, sampling: Sampling) -> Fit:
+    """The refusal for a document whose token bound alone passes every context.
+
+    Nothing is tokenized but prefixes near the cut; the request is empty (never sent).
+    """
+    facts = _facts(model) or ModelFacts(1, 0, model.n_ctx)
+    memory = free_memory(model.device) if model.path is not None else None
+
+    def locate(keep: int) -> int:
+        return cut_position(model.tokenizer.encode, document, keep - _CUT_NAME_TOKENS)
+
+    plan = plan_context(facts, document_tokens=bound, answer_tokens=sampling.max_new_tokens,
+                        current_ctx=model.n_ctx, kv_type=model.kv_type, memory=memory,
+                        weights_loaded=True, step=DOCUMENT_CONTEXT_STEP, locate_cut=locate)
+    return Fit(GenerateRequest([], sampling), plan.needed_tokens, bound, plan, list(plan.choices),
+               estimated=True)

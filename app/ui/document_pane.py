@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -28,6 +27,7 @@ from app.paths import start_folder
 from app.storage import Document
 from app.ui.document_controller import DocumentController
 from app.ui.document_jobs import Count, Fit
+from app.ui.document_preview import DocumentPreview
 from app.ui.status_panel import time_left_text
 from app.ui.theme import warning_colour
 
@@ -110,10 +110,13 @@ class DocumentPane(QWidget):
         find.addWidget(self.find_box, 1)
         find.addWidget(self.find_status)
         layout.addLayout(find)
-        self.preview = QPlainTextEdit(self)
-        self.preview.setReadOnly(True)
-        self.preview.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.preview = DocumentPreview(self)
         layout.addWidget(self.preview, 1)
+        self.more_button = QPushButton(self)
+        self.more_button.clicked.connect(self.preview.show_more)
+        self.preview.shownChanged.connect(self._update_more)
+        self.more_button.hide()
+        layout.addWidget(self.more_button)
         documents.changed.connect(self._changed)
         documents.droppedChanged.connect(lambda _cid: self.show_dropped_turns())
         documents.counted.connect(self.show_count)
@@ -148,12 +151,12 @@ class DocumentPane(QWidget):
         text = self.find_box.text()
         if not text:
             return False
-        found = self.preview.find(text)
+        found = self.preview.find_text(text)
         if not found:
             cursor = self.preview.textCursor()
             cursor.movePosition(cursor.MoveOperation.Start)
             self.preview.setTextCursor(cursor)
-            found = self.preview.find(text)
+            found = self.preview.find_text(text)
         self.find_status.setText("" if found else self.tr("Not found"))
         return found
 
@@ -184,7 +187,7 @@ class DocumentPane(QWidget):
             label.clear()
         self.show_dropped_turns()
         if doc is None:
-            self.preview.clear()
+            self.preview.clear_text()
             self.warnings.clear()
             return
         self.name.setText(doc.name)
@@ -194,11 +197,18 @@ class DocumentPane(QWidget):
                            self.tr("%1 characters · tokens: load a model to count them")
                            .replace("%1", f"{doc.characters:,}"))
         self.warnings.setText("\n".join(doc.warnings))
-        if self.preview.toPlainText() != doc.text:
-            self.preview.setPlainText(doc.text)
+        if self.preview.source_text() != doc.text:
+            self.preview.show_text(doc.text)
         known = self.documents.cached_count(doc.sha256)
         if known is not None:
             self.show_count(known)
+
+    def _update_more(self) -> None:
+        left = self.preview.remaining_chars()
+        self.more_button.setVisible(left > 0)
+        self.more_button.setText(self.tr("Show more (%1 of %2 characters shown)")
+                                 .replace("%1", f"{self.preview.shown_chars():,}")
+                                 .replace("%2", f"{len(self.preview.source_text()):,}"))
 
     def show_dropped_turns(self) -> None:
         dropped = self.documents.dropped_turns(self.documents.chat.conversation_id)
@@ -212,8 +222,9 @@ class DocumentPane(QWidget):
         doc = self.documents.document()
         if doc is None or doc.sha256 != count.sha256:
             return
-        self.facts.setText(self.tr("%1 characters · %2 tokens").replace("%1", f"{doc.characters:,}")
-                           .replace("%2", f"{count.tokens:,}"))
+        facts = (self.tr("%1 characters · at least %2 tokens") if count.estimated
+                 else self.tr("%1 characters · %2 tokens"))
+        self.facts.setText(facts.replace("%1", f"{doc.characters:,}").replace("%2", f"{count.tokens:,}"))
         share = f"{100 * count.tokens / count.n_ctx:.0f}" if count.n_ctx else "?"
         text = (self.tr("Takes %1% of the %2-token context.").replace("%1", share)
                 .replace("%2", f"{count.n_ctx:,}"))
@@ -266,10 +277,13 @@ class DocumentPane(QWidget):
         if plan is None:
             return
         self._question = question
-        self.fit_text.setText(self.tr(
+        self.fit_text.setText((self.tr(
+            "Not sent: the document alone needs at least %1 tokens, far more than any context "
+            "holds (the model is loaded with a context of %3). Nothing was cut; choose what to "
+            "do:") if fit.estimated else self.tr(
             "Not sent: the document (%1 tokens), the conversation, the question and room for the "
             "answer need %2 tokens, but the model is loaded with a context of %3. Nothing was cut; "
-            "choose what to do:").replace("%1", f"{fit.document_tokens:,}")
+            "choose what to do:")).replace("%1", f"{fit.document_tokens:,}")
             .replace("%2", f"{plan.needed_tokens:,}").replace("%3", f"{plan.current_ctx:,}"))
         for button in self.choice_buttons:
             self._fit_layout.removeWidget(button)
