@@ -51,3 +51,29 @@ def fixed(text: str) -> Sentence:
 def join(*parts: str) -> Sentence:
     """Sentences side by side ("What happened. What to do."), each translated on its own."""
     return Sentence("", parts=tuple(p for p in parts if p))
+
+
+def to_json(text: str) -> Any:
+    """A sentence as stored data: {"say": template, "args": {...}} (nested sentences too), so a
+    warning kept in the database is still translated after a restart; plain text stays text."""
+    if not isinstance(text, Sentence):
+        return str(text)
+    if text.parts:
+        return {"join": [to_json(part) for part in text.parts]}
+    args = {key: to_json(value) if isinstance(value, Sentence) else
+            (value if isinstance(value, (int, float)) else str(value)) for key, value in text.args.items()}
+    return {"say": text.template, "args": args}
+
+
+def from_json(data: Any) -> str:
+    """The reverse of `to_json`; anything unexpected comes back as plain text (never raises)."""
+    if isinstance(data, dict):
+        try:
+            if "join" in data:
+                return join(*(from_json(part) for part in data["join"]))
+            args = {key: from_json(value) if isinstance(value, dict) else value
+                    for key, value in dict(data.get("args") or {}).items()}
+            return Sentence(str(data["say"]), args)
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+            return str(data.get("say", ""))
+    return str(data)

@@ -71,3 +71,28 @@ def test_core_sentences_reach_the_window_in_chinese(qapp) -> None:
     finally:
         translations.apply("en")
     assert error_text(error).startswith("Could not reach the model hub at https://hub.example.")
+
+
+def test_a_readers_warning_stays_translatable_after_it_is_stored(qapp, tmp_path) -> None:
+    import re
+
+    from app.documents.text import undecodable_warning
+    from app.storage import ConversationStore
+    from app.ui.core_text import translated
+    from app.ui.i18n import Translations
+
+    warning = undecodable_warning("notes.txt", 3, "utf-8")
+    with ConversationStore(tmp_path / "c.sqlite3") as store:
+        cid = store.conversations.create().id
+        doc = store.documents.attach(cid, "notes.txt", "text", warnings=[warning, "plain words"])
+    with ConversationStore(tmp_path / "c.sqlite3") as store:  # after a restart
+        kept = store.documents.get(doc.id).warnings
+    assert [str(w) for w in kept] == [str(warning), "plain words"]
+    translations = Translations()
+    try:
+        assert translations.apply("zh_CN")
+        shown = translated(kept[0])
+        assert re.search("[\u4e00-\u9fff]", shown) and "notes.txt" in shown and "3" in shown
+        assert translated(kept[1]) == "plain words"
+    finally:
+        translations.apply("en")

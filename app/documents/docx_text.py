@@ -24,6 +24,7 @@ from docx.styles.style import BaseStyle, CharacterStyle
 from app.documents.errors import DocumentError, DocxBrokenError
 from app.documents.limits import Cancel, TextBudget, open_checked_zip
 from app.documents.result import Extraction
+from app.sentences import say
 
 _log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def read_docx(data: bytes, name: str, cancel: Cancel = None) -> Extraction:
     """
     if data.startswith(_OLE_MAGIC):
         raise DocxBrokenError(
-            name, "is password-protected, or is an old Word (.doc) file renamed to .docx"
+            name, say("is password-protected, or is an old Word (.doc) file renamed to .docx")
         )
     if not zipfile.is_zipfile(BytesIO(data)):
         raise DocxBrokenError(name)

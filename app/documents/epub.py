@@ -20,6 +20,7 @@ from app.documents.limits import (
 )
 from app.documents.result import Extraction
 from app.documents.text import decode_bytes
+from app.sentences import say
 
 _log = logging.getLogger(__name__)
 
@@ -95,10 +96,10 @@ def _read_chapters(archive: zipfile.ZipFile, paths: list[str], budget: TextBudge
     if missing and missing == len(paths):
         raise EpubBrokenError(name)
     if missing:
-        warnings.append(
-            f"{missing} of the {len(paths)} chapters of “{name}” could not be read (they are "
-            "missing or damaged) and are left out; get a fresh copy of the book to include them."
-        )
+        warnings.append(say(
+            "{missing} of the {total} chapters of “{name}” could not be read (they are missing or "
+            "damaged) and are left out; get a fresh copy of the book to include them.",
+            missing=missing, total=len(paths), name=name))
     return Extraction("\n\n".join(texts), warnings=warnings)
 
 

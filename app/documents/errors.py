@@ -6,11 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from app.errors import UserError
-
-
-def _quoted(name: str) -> str:
-    """A file name as it appears inside an error sentence."""
-    return f"“{name}”"
+from app.sentences import say
 
 
 class DocumentError(UserError):
@@ -28,8 +24,8 @@ class DocumentNotFoundError(DocumentError):
         self.path = path
         super().__init__(
             path.name,
-            f"{_quoted(path.name)} could not be found;",
-            "check that it still exists and drop it again.",
+            say("“{name}” could not be found;", name=path.name),
+            say("check that it still exists and drop it again."),
         )
 
 
@@ -41,8 +37,8 @@ class DocumentAccessError(DocumentError):
         self.reason = reason
         super().__init__(
             path.name,
-            f"{_quoted(path.name)} could not be opened ({reason});",
-            "check that you may read it and that no other program has it locked, then try again.",
+            say("“{name}” could not be opened ({reason});", name=path.name, reason=reason),
+            say("check that you may read it and that no other program has it locked, then try again."),
         )
 
 
@@ -52,11 +48,11 @@ class NotAFileError(DocumentError):
     def __init__(self, path: Path, is_folder: bool = True) -> None:
         self.path = path
         if is_folder:
-            message = f"{_quoted(path.name)} is a folder, not a document;"
-            hint = "drop the files inside it one at a time."
+            message = say("“{name}” is a folder, not a document;", name=path.name)
+            hint = say("drop the files inside it one at a time.")
         else:
-            message = f"{_quoted(path.name)} is not a regular file (a device or a pipe);"
-            hint = "save its contents to a file and drop that file."
+            message = say("“{name}” is not a regular file (a device or a pipe);", name=path.name)
+            hint = say("save its contents to a file and drop that file.")
         super().__init__(path.name, message, hint)
 
 
@@ -68,9 +64,9 @@ class DocumentTooLargeError(DocumentError):
         self.limit_bytes = limit_bytes
         super().__init__(
             name,
-            f"{_quoted(name)} is {_human_size(size_bytes)}, over the {_human_size(limit_bytes)} "
-            "limit for one document;",
-            "split it into smaller files, or copy the part you need and paste it as text.",
+            say("“{name}” is {size}, over the {limit} limit for one document;", name=name,
+                size=_human_size(size_bytes), limit=_human_size(limit_bytes)),
+            say("split it into smaller files, or copy the part you need and paste it as text."),
         )
 
 
@@ -80,8 +76,8 @@ class EmptyDocumentError(DocumentError):
     def __init__(self, name: str) -> None:
         super().__init__(
             name,
-            f"{_quoted(name)} contains no text;",
-            "check that you picked the right file.",
+            say("“{name}” contains no text;", name=name),
+            say("check that you picked the right file."),
         )
 
 
@@ -95,8 +91,8 @@ class UnsupportedDocumentError(DocumentError):
         kinds = f"{', '.join(others)} and {last}" if others else last
         super().__init__(
             name,
-            f"{_quoted(name)} is a {suffix} file, which the app cannot read;",
-            advice or f"the app reads {kinds}.",
+            say("“{name}” is a {suffix} file, which the app cannot read;", name=name, suffix=suffix),
+            advice or say("the app reads {kinds}.", kinds=kinds),
         )
 
 
@@ -106,31 +102,32 @@ class BinaryFileError(DocumentError):
     def __init__(self, name: str) -> None:
         super().__init__(
             name,
-            f"{_quoted(name)} is a binary file, not text;",
-            "drop a text, PDF, Word (.docx), EPUB or HTML document instead.",
+            say("“{name}” is a binary file, not text;", name=name),
+            say("drop a text, PDF, Word (.docx), EPUB or HTML document instead."),
         )
 
 
 class PdfEncryptedError(DocumentError):
     """The PDF needs a password to open (or uses encryption the app cannot undo)."""
 
-    def __init__(self, name: str, detail: str = "is protected by a password") -> None:
+    def __init__(self, name: str, detail: str = "") -> None:
         super().__init__(
             name,
-            f"{_quoted(name)} {detail};",
-            "open it in a PDF viewer with its password, save or print it as a new PDF "
-            "without protection, and drop that copy.",
+            say("“{name}” {detail};", name=name, detail=detail or say("is protected by a password")),
+            say("open it in a PDF viewer with its password, save or print it as a new PDF "
+                "without protection, and drop that copy."),
         )
 
 
 class PdfBrokenError(DocumentError):
     """The PDF is damaged or cut short and no text could be recovered from it."""
 
-    def __init__(self, name: str, detail: str = "is damaged or incomplete") -> None:
+    def __init__(self, name: str, detail: str = "") -> None:
         super().__init__(
             name,
-            f"{_quoted(name)} {detail} and could not be read;",
-            "download or copy it again, or open it in a PDF viewer and save a fresh copy.",
+            say("“{name}” {detail} and could not be read;", name=name,
+                detail=detail or say("is damaged or incomplete")),
+            say("download or copy it again, or open it in a PDF viewer and save a fresh copy."),
         )
 
 
@@ -141,23 +138,24 @@ class PdfNoTextError(DocumentError):
         self.pages = pages
         super().__init__(
             name,
-            f"{_quoted(name)} has no text layer on "
-            f"{'its only page' if pages == 1 else f'any of its {pages} pages'} "
-            "(it is probably scanned);",
-            "run OCR on it first (for example with OCRmyPDF or your scanner's software), "
-            "then drop the new PDF.",
+            say("“{name}” has no text layer on its only page (it is probably scanned);", name=name)
+            if pages == 1 else
+            say("“{name}” has no text layer on any of its {pages} pages (it is probably scanned);",
+                name=name, pages=pages),
+            say("run OCR on it first (for example with OCRmyPDF or your scanner's software), "
+                "then drop the new PDF."),
         )
 
 
 class DocxBrokenError(DocumentError):
     """The .docx is not a valid Word document (damaged, or another format renamed)."""
 
-    def __init__(self, name: str, detail: str = "is not a valid Word (.docx) document") -> None:
+    def __init__(self, name: str, detail: str = "") -> None:
         super().__init__(
             name,
-            f"{_quoted(name)} {detail};",
-            "open it in Word or LibreOffice and save it again as .docx (or as PDF), "
-            "then drop the new file.",
+            say("“{name}” {detail};", name=name, detail=detail or say("is not a valid Word (.docx) document")),
+            say("open it in Word or LibreOffice and save it again as .docx (or as PDF), "
+                "then drop the new file."),
         )
 
 
@@ -167,14 +165,12 @@ class EpubBrokenError(DocumentError):
     def __init__(self, name: str, drm: bool = False) -> None:
         self.drm = drm
         if drm:
-            message = f"{_quoted(name)} is locked by DRM, so its text cannot be read;"
-            hint = "use a DRM-free copy of the book, or export its text with the program you read it in."
+            message = say("“{name}” is locked by DRM, so its text cannot be read;", name=name)
+            hint = say("use a DRM-free copy of the book, or export its text with the program you read it in.")
         else:
-            message = f"{_quoted(name)} is not a valid EPUB book (it is damaged or incomplete);"
-            hint = (
-                "get a fresh copy, or convert it to PDF or plain text in an e-book program "
-                "such as Calibre, then drop that file."
-            )
+            message = say("“{name}” is not a valid EPUB book (it is damaged or incomplete);", name=name)
+            hint = say("get a fresh copy, or convert it to PDF or plain text in an e-book program "
+                       "such as Calibre, then drop that file.")
         super().__init__(name, message, hint)
 
 
@@ -197,9 +193,9 @@ class DocumentTextTooLongError(DocumentError):
         self.limit_chars = limit_chars
         super().__init__(
             name,
-            f"{_quoted(name)} holds more than {limit_chars:,} characters of text, far more than "
-            "the model can read at once (its largest context holds about a million);",
-            "split it into smaller files, or copy the part you need and paste it as text.",
+            say("“{name}” holds more than {limit} characters of text, far more than the model can "
+                "read at once (its largest context holds about a million);", name=name, limit=f"{limit_chars:,}"),
+            say("split it into smaller files, or copy the part you need and paste it as text."),
         )
 
 
@@ -209,36 +205,39 @@ class ArchiveTooLargeError(DocumentError):
     def __init__(self, name: str, detail: str) -> None:
         super().__init__(
             name,
-            f"{_quoted(name)} {detail}, more than the app unpacks from one document "
-            "(it may be damaged or built to exhaust memory);",
-            "if it is a real document, save it again in Word, LibreOffice or Calibre (or export "
-            "it as PDF or text) and drop that file.",
+            say("“{name}” {detail}, more than the app unpacks from one document (it may be damaged "
+                "or built to exhaust memory);", name=name, detail=detail),
+            say("if it is a real document, save it again in Word, LibreOffice or Calibre (or export "
+                "it as PDF or text) and drop that file."),
         )
 
     @classmethod
     def members(cls, name: str, count: int, limit: int) -> ArchiveTooLargeError:
-        return cls(name, f"holds {count:,} files inside (the limit is {limit:,})")
+        return cls(name, say("holds {count} files inside (the limit is {limit})", count=f"{count:,}",
+                             limit=f"{limit:,}"))
 
     @classmethod
     def ratio(cls, name: str, member: str, size: int, packed: int) -> ArchiveTooLargeError:
-        return cls(name, f"has a part that unpacks from {_human_size(packed)} to "
-                         f"{_human_size(size)} ({size // max(packed, 1):,} times its size)")
+        return cls(name, say("has a part that unpacks from {packed} to {size} ({times} times its size)",
+                             packed=_human_size(packed), size=_human_size(size),
+                             times=f"{size // max(packed, 1):,}"))
 
     @classmethod
     def total(cls, name: str, size: int, limit: int) -> ArchiveTooLargeError:
-        return cls(name, f"unpacks to {_human_size(size)} (the limit is {_human_size(limit)})")
+        return cls(name, say("unpacks to {size} (the limit is {limit})", size=_human_size(size),
+                             limit=_human_size(limit)))
 
     @classmethod
     def markup(cls, name: str, size: int, limit: int) -> ArchiveTooLargeError:
-        return cls(name, f"has {_human_size(size)} of text and markup to parse "
-                         f"(the limit is {_human_size(limit)})")
+        return cls(name, say("has {size} of text and markup to parse (the limit is {limit})",
+                             size=_human_size(size), limit=_human_size(limit)))
 
 
 class ReadCancelledError(DocumentError):
     """The read was stopped by the user (Cancel, a new document, the conversation closed)."""
 
     def __init__(self, name: str) -> None:
-        super().__init__(name, f"Reading {_quoted(name)} was stopped;", "nothing was attached.")
+        super().__init__(name, say("Reading “{name}” was stopped;", name=name), say("nothing was attached."))
 
 
 class MarkupTooLargeError(DocumentError):
@@ -248,9 +247,10 @@ class MarkupTooLargeError(DocumentError):
         self.limit_tokens = limit_tokens
         super().__init__(
             name,
-            f"{_quoted(name)} holds more than {limit_tokens:,} tags and pieces of text, more "
-            "than the app reads from one document (it may be damaged or built to stall readers);",
-            "if it is a real document, save the part you need as plain text or PDF and drop that.",
+            say("“{name}” holds more than {limit} tags and pieces of text, more than the app reads "
+                "from one document (it may be damaged or built to stall readers);", name=name,
+                limit=f"{limit_tokens:,}"),
+            say("if it is a real document, save the part you need as plain text or PDF and drop that."),
         )
 
 
@@ -260,15 +260,15 @@ class PdfTooLargeError(DocumentError):
     def __init__(self, name: str, detail: str) -> None:
         super().__init__(
             name,
-            f"{_quoted(name)} {detail}, more than the app reads from one document;",
-            "split it into smaller PDFs (a PDF viewer can save page ranges) and drop the part "
-            "you need.",
+            say("“{name}” {detail}, more than the app reads from one document;", name=name, detail=detail),
+            say("split it into smaller PDFs (a PDF viewer can save page ranges) and drop the part "
+                "you need."),
         )
 
     @classmethod
     def pages(cls, name: str, count: int, limit: int) -> PdfTooLargeError:
-        return cls(name, f"has {count:,} pages (the limit is {limit:,})")
+        return cls(name, say("has {count} pages (the limit is {limit})", count=f"{count:,}", limit=f"{limit:,}"))
 
     @classmethod
     def operators(cls, name: str, limit: int) -> PdfTooLargeError:
-        return cls(name, f"holds more than {limit:,} drawing instructions")
+        return cls(name, say("holds more than {limit} drawing instructions", limit=f"{limit:,}"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.documents.result import DocumentKind
+from app.sentences import say
 
 
 def _suffixes(words: str) -> frozenset[str]:
@@ -55,27 +56,27 @@ SUPPORTED_KINDS: tuple[str, ...] = (
 _ADVICE: dict[str, str] = {
     **dict.fromkeys(
         _suffixes(".doc .rtf .odt .wps .pages"),
-        "save it as .docx or PDF in your word processor and drop that file.",
+        say("save it as .docx or PDF in your word processor and drop that file."),
     ),
     **dict.fromkeys(
         _suffixes(".xls .xlsx .xlsm .ods .numbers"),
-        "export the sheet as CSV and drop that file.",
+        say("export the sheet as CSV and drop that file."),
     ),
     **dict.fromkeys(
         _suffixes(".ppt .pptx .odp .key"),
-        "export the slides as PDF and drop that file.",
+        say("export the slides as PDF and drop that file."),
     ),
     **dict.fromkeys(
         _suffixes(".png .jpg .jpeg .gif .bmp .tif .tiff .webp .heic"),
-        "the app reads text only: run OCR on the image and drop the PDF or text it makes.",
+        say("the app reads text only: run OCR on the image and drop the PDF or text it makes."),
     ),
     **dict.fromkeys(
         _suffixes(".mobi .azw .azw3 .djvu"),
-        "convert it to EPUB or PDF in an e-book program such as Calibre and drop that file.",
+        say("convert it to EPUB or PDF in an e-book program such as Calibre and drop that file."),
     ),
     **dict.fromkeys(
         _suffixes(".zip .7z .rar .gz .tar .tgz .bz2 .xz"),
-        "unpack it and drop the documents inside one at a time.",
+        say("unpack it and drop the documents inside one at a time."),
     ),
 }
 

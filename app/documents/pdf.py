@@ -29,6 +29,7 @@ from app.documents.errors import (
 )
 from app.documents.limits import Cancel, TextBudget
 from app.documents.result import Extraction
+from app.sentences import say
 
 _log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ def read_pdf(data: bytes, name: str, cancel: Cancel = None) -> Extraction:
 
 def _read_pdf(data: bytes, name: str, budget: TextBudget) -> Extraction:
     if b"%PDF-" not in data[:_HEADER_WINDOW]:
-        raise PdfBrokenError(name, "is not a PDF file (it has no PDF header)")
+        raise PdfBrokenError(name, say("is not a PDF file (it has no PDF header)"))
     cut_short = b"%%EOF" not in data[-_TRAILER_WINDOW:]
 
     reader = _open(data, name)
@@ -112,7 +113,7 @@ def _read_pdf(data: bytes, name: str, budget: TextBudget) -> Extraction:
         _log.info("cannot list the pages of %s: %r", name, exc)
         raise PdfBrokenError(name) from exc
     if count == 0:
-        raise PdfBrokenError(name, "has no pages")
+        raise PdfBrokenError(name, say("has no pages"))
     if count > MAX_PAGES:
         raise PdfTooLargeError.pages(name, count, MAX_PAGES)
     operators = _Operators(budget)
@@ -182,31 +183,38 @@ def _warnings(name: str, cut_short: bool, unreadable: list[int], blank: list[int
     """Sentences telling the user which parts of the PDF the model will not see."""
     warnings: list[str] = []
     if cut_short:
-        warnings.append(
-            f"“{name}” seems to be cut short (it has no end-of-file marker), so some pages "
-            "may be missing; download or copy it again if they are."
-        )
+        warnings.append(say(
+            "“{name}” seems to be cut short (it has no end-of-file marker), so some pages may be "
+            "missing; download or copy it again if they are.", name=name))
     if unreadable:
-        are, them = ("is", "it") if len(unreadable) == 1 else ("are", "them")
-        warnings.append(
-            f"{_pages(unreadable)} of “{name}” could not be read (the file is damaged there) "
-            f"and {are} left out; open the PDF in a viewer and save a fresh copy to include {them}."
-        )
+        if len(unreadable) == 1:
+            warnings.append(say(
+                "{pages} of “{name}” could not be read (the file is damaged there) and is left out; "
+                "open the PDF in a viewer and save a fresh copy to include it.",
+                pages=_pages(unreadable), name=name))
+        else:
+            warnings.append(say(
+                "{pages} of “{name}” could not be read (the file is damaged there) and are left "
+                "out; open the PDF in a viewer and save a fresh copy to include them.",
+                pages=_pages(unreadable), name=name))
     if blank:
-        has, them = ("has", "it") if len(blank) == 1 else ("have", "them")
-        warnings.append(
-            f"{_pages(blank)} of “{name}” {has} no text layer (probably scanned images), so "
-            f"the model will not see {them}; run OCR on the PDF to include {them}."
-        )
+        if len(blank) == 1:
+            warnings.append(say(
+                "{pages} of “{name}” has no text layer (probably scanned images), so the model "
+                "will not see it; run OCR on the PDF to include it.", pages=_pages(blank), name=name))
+        else:
+            warnings.append(say(
+                "{pages} of “{name}” have no text layer (probably scanned images), so the model "
+                "will not see them; run OCR on the PDF to include them.", pages=_pages(blank), name=name))
     return warnings
 
 
 def _pages(numbers: Sequence[int]) -> str:
     """'Page 4', 'Pages 2 and 7', 'Pages 1, 2 and 9', or the first ten and how many more."""
     if len(numbers) == 1:
-        return f"Page {numbers[0]}"
+        return say("Page {number}", number=numbers[0])
     shown = [str(number) for number in numbers[:_LISTED_PAGES]]
     rest = len(numbers) - len(shown)
     if rest:
-        return f"Pages {', '.join(shown)} and {rest} more"
-    return f"Pages {', '.join(shown[:-1])} and {shown[-1]}"
+        return say("Pages {numbers} and {rest} more", numbers=", ".join(shown), rest=rest)
+    return say("Pages {numbers} and {last}", numbers=", ".join(shown[:-1]), last=shown[-1])

@@ -25,6 +25,7 @@ import re
 from app.documents.errors import BinaryFileError
 from app.documents.limits import Cancel, TextBudget
 from app.documents.result import Extraction
+from app.sentences import say
 
 #: How many leading bytes the binary sniffing looks at (git and grep use the same idea).
 SNIFF_BYTES = 8192
@@ -149,23 +150,20 @@ def undecodable_warning(name: str, count: int, encoding: str) -> str:
     """The warning shown when some bytes could not be decoded and became U+FFFD."""
     label = _LABELS.get(encoding, encoding)
     if count == 1:
-        chars = "character could not be decoded and is"
-    else:
-        chars = "characters could not be decoded and are"
-    return (
-        f"“{name}” is not entirely valid text in a known encoding (read as {label}): "
-        f"{count:,} {chars} shown as �; "
-        "if the text looks wrong, save the file as UTF-8 and drop it again."
-    )
+        return say("“{name}” is not entirely valid text in a known encoding (read as {label}): 1 "
+                   "character could not be decoded and is shown as �; if the text looks wrong, save "
+                   "the file as UTF-8 and drop it again.", name=name, label=label)
+    return say("“{name}” is not entirely valid text in a known encoding (read as {label}): {count} "
+               "characters could not be decoded and are shown as �; if the text looks wrong, save "
+               "the file as UTF-8 and drop it again.", name=name, label=label, count=f"{count:,}")
 
 
 def guessed_warning(name: str, encoding: str) -> str:
     """The warning shown when a legacy code page was chosen on thin evidence."""
     label = _LABELS.get(encoding, encoding.replace("_", "-").upper())
-    return (
-        f"“{name}” could not be decoded as UTF-8 and was read as {label}, a guess from very "
-        "few bytes; if some characters look wrong, save the file as UTF-8 and drop it again."
-    )
+    return say("“{name}” could not be decoded as UTF-8 and was read as {label}, a guess from very few "
+               "bytes; if some characters look wrong, save the file as UTF-8 and drop it again.",
+               name=name, label=label)
 
 
 _LABELS = {

@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 
+from app.sentences import to_json
 from app.storage.conversations import Conversations
 from app.storage.db import Database
 from app.storage.errors import NotFoundError
@@ -51,7 +52,7 @@ class Documents:
                     len(text),
                     text,
                     self._db.now(),
-                    json.dumps(list(warnings), ensure_ascii=False),
+                    json.dumps([to_json(w) for w in warnings], ensure_ascii=False),
                 ),
             )
             return self.get(int(cursor.lastrowid or 0))

@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
+from app.sentences import from_json
+
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -197,4 +199,4 @@ def _warnings(raw: str) -> tuple[str, ...]:
         items = json.loads(raw)
     except ValueError:
         return ()
-    return tuple(str(item) for item in items) if isinstance(items, list) else ()
+    return tuple(from_json(item) for item in items) if isinstance(items, list) else ()

@@ -25,6 +25,7 @@ from app.documents import SUPPORTED_SUFFIXES
 from app.engine.budget import Choice, ChoiceKind, Verdict
 from app.paths import start_folder
 from app.storage import Document
+from app.ui.core_text import translated
 from app.ui.document_controller import DocumentController
 from app.ui.document_jobs import Count, Fit
 from app.ui.document_preview import DocumentPreview
@@ -196,7 +197,7 @@ class DocumentPane(QWidget):
                            if self.documents.model_view() is not None else
                            self.tr("%1 characters · tokens: load a model to count them")
                            .replace("%1", f"{doc.characters:,}"))
-        self.warnings.setText("\n".join(doc.warnings))
+        self.warnings.setText("\n".join(translated(w) for w in doc.warnings))
         if self.preview.source_text() != doc.text:
             self.preview.show_text(doc.text)
         known = self.documents.cached_count(doc.sha256)
