@@ -377,6 +377,274 @@ Python %1，%2。</translation>
 <context>
     <name>Core</name>
     <message>
+        <source>is password-protected, or is an old Word (.doc) file renamed to .docx</source>
+        <translation>受密码保护，或是被改名为 .docx 的旧版 Word（.doc）文件</translation>
+    </message>
+    <message>
+        <source>{missing} of the {total} chapters of “{name}” could not be read (they are missing or damaged) and are left out; get a fresh copy of the book to include them.</source>
+        <translation>“{name}”的 {total} 个章节中有 {missing} 个无法读取（缺失或损坏），已略去；请获取这本书的新副本以包含它们。</translation>
+    </message>
+    <message>
+        <source>“{name}” could not be found;</source>
+        <translation>找不到“{name}”；</translation>
+    </message>
+    <message>
+        <source>check that it still exists and drop it again.</source>
+        <translation>请确认它仍然存在，然后重新拖入。</translation>
+    </message>
+    <message>
+        <source>“{name}” could not be opened ({reason});</source>
+        <translation>无法打开“{name}”（{reason}）；</translation>
+    </message>
+    <message>
+        <source>check that you may read it and that no other program has it locked, then try again.</source>
+        <translation>请确认你有读取权限，且没有其他程序锁定它，然后重试。</translation>
+    </message>
+    <message>
+        <source>“{name}” is a folder, not a document;</source>
+        <translation>“{name}”是文件夹，不是文档；</translation>
+    </message>
+    <message>
+        <source>drop the files inside it one at a time.</source>
+        <translation>请把其中的文件逐个拖入。</translation>
+    </message>
+    <message>
+        <source>“{name}” is not a regular file (a device or a pipe);</source>
+        <translation>“{name}”不是普通文件（是设备或管道）；</translation>
+    </message>
+    <message>
+        <source>save its contents to a file and drop that file.</source>
+        <translation>请把内容保存为文件，再拖入该文件。</translation>
+    </message>
+    <message>
+        <source>“{name}” is {size}, over the {limit} limit for one document;</source>
+        <translation>“{name}”大小为 {size}，超过了单个文档 {limit} 的上限；</translation>
+    </message>
+    <message>
+        <source>split it into smaller files, or copy the part you need and paste it as text.</source>
+        <translation>请拆分成更小的文件，或复制所需部分并作为文本粘贴。</translation>
+    </message>
+    <message>
+        <source>“{name}” contains no text;</source>
+        <translation>“{name}”不包含任何文本；</translation>
+    </message>
+    <message>
+        <source>check that you picked the right file.</source>
+        <translation>请确认选择了正确的文件。</translation>
+    </message>
+    <message>
+        <source>“{name}” is a {suffix} file, which the app cannot read;</source>
+        <translation>“{name}”是 {suffix} 文件，应用无法读取；</translation>
+    </message>
+    <message>
+        <source>“{name}” is a binary file, not text;</source>
+        <translation>“{name}”是二进制文件，不是文本；</translation>
+    </message>
+    <message>
+        <source>drop a text, PDF, Word (.docx), EPUB or HTML document instead.</source>
+        <translation>请改为拖入文本、PDF、Word（.docx）、EPUB 或 HTML 文档。</translation>
+    </message>
+    <message>
+        <source>“{name}” {detail};</source>
+        <translation>“{name}”{detail}；</translation>
+    </message>
+    <message>
+        <source>open it in a PDF viewer with its password, save or print it as a new PDF without protection, and drop that copy.</source>
+        <translation>请用密码在 PDF 阅读器中打开它，另存或打印为不受保护的新 PDF，再拖入该副本。</translation>
+    </message>
+    <message>
+        <source>“{name}” {detail} and could not be read;</source>
+        <translation>“{name}”{detail}，无法读取；</translation>
+    </message>
+    <message>
+        <source>download or copy it again, or open it in a PDF viewer and save a fresh copy.</source>
+        <translation>请重新下载或复制，或在 PDF 阅读器中打开并另存一份新副本。</translation>
+    </message>
+    <message>
+        <source>run OCR on it first (for example with OCRmyPDF or your scanner&apos;s software), then drop the new PDF.</source>
+        <translation>请先对它进行 OCR 文字识别（例如使用 OCRmyPDF 或扫描仪软件），再拖入新的 PDF。</translation>
+    </message>
+    <message>
+        <source>open it in Word or LibreOffice and save it again as .docx (or as PDF), then drop the new file.</source>
+        <translation>请在 Word 或 LibreOffice 中打开并重新另存为 .docx（或 PDF），再拖入新文件。</translation>
+    </message>
+    <message>
+        <source>“{name}” is locked by DRM, so its text cannot be read;</source>
+        <translation>“{name}”受 DRM 保护，无法读取其文本；</translation>
+    </message>
+    <message>
+        <source>use a DRM-free copy of the book, or export its text with the program you read it in.</source>
+        <translation>请使用无 DRM 的副本，或用阅读它的程序导出文本。</translation>
+    </message>
+    <message>
+        <source>“{name}” is not a valid EPUB book (it is damaged or incomplete);</source>
+        <translation>“{name}”不是有效的 EPUB 电子书（已损坏或不完整）；</translation>
+    </message>
+    <message>
+        <source>get a fresh copy, or convert it to PDF or plain text in an e-book program such as Calibre, then drop that file.</source>
+        <translation>请获取新副本，或在 Calibre 等电子书程序中转换为 PDF 或纯文本，再拖入该文件。</translation>
+    </message>
+    <message>
+        <source>“{name}” holds more than {limit} characters of text, far more than the model can read at once (its largest context holds about a million);</source>
+        <translation>“{name}”包含超过 {limit} 个字符的文本，远超模型一次能读取的量（最大上下文约一百万）；</translation>
+    </message>
+    <message>
+        <source>“{name}” {detail}, more than the app unpacks from one document (it may be damaged or built to exhaust memory);</source>
+        <translation>“{name}”{detail}，超过了应用从单个文档解压的上限（它可能已损坏，或被构造来耗尽内存）；</translation>
+    </message>
+    <message>
+        <source>if it is a real document, save it again in Word, LibreOffice or Calibre (or export it as PDF or text) and drop that file.</source>
+        <translation>如果这是正常的文档，请在 Word、LibreOffice 或 Calibre 中重新保存（或导出为 PDF 或文本），再拖入该文件。</translation>
+    </message>
+    <message>
+        <source>holds {count} files inside (the limit is {limit})</source>
+        <translation>内含 {count} 个文件（上限为 {limit}）</translation>
+    </message>
+    <message>
+        <source>has a part that unpacks from {packed} to {size} ({times} times its size)</source>
+        <translation>有一部分会从 {packed} 解压为 {size}（放大 {times} 倍）</translation>
+    </message>
+    <message>
+        <source>unpacks to {size} (the limit is {limit})</source>
+        <translation>解压后为 {size}（上限为 {limit}）</translation>
+    </message>
+    <message>
+        <source>has {size} of text and markup to parse (the limit is {limit})</source>
+        <translation>有 {size} 的文本和标记需要解析（上限为 {limit}）</translation>
+    </message>
+    <message>
+        <source>Reading “{name}” was stopped;</source>
+        <translation>已停止读取“{name}”；</translation>
+    </message>
+    <message>
+        <source>nothing was attached.</source>
+        <translation>没有附加任何内容。</translation>
+    </message>
+    <message>
+        <source>“{name}” holds more than {limit} tags and pieces of text, more than the app reads from one document (it may be damaged or built to stall readers);</source>
+        <translation>“{name}”包含超过 {limit} 个标签和文本片段，超过了应用从单个文档读取的上限（它可能已损坏，或被构造来拖垮读取程序）；</translation>
+    </message>
+    <message>
+        <source>if it is a real document, save the part you need as plain text or PDF and drop that.</source>
+        <translation>如果这是正常的文档，请把所需部分另存为纯文本或 PDF 后再拖入。</translation>
+    </message>
+    <message>
+        <source>“{name}” {detail}, more than the app reads from one document;</source>
+        <translation>“{name}”{detail}，超过了应用从单个文档读取的上限；</translation>
+    </message>
+    <message>
+        <source>split it into smaller PDFs (a PDF viewer can save page ranges) and drop the part you need.</source>
+        <translation>请拆分成更小的 PDF（PDF 阅读器可以按页码范围另存），再拖入所需部分。</translation>
+    </message>
+    <message>
+        <source>has {count} pages (the limit is {limit})</source>
+        <translation>有 {count} 页（上限为 {limit}）</translation>
+    </message>
+    <message>
+        <source>holds more than {limit} drawing instructions</source>
+        <translation>包含超过 {limit} 条绘图指令</translation>
+    </message>
+    <message>
+        <source>the app reads {kinds}.</source>
+        <translation>应用可以读取 {kinds}。</translation>
+    </message>
+    <message>
+        <source>“{name}” has no text layer on its only page (it is probably scanned);</source>
+        <translation>“{name}”唯一的一页没有文字层（可能是扫描件）；</translation>
+    </message>
+    <message>
+        <source>“{name}” has no text layer on any of its {pages} pages (it is probably scanned);</source>
+        <translation>“{name}”的 {pages} 页都没有文字层（可能是扫描件）；</translation>
+    </message>
+    <message>
+        <source>is protected by a password</source>
+        <translation>受密码保护</translation>
+    </message>
+    <message>
+        <source>is damaged or incomplete</source>
+        <translation>已损坏或不完整</translation>
+    </message>
+    <message>
+        <source>is not a valid Word (.docx) document</source>
+        <translation>不是有效的 Word（.docx）文档</translation>
+    </message>
+    <message>
+        <source>save it as .docx or PDF in your word processor and drop that file.</source>
+        <translation>请在文字处理软件中另存为 .docx 或 PDF，再拖入该文件。</translation>
+    </message>
+    <message>
+        <source>export the sheet as CSV and drop that file.</source>
+        <translation>请把表格导出为 CSV，再拖入该文件。</translation>
+    </message>
+    <message>
+        <source>export the slides as PDF and drop that file.</source>
+        <translation>请把幻灯片导出为 PDF，再拖入该文件。</translation>
+    </message>
+    <message>
+        <source>the app reads text only: run OCR on the image and drop the PDF or text it makes.</source>
+        <translation>应用只读取文本：请对图片进行 OCR 文字识别，再拖入生成的 PDF 或文本。</translation>
+    </message>
+    <message>
+        <source>convert it to EPUB or PDF in an e-book program such as Calibre and drop that file.</source>
+        <translation>请在 Calibre 等电子书程序中转换为 EPUB 或 PDF，再拖入该文件。</translation>
+    </message>
+    <message>
+        <source>unpack it and drop the documents inside one at a time.</source>
+        <translation>请先解压，再把其中的文档逐个拖入。</translation>
+    </message>
+    <message>
+        <source>Pages {numbers} and {last}</source>
+        <translation>第 {numbers} 和 {last} 页</translation>
+    </message>
+    <message>
+        <source>Page {number}</source>
+        <translation>第 {number} 页</translation>
+    </message>
+    <message>
+        <source>Pages {numbers} and {rest} more</source>
+        <translation>第 {numbers} 页及另外 {rest} 页</translation>
+    </message>
+    <message>
+        <source>is not a PDF file (it has no PDF header)</source>
+        <translation>不是 PDF 文件（没有 PDF 文件头）</translation>
+    </message>
+    <message>
+        <source>has no pages</source>
+        <translation>没有任何页面</translation>
+    </message>
+    <message>
+        <source>“{name}” seems to be cut short (it has no end-of-file marker), so some pages may be missing; download or copy it again if they are.</source>
+        <translation>“{name}”似乎不完整（没有文件结束标记），可能缺少部分页面；如有缺失，请重新下载或复制。</translation>
+    </message>
+    <message>
+        <source>{pages} of “{name}” could not be read (the file is damaged there) and is left out; open the PDF in a viewer and save a fresh copy to include it.</source>
+        <translation>“{name}”的{pages}无法读取（文件在该处已损坏），已略去；请在阅读器中打开 PDF 并另存新副本以包含它。</translation>
+    </message>
+    <message>
+        <source>{pages} of “{name}” could not be read (the file is damaged there) and are left out; open the PDF in a viewer and save a fresh copy to include them.</source>
+        <translation>“{name}”的{pages}无法读取（文件在这些地方已损坏），已略去；请在阅读器中打开 PDF 并另存新副本以包含它们。</translation>
+    </message>
+    <message>
+        <source>{pages} of “{name}” has no text layer (probably scanned images), so the model will not see it; run OCR on the PDF to include it.</source>
+        <translation>“{name}”的{pages}没有文字层（可能是扫描图像），模型看不到它；请对 PDF 进行 OCR 文字识别以包含它。</translation>
+    </message>
+    <message>
+        <source>{pages} of “{name}” have no text layer (probably scanned images), so the model will not see them; run OCR on the PDF to include them.</source>
+        <translation>“{name}”的{pages}没有文字层（可能是扫描图像），模型看不到它们；请对 PDF 进行 OCR 文字识别以包含它们。</translation>
+    </message>
+    <message>
+        <source>“{name}” is not entirely valid text in a known encoding (read as {label}): {count} characters could not be decoded and are shown as �; if the text looks wrong, save the file as UTF-8 and drop it again.</source>
+        <translation>“{name}”不完全是某种已知编码的有效文本（按 {label} 读取）：有 {count} 个字符无法解码，显示为 �；如果文本看起来不对，请把文件另存为 UTF-8 后重新拖入。</translation>
+    </message>
+    <message>
+        <source>“{name}” could not be decoded as UTF-8 and was read as {label}, a guess from very few bytes; if some characters look wrong, save the file as UTF-8 and drop it again.</source>
+        <translation>“{name}”无法按 UTF-8 解码，已按 {label} 读取，这是根据极少字节做出的猜测；如果有些字符看起来不对，请把文件另存为 UTF-8 后重新拖入。</translation>
+    </message>
+    <message>
+        <source>“{name}” is not entirely valid text in a known encoding (read as {label}): 1 character could not be decoded and is shown as �; if the text looks wrong, save the file as UTF-8 and drop it again.</source>
+        <translation>“{name}”不完全是某种已知编码的有效文本（按 {label} 读取）：有 1 个字符无法解码，显示为 �；如果文本看起来不对，请把文件另存为 UTF-8 后重新拖入。</translation>
+    </message>
+    <message>
         <source>Free up {missing} or choose another folder.</source>
         <translation>请释放 {missing} 的空间，或选择其他文件夹。</translation>
     </message>
@@ -702,12 +970,24 @@ Python %1，%2。</translation>
         <translation>%1 个字符 · 词元：加载模型后计数</translation>
     </message>
     <message>
+        <source>Show more (%1 of %2 characters shown)</source>
+        <translation>显示更多（已显示 %2 个字符中的 %1 个）</translation>
+    </message>
+    <message>
         <source>The model does not see the oldest turn of this conversation (chosen when it did not fit).</source>
         <translation>模型看不到此对话中最早的一轮（在放不下时所选）。</translation>
     </message>
     <message>
         <source>The model does not see the %1 oldest turns of this conversation (chosen when it did not fit).</source>
         <translation>模型看不到此对话中最早的 %1 轮（在放不下时所选）。</translation>
+    </message>
+    <message>
+        <source>%1 characters · at least %2 tokens</source>
+        <translation>%1 个字符 · 至少 %2 个词元</translation>
+    </message>
+    <message>
+        <source>Not sent: the document alone needs at least %1 tokens, far more than any context holds (the model is loaded with a context of %3). Nothing was cut; choose what to do:</source>
+        <translation>未发送：仅文档本身就至少需要 %1 个词元，远超任何上下文的容量（模型加载的上下文为 %3）。没有截断任何内容；请选择处理方式：</translation>
     </message>
     <message>
         <source>Leave out the oldest turn</source>
