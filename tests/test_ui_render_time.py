@@ -7,7 +7,7 @@ renders it and every later rendering step stay under a generous bound of the GUI
 time (so that a loaded machine cannot make them flaky; a probe timer checks that the event
 loop keeps turning meanwhile), and the text is all there at the end.
 The bound is far above the target (100 ms on a slow laptop; the figures measured here are in
-docs/security-rendering.md); before this view, the 1 MB table alone held the thread for more
+docs/security.md); before this view, the 1 MB table alone held the thread for more
 than two minutes.
 """
 

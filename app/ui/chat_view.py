@@ -9,7 +9,7 @@ runs on a zero timer, in order, so no step holds the GUI thread long whatever a 
 The view loads nothing a message names (no files, no network, no devices): replies reach it
 without images or links of their own (markdown_render.py) and loadResource() answers every
 name with an empty resource. The app's own links carry a random token of this view, so text
-that looks like `edit:1` cannot act as one (docs/security-rendering.md).
+that looks like `edit:1` cannot act as one (docs/security.md).
 """
 
 from __future__ import annotations

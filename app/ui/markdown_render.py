@@ -5,7 +5,7 @@ Prose is parsed into a scratch document that has no layout and loads nothing, th
 before it reaches the chat view: every image becomes a text placeholder with its alt text
 (so the view holds no image an address could name), every link from the text is either
 rewritten to the view's own link for it (web addresses) or made plain text, and raw HTML is
-not parsed at all (it shows as text). See docs/security-rendering.md.
+not parsed at all (it shows as text). See docs/security.md.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ took 150 ms). So nothing big goes in as one piece: prose is cut at blank lines i
 whose estimated cost fits one step; a single Markdown block that is too costly on its own (a
 huge table, a very long unbroken line, deep nesting) is shown as plain text, itself cut into
 small blocks. The estimate is pure arithmetic on the text (linear, no parsing), with
-per-character and per-cell costs measured on a slow shared CPU (docs/security-rendering.md).
+per-character and per-cell costs measured on a slow shared CPU (docs/security.md).
 """
 
 from __future__ import annotations
