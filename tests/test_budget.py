@@ -103,3 +103,15 @@ def test_tiny_model_facts_and_cut_position(tiny_model: Path, tiny_gguf: Path) ->
     assert plan.verdict is Verdict.DOES_NOT_FIT
     cut = next(c for c in plan.choices if c.kind is ChoiceKind.CUT_DOCUMENT)
     assert cut.cut_at_char is not None and len(tok.encode(text[:cut.cut_at_char])) <= cut.keep_document_tokens
+
+
+def test_a_context_past_the_trained_length_says_it_uses_the_long_context_scaling() -> None:
+    memory = FreeMemory("RAM", 16 * GiB)
+    past = plan_context(REAL, document_tokens=51_200, answer_tokens=1024, current_ctx=32_768, memory=memory,
+                        weights_loaded=True, step=4096)
+    assert "trained 32,768 tokens use its long-context (dynamic NTK) scaling" in past.sentence
+    assert "long-context" in past.choices[0].sentence
+    within = plan_context(REAL, document_tokens=20_000, answer_tokens=1024, current_ctx=8_192, memory=memory,
+                          weights_loaded=True, step=4096)
+    assert within.n_ctx <= 32_768 and "long-context" not in within.sentence
+    assert "long-context" not in within.choices[0].sentence

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from app.sentences import say
+
 CONTEXT_STEP = 256  # llama.cpp pads contexts to multiples of 256
 MIN_CONTEXT = 2048
 DOCUMENT_CONTEXT_STEP = 4096  # coarse steps keep a document's saved state reusable across questions
@@ -166,39 +168,54 @@ def plan_context(facts: ModelFacts, *, document_tokens: int, history_tokens: int
         budget = memory.available - MEMORY_MARGIN_BYTES - (0 if weights_loaded else facts.weights_bytes) + held
         affordable = min(max_context, max(0, budget) // per_token // CONTEXT_STEP * CONTEXT_STEP)
     affordable = max(affordable, current_ctx)
-    doc_share = (f"The document takes {document_tokens:,} tokens" if document_tokens
-                 else "The conversation takes")
+    doc_share = (say("The document takes {tokens} tokens", tokens=f"{document_tokens:,}") if document_tokens
+                 else say("The conversation takes"))
 
     if current_ctx and need <= current_ctx:
-        sentence = (f"{doc_share} of a {current_ctx:,}-token context ({_share(document_tokens, current_ctx)}); "
-                    f"with the conversation, the question and room for a {answer_tokens:,}-token answer "
-                    f"it needs {need:,} tokens: it fits.")
+        sentence = say("{share} of a {ctx}-token context ({percent}); with the conversation, the question "
+                       "and room for a {answer}-token answer it needs {need} tokens: it fits.",
+                       share=doc_share, ctx=f"{current_ctx:,}", percent=_share(document_tokens, current_ctx),
+                       answer=f"{answer_tokens:,}", need=f"{need:,}")
         return ContextPlan(Verdict.FITS, need, document_tokens, current_ctx, current_ctx, affordable, memory,
                            0, sentence)
 
     wanted = round_context(need, step=step)
     if wanted <= affordable:
         extra = extra_bytes(wanted)
-        where = f" ({_gib(extra)} more {memory.kind}; {_gib(memory.available)} free)" if memory else ""
+        where = (say(" ({extra} more {kind}; {free} free)", extra=_gib(extra), kind=memory.kind,
+                     free=_gib(memory.available)) if memory else "")
+        # Past the trained length the model runs on its long-context (dynamic NTK) scaling: say so.
+        scaled = (say(" Positions past the model's trained {trained} tokens use its long-context "
+                      "(dynamic NTK) scaling.", trained=f"{facts.trained_context:,}")
+                  if facts.trained_context and wanted > facts.trained_context else "")
         if current_ctx:
             verdict = Verdict.NEEDS_LARGER
-            sentence = (f"{doc_share} of a {wanted:,}-token context ({_share(document_tokens, wanted)}); "
-                        f"it needs {need:,} tokens in all, more than the {current_ctx:,} loaded now: "
-                        f"the model will be reloaded with a context of {wanted:,} tokens{where}.")
+            sentence = say("{share} of a {ctx}-token context ({percent}); it needs {need} tokens in all, more "
+                           "than the {current} loaded now: the model will be reloaded with a context of "
+                           "{ctx} tokens{where}.{scaled}", share=doc_share, ctx=f"{wanted:,}",
+                           percent=_share(document_tokens, wanted), need=f"{need:,}",
+                           current=f"{current_ctx:,}", where=where, scaled=scaled)
         else:
             verdict = Verdict.FITS
-            sentence = (f"{doc_share} of a {wanted:,}-token context ({_share(document_tokens, wanted)}); "
-                        f"it needs {need:,} tokens in all: the model will be loaded with that context{where}.")
-        larger = [Choice(ChoiceKind.LARGER_CONTEXT, wanted, f"Use a context of {wanted:,} tokens{where}.")]
+            sentence = say("{share} of a {ctx}-token context ({percent}); it needs {need} tokens in all: the "
+                           "model will be loaded with that context{where}.{scaled}", share=doc_share,
+                           ctx=f"{wanted:,}", percent=_share(document_tokens, wanted), need=f"{need:,}",
+                           where=where, scaled=scaled)
+        larger = [Choice(ChoiceKind.LARGER_CONTEXT, wanted,
+                         say("Use a context of {ctx} tokens{where}.{scaled}", ctx=f"{wanted:,}", where=where,
+                             scaled=scaled))]
         return ContextPlan(verdict, need, document_tokens, current_ctx, wanted, affordable, memory, extra,
                            sentence, larger if current_ctx else [])
 
     # Does not fit in what this machine allows: say why, and list what would make it fit.
     target = affordable
-    why = (f"this machine's free {memory.kind} ({_gib(memory.available)}) allows at most {affordable:,}"
-           if memory is not None and affordable < max_context else f"the app allows at most {max_context:,}")
-    sentence = (f"{doc_share}; with the conversation, the question and room for a {answer_tokens:,}-token "
-                f"answer it needs {need:,} tokens, but {why}. Nothing was cut: choose what to do.")
+    why = (say("this machine's free {kind} ({free}) allows at most {most}", kind=memory.kind,
+               free=_gib(memory.available), most=f"{affordable:,}")
+           if memory is not None and affordable < max_context
+           else say("the app allows at most {most}", most=f"{max_context:,}"))
+    sentence = say("{share}; with the conversation, the question and room for a {answer}-token answer it "
+                   "needs {need} tokens, but {why}. Nothing was cut: choose what to do.", share=doc_share,
+                   answer=f"{answer_tokens:,}", need=f"{need:,}", why=why)
     choices: list[Choice] = []
     dropped, freed = 0, 0
     for turn in turn_tokens:
@@ -208,15 +225,18 @@ def plan_context(facts: ModelFacts, *, document_tokens: int, history_tokens: int
     if dropped and need - freed <= target:
         n_ctx = round_context(need - freed, step=step)
         choices.append(Choice(ChoiceKind.DROP_OLDEST_TURNS, min(n_ctx, target),
-                              f"Leave out the {dropped} oldest turn{'s' if dropped > 1 else ''} "
-                              f"({freed:,} tokens); the document stays whole.", drop_turns=dropped))
+                              say("Leave out the {count} oldest turns ({freed} tokens); the document stays "
+                                  "whole.", count=dropped, freed=f"{freed:,}") if dropped > 1 else
+                              say("Leave out the oldest turn ({freed} tokens); the document stays whole.",
+                                  freed=f"{freed:,}"), drop_turns=dropped))
     keep = target - others
     if document_tokens and 0 < keep < document_tokens:
         cut = locate_cut(keep) if locate_cut else None
-        where = f" (at character {cut:,})" if cut is not None else ""
+        at = say(" (at character {cut})", cut=f"{cut:,}") if cut is not None else ""
         choices.append(Choice(ChoiceKind.CUT_DOCUMENT, target,
-                              f"Cut the document after its first {keep:,} of {document_tokens:,} tokens{where}; "
-                              f"the rest ({_share(document_tokens - keep, document_tokens)}) is left out.",
+                              say("Cut the document after its first {keep} of {total} tokens{at}; the rest "
+                                  "({percent}) is left out.", keep=f"{keep:,}", total=f"{document_tokens:,}",
+                                  at=at, percent=_share(document_tokens - keep, document_tokens)),
                               keep_document_tokens=keep, cut_at_char=cut))
     return ContextPlan(Verdict.DOES_NOT_FIT, need, document_tokens, current_ctx, target, affordable, memory,
                        extra_bytes(target) if target > current_ctx else 0, sentence, choices)
