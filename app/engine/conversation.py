@@ -10,7 +10,9 @@ so each new prompt extends what the KV cache already holds and a follow-up only 
 new question. Ids are trusted only under the vocabulary that made them (`Turn.vocab`, see
 token_cache.vocab_fingerprint) and when every id is in range; any other reply is tokenized
 from its text and reported in `Built.tokenized`, so the caller stores those ids and the
-reply is tokenized once.
+reply is tokenized once. Such a reply is tokenized apart from its `assistant\n` header, as a
+generated one is (the model's ids never merge with the header's), so the stored ids and the
+prompt that used them agree.
 
 A document is its own user turn, right after the system prompt, before any question:
 
