@@ -133,10 +133,9 @@ class DocumentController(QObject):
     def open_file(self, path: Path) -> None:
         """Read a file (and count it) off the GUI thread, then attach it."""
         cancel = threading.Event()
-        if _READER_TAKES_CANCEL:
-            self._import(lambda: read_document(Path(path), cancel=cancel), cancel)  # type: ignore[call-arg]
-        else:
-            self._import(lambda: read_document(Path(path)), cancel)
+        # The readers stop early on this event where they support it (app/documents/reader.py).
+        options: dict[str, Any] = {"cancel": cancel} if _READER_TAKES_CANCEL else {}
+        self._import(lambda: read_document(Path(path), **options), cancel)
 
     def paste(self, text: str) -> None:
         self._import(lambda: read_pasted_text(text), threading.Event())
