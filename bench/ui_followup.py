@@ -5,7 +5,7 @@
 Random weights of the real InternLM2-1.8B shape, Q4_K_M, on the CPU, with the REAL InternLM2
 tokenizer (../shared/data/internlm2-tokenizer, or --tokenizer): its vocabulary goes into the
 GGUF, so the token counts are the real model's. The window (MainWindow offscreen, a fresh
-database, the real inference worker) gets a document of --chars characters pasted, reads it
+database, the real inference worker) opens a document of --chars characters (as a drop does), reads it
 ahead, answers a question (--answer-tokens, greedy), then a follow-up. Then `ask` runs the
 same document and questions (`app.cli ask --document ... --json`). Printed side by side: the
 follow-up's time to first token (the engine's figure in both, and in the window also from
@@ -83,7 +83,7 @@ class FollowUp:
         return max(0, self.before_tokens - self.cached_tokens)
 
 
-def _window(gguf: Path, text: str, answer_tokens: int, n_ctx: int, db: Path) -> FollowUp:
+def _window(gguf: Path, document: Path, answer_tokens: int, n_ctx: int, db: Path) -> FollowUp:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -130,7 +130,7 @@ def _window(gguf: Path, text: str, answer_tokens: int, n_ctx: int, db: Path) -> 
     try:
         c = window.controller
         wait(c.modelChanged, lambda: window.open_model(gguf))
-        wait(c.documents.readEnded, lambda: c.documents.paste(text))
+        wait(c.documents.readEnded, lambda: c.documents.open_file(document))  # as a drop does
         first_id = int(wait(c.replyEnded, lambda: c.send(_QUESTION))[1])  # type: ignore[call-overload]
         seen: list[float] = []
         c.replyText.connect(lambda _cid, _text: seen.append(time.perf_counter()) if not seen else None)
@@ -185,7 +185,7 @@ def main() -> int:
         document.write_text(text, encoding="utf-8")
         print(f"document: {len(text):,} characters; answer: {args.answer_tokens} tokens (greedy); "
               f"context {args.ctx:,}", flush=True)
-        window = _window(gguf, text, args.answer_tokens, args.ctx, Path(tmp) / "chat.sqlite3")
+        window = _window(gguf, document, args.answer_tokens, args.ctx, Path(tmp) / "chat.sqlite3")
         ask = _ask(gguf, document, args.answer_tokens, args.ctx)
     print()
     print(f"{'follow-up':<40}{'window':>12}{'ask':>12}")
