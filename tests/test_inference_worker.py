@@ -10,7 +10,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from app.engine.loader import LoadSpec, open_backend
-from app.engine.types import GenerateRequest
+from app.engine.types import Finished, GenerateRequest, ModelInfo, StopReason
 from app.internlm2.chat_format import Message, Sampling, build_chat_prompt, stop_ids
 from app.internlm2.tokenizer import InternLM2Tokenizer
 from app.ui.inference_worker import InferenceClient
@@ -31,10 +31,12 @@ def _request(folder: Path, text: str, **sampling: Any) -> GenerateRequest:
     return GenerateRequest(ids, Sampling(temperature=0.0, **sampling), frozenset(stop_ids(tok, chat=True)))
 
 
-def _load(qtbot: QtBot, client: InferenceClient, spec: LoadSpec) -> dict[str, Any]:
+def _load(qtbot: QtBot, client: InferenceClient, spec: LoadSpec) -> ModelInfo:
     with qtbot.waitSignal(client.loaded, timeout=60000) as blocker:
         client.load(spec)
-    return dict(blocker.args[0])
+    info = blocker.args[0]
+    assert isinstance(info, ModelInfo)
+    return info
 
 
 @pytest.mark.parametrize("kind", ["gguf", "folder"])
@@ -42,14 +44,16 @@ def test_load_generate_and_stop_on_im_end(qtbot: QtBot, client: InferenceClient,
                                           stop_model: tuple[Path, Path, int], kind: str) -> None:
     folder, gguf, k = stop_model
     info = _load(qtbot, client, LoadSpec(gguf if kind == "gguf" else folder, n_ctx=1024, kv_type="f32"))
-    assert info["backend"] == ("llamacpp" if kind == "gguf" else "torch") and info["device"]
+    assert info.backend == ("llamacpp" if kind == "gguf" else "torch") and info.device
+    assert info.n_ctx == 1024 and info.is_chat and info.compute == "cpu" and info.vocab_size > 0
+    assert len(info.vocab) == 16 and info.tokenizer.encode("hi")
     texts: list[str] = []
     client.textReady.connect(texts.append)
     with qtbot.waitSignal(client.finished, timeout=60000) as blocker:
         assert client.generate(_request(folder, STOP_PROMPT))
-    stats = blocker.args[0]
-    assert stats["stop_reason"] == "stop_token" and stats["new_tokens"] == k
-    assert "".join(texts) == stats["text"]
+    done: Finished = blocker.args[0]
+    assert done.stats.stop_reason is StopReason.STOP_TOKEN and done.stats.new_tokens == k == len(done.token_ids)
+    assert "".join(texts) == done.text
     assert not client.busy
 
 
@@ -61,10 +65,10 @@ def test_text_is_batched_not_one_signal_per_token(qtbot: QtBot, client: Inferenc
     client.textReady.connect(texts.append)
     with qtbot.waitSignal(client.finished, timeout=60000) as blocker:
         client.generate(_request(folder, "Write a lot.", max_new_tokens=200))
-    assert blocker.args[0]["new_tokens"] == 200
+    assert blocker.args[0].stats.new_tokens == 200
     # The tiny model writes thousands of tokens a second: far fewer signals than tokens.
     assert 1 <= len(texts) < 100
-    assert "".join(texts) == blocker.args[0]["text"]
+    assert "".join(texts) == blocker.args[0].text
 
 
 def test_second_request_while_busy_is_refused(qtbot: QtBot, client: InferenceClient,
@@ -79,7 +83,7 @@ def test_second_request_while_busy_is_refused(qtbot: QtBot, client: InferenceCli
         assert not client.generate(_request(folder, "second"))
         client.cancel()
     assert refusals and "still being written" in refusals[0]
-    assert blocker.args[0]["stop_reason"] == "cancelled"
+    assert blocker.args[0].stats.stop_reason is StopReason.CANCELLED
 
 
 @pytest.mark.parametrize("case", ["missing", "corrupt"])
@@ -89,7 +93,7 @@ def test_load_failures_arrive_as_failed_and_worker_survives(qtbot: QtBot, client
     path = tmp_path / "model.gguf"
     if case == "corrupt":
         path.write_bytes(b"GGUF\x03\x00\x00\x00" + b"\xff" * 64)
-    with qtbot.waitSignal(client.failed, timeout=30000) as blocker:
+    with qtbot.waitSignal(client.loadFailed, timeout=30000) as blocker:
         client.load(LoadSpec(path))
     message = blocker.args[0]
     assert ("no model" in message) if case == "missing" else ("not a readable GGUF" in message)
@@ -122,7 +126,7 @@ def test_out_of_memory_arrives_as_failed_and_next_request_works(qtbot: QtBot, cl
     assert not client.busy
     with qtbot.waitSignal(client.finished, timeout=60000) as done:
         client.generate(_request(folder, STOP_PROMPT))
-    assert done.args[0]["stop_reason"] == "stop_token"
+    assert done.args[0].stats.stop_reason is StopReason.STOP_TOKEN
 
 
 def test_generate_without_model(qtbot: QtBot, client: InferenceClient, stop_model: tuple[Path, Path, int]) -> None:
@@ -145,7 +149,7 @@ def test_stop_after_a_reply_ended_does_not_cancel_the_next(qtbot: QtBot, client:
     client.cancel()  # a late Stop: the reply already ended
     with qtbot.waitSignal(client.finished, timeout=60000) as blocker:
         client.generate(_request(folder, STOP_PROMPT))
-    assert blocker.args[0]["stop_reason"] == "stop_token" and blocker.args[0]["new_tokens"] == k
+    assert blocker.args[0].stats.stop_reason is StopReason.STOP_TOKEN and blocker.args[0].stats.new_tokens == k
 
 
 def test_stop_right_after_send_applies(qtbot: QtBot, client: InferenceClient,
@@ -157,4 +161,4 @@ def test_stop_right_after_send_applies(qtbot: QtBot, client: InferenceClient,
             qtbot.waitSignal(client.finished, timeout=60000) as blocker:
         client.generate(_request(folder, "long " * 400, max_new_tokens=50))
         client.cancel()
-    assert blocker.args[0]["stop_reason"] == "cancelled" and blocker.args[0]["new_tokens"] == 0
+    assert blocker.args[0].stats.stop_reason is StopReason.CANCELLED and blocker.args[0].stats.new_tokens == 0

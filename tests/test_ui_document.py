@@ -11,7 +11,7 @@ from PySide6.QtGui import QDropEvent
 from pytestqt.qtbot import QtBot
 
 from app.storage import ConversationStore, MessageState
-from app.ui.inference_worker import InferenceClient
+from app.ui.inference_worker import InferenceClient, ReadResult
 from app.ui.main_window import MainWindow
 from tests.conftest import STOP_PROMPT
 from tests.pacing import held_reading
@@ -64,15 +64,15 @@ def test_dropped_document_is_counted_read_ahead_and_reused_by_the_question(
     docs.readProgress.connect(lambda done, total, _left: progress.append((done, total)))
     with qtbot.waitSignal(docs.readEnded, timeout=60000) as ended:
         assert _drop(window, path).isAccepted()
-    read: dict[str, Any] = ended.args[0]
+    read: ReadResult = ended.args[0]
     pane = window.document_pane
     assert pane.name.text() == "notes.txt"
     assert "2,000 characters" in pane.facts.text()
     tokens = _tokens_shown(window)
-    assert tokens == read["document_tokens"] > 100
+    assert tokens == read.document_tokens > 100
     assert "% of the 4,096-token context" in pane.share.text()
-    assert read["state"] == "prefilled" and read["source"] == "read"
-    assert progress and progress[-1][0] == progress[-1][1] == read["prefix_tokens"]
+    assert read.state == "prefilled" and read.source == "read"
+    assert progress and progress[-1][0] == progress[-1][1] == read.prefix_tokens
     assert pane.reading.text().startswith("Read:")
     cid = window.controller.conversation_id
     (stored,) = store.documents.list_for(cid)
@@ -84,7 +84,7 @@ def test_dropped_document_is_counted_read_ahead_and_reused_by_the_question(
     reply = store.messages.get(send(qtbot, window, STOP_PROMPT))
     assert reply.state is MessageState.COMPLETE and reply.stats is not None
     assert reply.stats.cached_tokens >= tokens  # the question only appended to the read prefix
-    assert reply.stats.prompt_tokens > read["prefix_tokens"]
+    assert reply.stats.prompt_tokens > read.prefix_tokens
 
     # Reopening the conversation shows its document; the prefix is still in memory.
     window.open_conversation(0)
@@ -92,7 +92,7 @@ def test_dropped_document_is_counted_read_ahead_and_reused_by_the_question(
     with qtbot.waitSignal(docs.readEnded, timeout=60000) as again:
         window.open_conversation(cid)
     assert pane.isVisible() and pane.name.text() == "notes.txt" and pane.preview.toPlainText() == stored.text
-    assert again.args[0]["source"] == "memory"
+    assert again.args[0].source == "memory"
 
 
 def test_too_big_document_says_so_with_choices_and_sends_nothing(
@@ -104,7 +104,7 @@ def test_too_big_document_says_so_with_choices_and_sends_nothing(
     path.write_text(_text(6000), encoding="utf-8")
     with qtbot.waitSignal(docs.readEnded, timeout=60000) as ended:
         _drop(window, path)
-    assert ended.args[0]["state"] == "failed"  # the document alone overflows the context: said, not cut
+    assert ended.args[0].state == "failed"  # the document alone overflows the context: said, not cut
     pane = window.document_pane
     assert _tokens_shown(window) > 1024 and "needs a context of" in pane.share.text()
     cid = window.controller.conversation_id
@@ -149,7 +149,7 @@ def test_removing_the_document_cancels_a_running_read(
     with held_reading(client.worker.backend), \
             expect(qtbot, docs.readEnded, "the reading to end after Remove") as ended:
         _drop(window, path)
-    assert removed and ended.args[0]["state"] == "cancelled"
+    assert removed and ended.args[0].state == "cancelled"
     assert store.documents.list_for(window.controller.conversation_id) == []
     assert window.document_pane.hint.isVisible() and window.document_pane.reading.text() == "Reading stopped."
     assert not client.busy
@@ -207,7 +207,8 @@ def test_regenerate_and_edit_check_the_fit_first_and_change_nothing_when_it_does
     after = store.messages.list_for(cid)
     assert after[0].id == before[0][0] and after[1].created > before[1][3]  # a new reply
     assert len(after) == 2 and after[1].state is MessageState.COMPLETE
-    n_ctx = int(chat.model["n_ctx"])
+    assert chat.model is not None
+    n_ctx = chat.model.n_ctx
     assert n_ctx > 1024
 
     # Editing the question into one longer than the context: nothing is edited or deleted, and

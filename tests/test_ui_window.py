@@ -190,11 +190,15 @@ def test_switching_to_chinese_translates_the_window(qtbot: QtBot, window: MainWi
         menus = [a.text() for a in window.menuBar().actions()]
         assert all(re.search("[\u4e00-\u9fff]", m) for m in menus)
         assert _untranslated(_visible_texts(window)) == []
-        window.status.set_model({"backend": "llamacpp", "device": "CPU, 2 threads", "n_ctx": 2048,
-                                 "device_reason": "this llama.cpp build has no GPU support"})
+        from app.engine.types import ModelInfo
+
+        window.status.set_model(ModelInfo(
+            model="m", backend="llamacpp", device="CPU, 2 threads", compute="cpu", n_ctx=2048,
+            device_reason="this llama.cpp build has no GPU support", kv_type="f16", is_chat=True, path="",
+            vocab="", vocab_size=0, tokenizer=None))  # type: ignore[arg-type]
         assert window.status.device.text() == "llama.cpp，运行于 CPU，2 个线程"
         assert _untranslated([window.status.device.toolTip()]) == []
-        window.status.set_model({})
+        window.status.set_model(None)
         items = [a.text() for m in window.menuBar().actions() for a in m.menu().actions()
                  if not a.isSeparator()]
         assert "导出对话…" in items and _untranslated(items) == []
@@ -322,7 +326,7 @@ def test_download_button_opens_the_model_manager(qtbot: QtBot, store: Conversati
     assert isinstance(dialog, ModelManagerDialog) and dialog.isVisible()
     with qtbot.waitSignal(client.loaded, timeout=30000) as blocker:
         dialog.modelChosen.emit(str(stop_model[1]))  # a model chosen there loads in the window
-    assert blocker.args[0]["backend"] == "llamacpp"
+    assert blocker.args[0].backend == "llamacpp"
     window.close()
     assert not dialog.jobs._thread.isRunning()
 

@@ -18,24 +18,21 @@ from typing import TextIO
 from app.engine.backend import Backend
 from app.engine.budget import (
     DOCUMENT_CONTEXT_STEP,
-    MAX_CONTEXT,
     ContextPlan,
     FreeMemory,
     ModelFacts,
     Verdict,
     cut_position,
     free_memory,
-    min_tokens_bound,
     plan_context,
 )
-from app.engine.conversation import chat_messages, document_block
+from app.engine.conversation import Conversation, CountingModel
 from app.engine.doc_cache import DocStateCache
 from app.engine.loader import LoadSpec, choose_backend, open_backend
 from app.engine.read_ahead import PrefixReader
 from app.engine.types import ContextOverflow, Finished, PrefillProgress, Tokenizer
-from app.internlm2.chat_format import build_chat_prompt
 
-_TURN_MARKUP = 8  # <|im_start|>user\n ... <|im_end|>\n around a question, and the reply's header
+_REPLY_END = 2  # <|im_end|>\n after each answer
 
 
 def counting_tokenizer(spec: LoadSpec) -> Tokenizer:
@@ -74,11 +71,14 @@ def plan_for(spec: LoadSpec, *, system: str, document_name: str | None, document
     """The budget for a whole command-line conversation, before the model is loaded."""
     tok = tok or counting_tokenizer(spec)
     facts, memory = _memory_and_facts(spec)
-    fixed = len(build_chat_prompt(chat_messages(system, None, []), add_generation_prompt=True).ids(tok))
-    block = document_block(document_name, document) if document else ""
-    bound = min_tokens_bound(block)  # far larger than any context: not worth tokenizing
-    doc_tokens = (bound if bound > MAX_CONTEXT else len(tok.encode(block)) + _TURN_MARKUP) if document else 0
-    question_tokens = sum(len(tok.encode(q)) + _TURN_MARKUP for q in questions)
+    # The same Conversation the loaded model will use (its document ids are cached for it).
+    model = CountingModel(tok)
+    bare = Conversation(model, system=system)
+    fixed = len(bare.prefix_ids())
+    convo = Conversation(model, system=system, document=document, document_name=document_name)
+    # A document far larger than any context is refused from a cheap bound, never tokenized.
+    doc_tokens = (convo.document_bound() if convo.hopeless() else convo.document_tokens()) if document else 0
+    question_tokens = sum(bare.build(question=q).question_tokens + _REPLY_END for q in questions)
     answers = answer_tokens * max(1, len(questions))
 
     def locate(keep: int) -> int:

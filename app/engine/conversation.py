@@ -1,32 +1,48 @@
-"""A conversation as the engine sees it: turns in, prompt ids and a generate request out.
+"""The one conversation model: system prompt, document, turns with exact ids, sampling -> prompts.
 
-Used by the command line and the window alike. A generated reply goes back into the next
-prompt as its exact token ids, so each new prompt extends what the KV cache already holds and
-a follow-up only reads the new question.
+Every prompt of the product is built here: the window (`app/ui/chat_controller.py`), `ask`,
+`needle`, the read-ahead of a document, and later the API server (messages in, prompt and
+request out) and answer branches (`turns` is the current path; any list of turns works).
+Nothing else builds a prompt or counts a prompt's tokens.
+
+A generated reply goes back into the next prompt as its exact token ids (`Turn.token_ids`),
+so each new prompt extends what the KV cache already holds and a follow-up only reads the
+new question. Ids are trusted only under the vocabulary that made them (`Turn.vocab`, see
+token_cache.vocab_fingerprint) and when every id is in range; any other reply is tokenized
+from its text and reported in `Built.tokenized`, so the caller stores those ids and the
+reply is tokenized once. Such a reply is tokenized apart from its `assistant\n` header, as a
+generated one is (the model's ids never merge with the header's), so the stored ids and the
+prompt that used them agree.
 
 A document is its own user turn, right after the system prompt, before any question:
 
     <s><|im_start|>system\\n...<|im_end|>\\n<|im_start|>user\\nDocument: NAME\\n\\nTEXT<|im_end|>\\n
     <|im_start|>user\\nQUESTION<|im_end|>\\n<|im_start|>assistant\\n
 
-Why its own turn and not the document glued before the question in one turn: text between
-two special tokens is tokenized as one run, so with the question in the same run the
-document's last tokens could merge with the question's first characters, and the prefix read
-ahead (system prompt + document, `prefix_ids()`) would no longer be a prefix of the question's
-prompt. Ending the document turn with `<|im_end|>` puts a special token between them, and
-every turn is still tokenized exactly as the official chat template renders it (no extra
-break that template would not make). For a base model (no template) the document block is a
-`Tokens` segment (its ids computed once), which forces the same break.
+Why its own turn: text between two special tokens is tokenized as one run, so with the
+question in the same run the document's last tokens could merge with the question's first
+characters, and the prefix read ahead (system prompt + document, `prefix_ids()`) would no
+longer be a prefix of the question's prompt. For a base model (no template) the document
+block is its own run too, followed by a blank line. The document's ids come from the
+process's DocumentTokens cache: one tokenization per (document, vocabulary).
+
+Each chat turn starts with a special token, so the prompt's ids are the concatenation of
+each turn's ids; that is how `Built` reports the tokens of every part without tokenizing twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal, Protocol
 
-from app.engine.backend import Backend
-from app.engine.types import GenerateRequest
+from app.engine.budget import MAX_CONTEXT, min_tokens_bound
+from app.engine.token_cache import DOCUMENT_TOKENS, DocumentTokens, content_hash, vocab_fingerprint
+from app.engine.types import GenerateRequest, Tokenizer
 from app.internlm2.chat_format import (
     DEFAULT_SYSTEM_PROMPT,
+    IM_END,
+    IM_START,
     Message,
     Prompt,
     Sampling,
@@ -35,6 +51,62 @@ from app.internlm2.chat_format import (
     stop_ids,
 )
 
+TurnRole = Literal["user", "assistant"]
+
+
+class ModelLike(Protocol):
+    """What a conversation needs of a model: a loaded backend and ModelInfo both qualify."""
+
+    @property
+    def tokenizer(self) -> Tokenizer: ...
+
+    @property
+    def is_chat(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class CountingModel:
+    """A tokenizer standing in for a model not loaded yet (the command line sizes its context)."""
+
+    tokenizer: Tokenizer
+    is_chat: bool = True
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One turn of a path: a question, or a reply with the exact ids it was generated as."""
+
+    role: TurnRole
+    text: str
+    token_ids: tuple[int, ...] | None = None  # a reply's generated ids (None: tokenize the text)
+    vocab: str = ""  # the vocabulary fingerprint the ids belong to
+    key: int = 0  # the caller's name for it (a message id), echoed in Built.tokenized
+
+
+@dataclass(frozen=True)
+class Built:
+    """A prompt for one reply and the token counts of its parts (the fit check's figures)."""
+
+    request: GenerateRequest
+    prefix_tokens: int  # BOS + system + document: what the read-ahead holds
+    document_tokens: int
+    pair_tokens: list[int]  # each question-and-answer pair of the history, oldest first
+    question_tokens: int  # the question's turn and the reply's header
+    tokenized: dict[int, tuple[int, ...]] = field(default_factory=dict)  # Turn.key -> ids made now
+    vocab: str = ""
+
+    @property
+    def prompt_tokens(self) -> int:
+        return len(self.request.prompt_ids)
+
+    @property
+    def needed(self) -> int:
+        """Prompt plus room for the longest answer the sampling allows."""
+        return self.prompt_tokens + self.request.sampling.max_new_tokens
+
+    def fits(self, n_ctx: int) -> bool:
+        return self.needed <= n_ctx
+
 
 def document_block(name: str | None, text: str) -> str:
     """The content of the document's turn (a base model gets a blank line after it)."""
@@ -42,109 +114,176 @@ def document_block(name: str | None, text: str) -> str:
     return f"{title}{text}"
 
 
-def chat_messages(system: str, document: str | None, turns: Sequence[Message],
-                  question: str | None = None) -> list[Message]:
-    """The messages of a chat prompt: system, the document's turn, the turns, the question."""
-    msgs = [Message("system", system)] if system else []
-    if document is not None:
-        msgs.append(Message("user", document))
-    msgs.extend(turns)
-    if question is not None:
-        msgs.append(Message("user", question))
-    return msgs
-
-
 class Conversation:
-    """Turns of one conversation for one loaded model (chat template, or plain text for base)."""
+    """One conversation for one model's tokenizer (chat template, or plain text for a base model)."""
 
-    def __init__(self, backend: Backend, *, system: str | None = None, document: str | None = None,
-                 document_name: str | None = None) -> None:
-        self.backend = backend
-        self.is_chat = backend.is_chat
+    def __init__(self, model: ModelLike, *, system: str | None = None, document: str | None = None,
+                 document_name: str | None = None, turns: Sequence[Turn] = (),
+                 sampling: Sampling | None = None, cache: DocumentTokens | None = None) -> None:
+        self.tokenizer: Tokenizer = model.tokenizer
+        self.is_chat = bool(model.is_chat)
         self.system = DEFAULT_SYSTEM_PROMPT if system is None else system
-        self.document = document
+        self.document = document or None
         self.document_name = document_name
-        self.messages: list[Message] = []  # questions and answers, oldest first
-        self._base_text = ""  # base model: everything after the document
+        self.turns: list[Turn] = list(turns)  # the current path, oldest first
+        self.sampling = sampling or Sampling()
+        self.vocab = vocab_fingerprint(self.tokenizer)
+        self._cache = cache or DOCUMENT_TOKENS
         self._pending: str | None = None
         self._prefix: list[int] | None = None
-        self._doc_tokens: Tokens | None = None
+        self._vocab_size = int(getattr(self.tokenizer, "vocab_size", 1 << 31))
 
     # -- the stable prefix ---------------------------------------------------------------------
-    def _document_turn(self) -> str | None:
-        return document_block(self.document_name, self.document) if self.document else None
-
-    def _base_document(self) -> Tokens | None:
+    def _document_ids(self) -> list[int]:
+        """The document's run between its specials (chat) or its block (base), cached."""
         if not self.document:
-            return None
-        if self._doc_tokens is None:
-            text = document_block(self.document_name, self.document) + "\n\n"
-            self._doc_tokens = Tokens(tuple(self.backend.tokenizer.encode(text)), text)
-        return self._doc_tokens
+            return []
+        block = document_block(self.document_name, self.document)
+        text = "user\n" + block if self.is_chat else block + "\n\n"
+        key = (self.vocab, content_hash(text), self.is_chat)
+        return self._cache.get(key, lambda: self.tokenizer.encode(text))
 
-    def prefix_prompt(self) -> Prompt:
-        """System prompt + document: what can be read before the first question is known."""
+    def _system_ids(self) -> list[int]:
+        msgs = [Message("system", self.system)] if self.system else []
+        return build_chat_prompt(msgs, add_generation_prompt=False).ids(self.tokenizer) if self.is_chat \
+            else [self.tokenizer.special.bos]
+
+    def _document_turn_ids(self) -> list[int]:
+        run = self._document_ids()
+        if not run:
+            return []
         if not self.is_chat:
-            prompt = Prompt()
-            doc = self._base_document()
-            if doc is not None:
-                prompt.add(doc)
-            return prompt
-        return build_chat_prompt(chat_messages(self.system, self._document_turn(), []),
-                                 add_generation_prompt=False)
+            return run
+        sp = self.tokenizer.special
+        return [sp.id(IM_START), *run, sp.id(IM_END), *self.tokenizer.encode("\n")]
 
     def prefix_ids(self) -> list[int]:
-        """The stable prefix's ids (computed once): every later prompt starts with them."""
+        """BOS + system prompt + document (computed once): every prompt starts with them."""
         if self._prefix is None:
-            self._prefix = self.prefix_prompt().ids(self.backend.tokenizer)
+            self._prefix = self._system_ids() + self._document_turn_ids()
         return list(self._prefix)
 
     def document_tokens(self) -> int:
         """Tokens of the document's part of the prefix (0 without a document)."""
+        return len(self._document_turn_ids())
+
+    def document_bound(self) -> int:
+        """A lower bound of the document turn's tokens that needs no tokenizer (budget.py):
+        cheap even for 20 M characters."""
         if not self.document:
             return 0
+        return min_tokens_bound(document_block(self.document_name, self.document))
+
+    def hopeless(self) -> bool:
+        """True when the document alone needs more tokens than any context holds: the fit check
+        answers "does not fit" from the bound, without tokenizing it."""
+        return self.document_bound() > MAX_CONTEXT
+
+    def document_markup_tokens(self) -> int:
+        """Tokens of the document's turn apart from its text (title and markup), estimated
+        without tokenizing the text again (the cut of a long document leaves this much room)."""
+        if not self.document:
+            return 0
+        title = document_block(self.document_name, "")
+        run = self.tokenizer.encode(("user\n" if self.is_chat else "") + title)
+        return len(run) + (3 if self.is_chat else 1)
+
+    def fixed_tokens(self) -> int:
+        """Tokens of a prompt without document, turns or question text (system and markup)."""
+        bare = Conversation(CountingModel(self.tokenizer, self.is_chat), system=self.system, cache=self._cache)
+        return bare.build(question="").prompt_tokens
+
+    # -- turns -----------------------------------------------------------------------------------
+    def _exact(self, turn: Turn) -> tuple[int, ...] | None:
+        ids = turn.token_ids
+        if ids is None or turn.role != "assistant" or turn.vocab != self.vocab:
+            return None
+        if any(not 0 <= i < self._vocab_size for i in ids):
+            return None
+        return ids
+
+    def _turn_ids(self, turn: Turn, tokenized: dict[int, tuple[int, ...]]) -> list[int]:
+        exact = self._exact(turn)
+        if exact is None and turn.role == "assistant":
+            exact = tuple(self.tokenizer.encode(turn.text))
+            if turn.key:
+                tokenized[turn.key] = exact
+        msg = Message(turn.role, turn.text, token_ids=exact)
+        return build_chat_prompt([msg], add_generation_prompt=False).ids(self.tokenizer, bos=False)
+
+    def _base_prompt(self, turns: Sequence[Turn], tokenized: dict[int, tuple[int, ...]]) -> Prompt:
+        prompt = Prompt()
+        doc = self._document_ids()
+        if doc:
+            prompt.add(Tokens(tuple(doc), ""))
+        for turn in turns:
+            exact = self._exact(turn)
+            if turn.role == "assistant" and exact is not None:
+                prompt.add(Tokens(exact, turn.text))
+            else:
+                prompt.add(turn.text)
+        return prompt
+
+    def build(self, turns: Sequence[Turn] | None = None, question: str | None = None, *,
+              sampling: Sampling | None = None) -> Built:
+        """The prompt after `turns` (default: the conversation's path), asking `question`.
+
+        With `question` None the path's last turn is the question (an edit, a regenerate, or
+        an API request whose messages end with the user's).
+        """
+        path = list(self.turns if turns is None else turns)
+        if question is None:
+            if not path or path[-1].role != "user":
+                raise ValueError("the last turn of the path must be the user's question")
+            question = path.pop().text
+        sampling = sampling or self.sampling
+        tokenized: dict[int, tuple[int, ...]] = {}
+        stops = frozenset(stop_ids(self.tokenizer, chat=self.is_chat))
+        prefix = self.prefix_ids()
         if not self.is_chat:
-            doc = self._base_document()
-            return len(doc.ids) if doc else 0
-        bare = build_chat_prompt(chat_messages(self.system, None, []), add_generation_prompt=False)
-        return len(self.prefix_ids()) - len(bare.ids(self.backend.tokenizer))
+            prompt = self._base_prompt([*path, Turn("user", question)], tokenized)
+            ids = prompt.ids(self.tokenizer)
+            return Built(GenerateRequest(ids, sampling, stops), len(prefix), self.document_tokens(), [],
+                         len(ids) - len(prefix), tokenized, self.vocab)
+        ids = list(prefix)
+        pairs: list[int] = []
+        for i, turn in enumerate(path):
+            part = self._turn_ids(turn, tokenized)
+            ids.extend(part)
+            if i % 2 == 0:
+                pairs.append(len(part))
+            else:
+                pairs[-1] += len(part)
+        tail = build_chat_prompt([Message("user", question)]).ids(self.tokenizer, bos=False)
+        ids.extend(tail)
+        return Built(GenerateRequest(ids, sampling, stops), len(prefix), self.document_tokens(), pairs,
+                     len(tail), tokenized, self.vocab)
 
-    # -- prompts -------------------------------------------------------------------------------
-    def prompt_for(self, question: str) -> Prompt:
-        """The prompt that asks `question` after the turns so far."""
-        if not self.is_chat:
-            prompt = self.prefix_prompt()
-            prompt.add(self._base_text + question)
-            return prompt
-        return build_chat_prompt(chat_messages(self.system, self._document_turn(), self.messages, question))
-
-    def ask(self, question: str, sampling: Sampling) -> GenerateRequest:
-        """The request for the next reply; call answered() with its result."""
-        prompt = self.prompt_for(question)
-        self._pending = question
-        tok = self.backend.tokenizer
-        stops = frozenset(stop_ids(tok, chat=self.is_chat))
-        return GenerateRequest(prompt.ids(tok), sampling, stops)
-
-    def answered(self, text: str, token_ids: list[int]) -> None:
-        """Record the reply to the last question (its exact ids go into the next prompt)."""
-        question = self._pending or ""
-        self._pending = None
-        if not self.is_chat:
-            self._base_text += question + text
-            return
-        self.messages.append(Message("user", question))
-        self.messages.append(Message("assistant", text, token_ids=tuple(token_ids)))
-
-    # -- the budget's choices --------------------------------------------------------------------
     def turn_tokens(self) -> list[int]:
-        """Tokens of each question-and-answer pair, oldest first (for the context budget)."""
-        tok = self.backend.tokenizer
-        out = []
-        for i in range(0, len(self.messages) - 1, 2):
-            out.append(len(build_chat_prompt(self.messages[i:i + 2], add_generation_prompt=False).ids(tok, bos=False)))
-        return out
+        """Tokens of each question-and-answer pair of the path, oldest first (for the budget)."""
+        return self.build(question="").pair_tokens if self.is_chat else []
 
     def drop_oldest_turns(self, pairs: int) -> None:
         """Leave out the oldest `pairs` question-and-answer pairs (the document stays)."""
-        self.messages = self.messages[2 * pairs:]
+        self.turns = self.turns[2 * pairs:]
+
+    # -- one question after another (the command line, needle, tests) ------------------------------
+    def ask(self, question: str, sampling: Sampling | None = None) -> GenerateRequest:
+        """The request for the next reply; call answered() with its result."""
+        self._pending = question
+        return self.build(question=question, sampling=sampling).request
+
+    def answered(self, text: str, token_ids: Sequence[int]) -> None:
+        """Record the reply to the last question (its exact ids go into the next prompt)."""
+        question = self._pending or ""
+        self._pending = None
+        self.turns.append(Turn("user", question))
+        self.turns.append(Turn("assistant", text, tuple(token_ids), self.vocab))
+
+    def with_turns(self, turns: Sequence[Turn]) -> Conversation:
+        """The same system prompt, document and sampling on another path (a branch, an edit)."""
+        other = Conversation(CountingModel(self.tokenizer, self.is_chat), system=self.system,
+                             document=self.document, document_name=self.document_name, turns=turns,
+                             sampling=replace(self.sampling), cache=self._cache)
+        other._prefix = self._prefix
+        return other

@@ -136,6 +136,7 @@ class LlamaCppBackend(Backend):
         self.model_name = path.stem
         self.is_chat = self.info.is_chat
         offload = "all" if layers < 0 else str(layers)
+        self.offloaded = gpu and layers != 0  # the KV cache lives on the GPU (ModelInfo.compute)
         if gpu and layers != 0:
             self.device = f"GPU offload ({offload} layers) + CPU, {threads} threads"
             self.device_reason = "this llama.cpp build can offload to the GPU"

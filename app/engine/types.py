@@ -134,6 +134,9 @@ class Tokenizer(Protocol):
 
     special: SpecialTokens
 
+    @property
+    def vocab_size(self) -> int: ...
+
     def encode(self, text: str) -> list[int]: ...
 
     def decode(self, ids: list[int], *, skip_special: bool = True) -> str: ...
@@ -141,3 +144,25 @@ class Tokenizer(Protocol):
     def token_bytes(self, idx: int) -> bytes: ...
 
     def stream_decoder(self) -> StreamDecoder: ...
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the window knows of the loaded model (the worker's `loaded` signal carries it).
+
+    The tokenizer travels with it so prompts are built off the GUI thread without anyone
+    reaching into the backend; `vocab` names its vocabulary (token_cache.vocab_fingerprint).
+    """
+
+    model: str
+    backend: str  # "llamacpp" or "torch"
+    device: str  # the engine's line, e.g. "CPU, 8 threads"
+    device_reason: str
+    compute: str  # where the KV cache lives: "cpu", "cuda" or "mps" (the memory budget's device)
+    n_ctx: int
+    kv_type: str
+    is_chat: bool
+    path: str
+    vocab: str
+    vocab_size: int
+    tokenizer: Tokenizer = field(compare=False, repr=False)

@@ -3,7 +3,9 @@
 The JSON is the archive format: `{"format": FORMAT_NAME, "format_version": N, "exported":
 …, "conversation": {…}, "messages": […], "documents": […]}`; messages are in order (each
 follows the one before it) and no ids are written, so an import creates a new conversation
-equal to the exported one apart from its ids. A file with a newer `format_version` than
+equal to the exported one apart from its ids. A reply's exact token ids travel with it
+(`token_ids`, `token_vocab`; absent when unknown, and older files have none: such a reply is
+tokenized from its text once, when a prompt first needs it). A file with a newer `format_version` than
 this code reads is refused with `ImportFormatError`. Markdown is for reading only.
 """
 
@@ -25,6 +27,8 @@ from app.storage.models import (
     Role,
     format_timestamp,
     parse_timestamp,
+    parse_token_ids,
+    token_ids_json,
 )
 
 FORMAT_NAME = "internlm2-desktop/conversation"
@@ -85,6 +89,7 @@ def to_dict(
                 "stats": None if message.stats is None else message.stats.to_dict(),
                 "error": message.error,
                 "created": format_timestamp(message.created),
+                **_ids_fields(message),
             }
             for message in messages
         ],
@@ -101,6 +106,12 @@ def to_dict(
             for document in documents
         ],
     }
+
+
+def _ids_fields(message: Message) -> dict[str, Any]:
+    if message.token_ids is None:
+        return {}
+    return {"token_ids": list(message.token_ids), "token_vocab": message.token_vocab}
 
 
 def to_markdown(
@@ -214,7 +225,14 @@ def _parse_message(item: Any) -> dict[str, Any]:
     stats = item.get("stats")
     if stats is not None and not isinstance(stats, Mapping):
         raise ImportFormatError("the field 'stats' has the wrong type")
+    ids: tuple[int, ...] | None = None
+    if item.get("token_ids") is not None:
+        ids = parse_token_ids(_get(item, "token_ids", list))
+        if ids is None:
+            raise ImportFormatError("the field 'token_ids' is not a list of token numbers")
     return {
+        "token_ids": token_ids_json(ids),
+        "token_vocab": _get(item, "token_vocab", str, "") if ids is not None else "",
         "role": role.value,
         "text": _get(item, "text", str),
         # A reply cannot still be streaming in a file: it was stopped where it stands.
@@ -261,8 +279,8 @@ def write_archive(db: Database, archive: Archive) -> int:
         for position, message in enumerate(archive.messages):
             cursor = conn.execute(
                 "INSERT INTO messages (conversation_id, position, parent_id, role, text, state, "
-                "stats, error, created) VALUES (:cid, :position, :parent, :role, :text, :state, "
-                ":stats, :error, :created)",
+                "stats, error, created, token_ids, token_vocab) VALUES (:cid, :position, :parent, "
+                ":role, :text, :state, :stats, :error, :created, :token_ids, :token_vocab)",
                 {"cid": conversation_id, "position": position, "parent": parent, **message},
             )
             parent = cursor.lastrowid

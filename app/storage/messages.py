@@ -16,13 +16,22 @@ siblings with the same parent; no alternative branches are stored today.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from app.storage.conversations import Conversations
 from app.storage.db import Database
 from app.storage.errors import NotFoundError
-from app.storage.models import Message, MessageState, ReplyStats, Role, message_from_row
+from app.storage.models import (
+    Message,
+    MessageState,
+    ReplyStats,
+    Role,
+    message_from_row,
+    token_ids_json,
+)
 
-_COLUMNS = "id, conversation_id, position, parent_id, role, text, state, stats, error, created"
+_COLUMNS = ("id, conversation_id, position, parent_id, role, text, state, stats, error, created, "
+            "token_ids, token_vocab")
 
 
 def _stats_json(stats: ReplyStats | None) -> str | None:
@@ -114,21 +123,44 @@ class Messages:
             )
             return cursor.rowcount == 1
 
-    def finish(self, message_id: int, text: str, stats: ReplyStats | None = None) -> bool:
-        """The reply ended normally: final text and figures, state `complete`."""
-        return self._end(message_id, MessageState.COMPLETE, text, stats, "")
+    def finish(
+        self,
+        message_id: int,
+        text: str,
+        stats: ReplyStats | None = None,
+        token_ids: Sequence[int] | None = None,
+        vocab: str = "",
+    ) -> bool:
+        """The reply ended normally: final text, figures and exact ids, state `complete`."""
+        return self._end(message_id, MessageState.COMPLETE, text, stats, "", token_ids, vocab)
 
     def interrupt(
-        self, message_id: int, text: str | None = None, stats: ReplyStats | None = None
+        self,
+        message_id: int,
+        text: str | None = None,
+        stats: ReplyStats | None = None,
+        token_ids: Sequence[int] | None = None,
+        vocab: str = "",
     ) -> bool:
         """The user stopped the reply: keep the text (the last checkpoint when None)."""
-        return self._end(message_id, MessageState.INTERRUPTED, text, stats, "")
+        return self._end(message_id, MessageState.INTERRUPTED, text, stats, "", token_ids, vocab)
 
     def fail(
         self, message_id: int, error: str, text: str | None = None, stats: ReplyStats | None = None
     ) -> bool:
-        """Generation failed: keep the partial text and the error sentence."""
+        """Generation failed: keep the partial text and the error sentence (ids unknown)."""
         return self._end(message_id, MessageState.ERROR, text, stats, error)
+
+    def set_token_ids(self, message_id: int, text: str, token_ids: Sequence[int], vocab: str) -> bool:
+        """Store the ids a reply without them was tokenized to (once): only while its text is
+        still `text` and it is not streaming; False when it changed or is gone."""
+        with self._db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE messages SET token_ids = ?, token_vocab = ? "
+                "WHERE id = ? AND text = ? AND state != 'streaming'",
+                (token_ids_json(token_ids), vocab, message_id, text),
+            )
+            return cursor.rowcount == 1
 
     def _end(
         self,
@@ -137,6 +169,8 @@ class Messages:
         text: str | None,
         stats: ReplyStats | None,
         error: str,
+        token_ids: Sequence[int] | None = None,
+        vocab: str = "",
     ) -> bool:
         with self._db.transaction() as conn:
             row = conn.execute(
@@ -146,9 +180,10 @@ class Messages:
             if row is None:
                 return False
             conn.execute(
-                "UPDATE messages SET text = coalesce(?, text), state = ?, stats = ?, error = ? "
-                "WHERE id = ?",
-                (text, state.value, _stats_json(stats), error, message_id),
+                "UPDATE messages SET text = coalesce(?, text), state = ?, stats = ?, error = ?, "
+                "token_ids = ?, token_vocab = ? WHERE id = ?",
+                (text, state.value, _stats_json(stats), error, token_ids_json(token_ids),
+                 vocab if token_ids is not None else "", message_id),
             )
             self._conversations.touch(row["conversation_id"])
             return True
@@ -174,7 +209,10 @@ class Messages:
             if message.state is MessageState.STREAMING:
                 raise ValueError("stop the streaming reply before editing it")
             removed = self._delete_after(message)
-            conn.execute("UPDATE messages SET text = ? WHERE id = ?", (text, message_id))
+            conn.execute(
+                "UPDATE messages SET text = ?, token_ids = NULL, token_vocab = '' WHERE id = ?",
+                (text, message_id),
+            )
             self._conversations.touch(message.conversation_id)
             return removed
 

@@ -120,6 +120,35 @@ class Message:
     stats: ReplyStats | None
     error: str
     created: datetime
+    token_ids: tuple[int, ...] | None = None  # a reply's exact ids (schema 5); None: tokenize the text
+    token_vocab: str = ""  # the vocabulary fingerprint of token_ids
+
+
+MAX_TOKEN_IDS = 1_000_000
+"""More ids than any context holds: a longer list (a damaged file or import) is ignored."""
+
+
+def parse_token_ids(value: Any) -> tuple[int, ...] | None:
+    """Stored or imported ids (a JSON text or list) as a tuple; None when absent or malformed."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)):
+        if len(value) > 12 * MAX_TOKEN_IDS:
+            return None
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    if not isinstance(value, list) or len(value) > MAX_TOKEN_IDS:
+        return None
+    if not all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < 1 << 31 for i in value):
+        return None
+    return tuple(value)
+
+
+def token_ids_json(ids: Any) -> str | None:
+    """The column's form of a reply's ids (None stays NULL)."""
+    return None if ids is None else json.dumps([int(i) for i in ids], separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -177,6 +206,8 @@ def message_from_row(row: sqlite3.Row) -> Message:
         stats=ReplyStats.from_dict(json.loads(stats)) if stats else None,
         error=row["error"],
         created=parse_timestamp(row["created"]),
+        token_ids=parse_token_ids(row["token_ids"]),
+        token_vocab=str(row["token_vocab"] or ""),
     )
 
 

@@ -15,6 +15,9 @@ History:
      document (`documents.warnings`, a JSON list of sentences) and how many of the oldest
      turn pairs a conversation leaves out of its prompt (`conversations.drop_turns`, the
      user's answer to "it does not fit").
+  5. a reply's exact token ids (`messages.token_ids`, a JSON list, NULL when unknown) and the
+     vocabulary they belong to (`messages.token_vocab`, a fingerprint): the next prompt holds
+     the reply exactly as it was generated, so a follow-up re-reads only the new question.
 """
 
 from __future__ import annotations
@@ -140,11 +143,20 @@ def _v4_document_memory(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _v5_reply_token_ids(conn: sqlite3.Connection) -> None:
+    for statement in (
+        "ALTER TABLE messages ADD COLUMN token_ids TEXT",
+        "ALTER TABLE messages ADD COLUMN token_vocab TEXT NOT NULL DEFAULT ''",
+    ):
+        conn.execute(statement)
+
+
 MIGRATIONS: Sequence[_Migration] = (
     _v1_core,
     _v2_search,
     _v3_trash_and_settings,
     _v4_document_memory,
+    _v5_reply_token_ids,
 )
 """Step i (0-based) upgrades version i to i + 1."""
 

@@ -1,55 +1,64 @@
-"""The chat data path: commit the question, build the prompt, stream, checkpoint, finish.
+"""The chat data path and the one state of the app: what it is doing, and one turn end to end.
 
     store (SQLite)  <-  ChatController  ->  InferenceClient (worker thread)
                              |
                          signals to the views (GUI thread)
 
-The user's message is committed before any inference; the reply row is begun at once and
-checkpointed every CHECKPOINT_MS while text streams; it ends `complete` with its stats,
-`interrupted` (Stop) or `error` (the worker failed; the partial text is kept).
-With a document attached (self.documents), a question, an edit and Regenerate are first
-checked against the context (nothing is stored, edited or deleted when it does not fit), and
-the reply waits while the document is read ahead.
+`activity` (app.engine.activity.Activity: idle / loading / reading / generating / stopping)
+is set here and nowhere else; the composer, the menus, the status bar and the document pane
+follow `activityChanged`. Stop (button, Esc, the pane's cancel) stops whatever runs: a
+prompt being built, a document being read ahead, a reply waiting for it, a reply streaming.
+
+A turn: the stored conversation becomes the engine's Conversation (`prompting.conversation_for`),
+its prompt is built and checked against the context on a helper thread (`document_jobs.check_fit`;
+with a document, a prompt that does not fit changes nothing and the pane offers the choices),
+then the question is committed, the reply row begun, and the request sent. The streamed text
+is checkpointed every CHECKPOINT_MS; the reply ends `complete` with its stats and its exact
+token ids (the next prompt holds them, so a follow-up reads only the new question),
+`interrupted` (Stop) or `error` (the partial text kept).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.engine.activity import Activity
+from app.engine.conversation import Built, Turn
 from app.engine.loader import LoadSpec
-from app.engine.types import GenerateRequest
+from app.engine.types import Finished, GenerateRequest, ModelInfo
+from app.engine.types import ReplyStats as EngineStats
 from app.internlm2.chat_format import Sampling
 from app.storage import ConversationStore, Message, ReplyStats, Role
 from app.ui.app_settings import AppSettings, sampling_from_dict, sampling_to_dict
 from app.ui.document_controller import DocumentController, Refused
-from app.ui.document_jobs import Fit
-from app.ui.inference_worker import InferenceClient
-from app.ui.prompting import PromptJob
+from app.ui.document_jobs import Fit, check_fit
+from app.ui.inference_worker import InferenceClient, ReadResult
+from app.ui.prompting import conversation_for
 
 
-def stored_stats(data: dict[str, Any]) -> ReplyStats:
-    """The worker's stats dict in the store's form."""
-    return ReplyStats.from_dict({**data, "tokens_per_s": data.get("tok_s")})
+def stored_stats(stats: EngineStats) -> ReplyStats:
+    """The engine's reply figures in the store's form."""
+    return ReplyStats.from_dict({**stats.to_dict(), "tokens_per_s": stats.tok_s})
 
 
 class ChatController(QObject):
-    """One conversation at a time is shown; one reply at a time is written."""
+    """One conversation at a time is shown; one job at a time runs on the model."""
 
     conversationOpened = Signal(int)  # the id, or 0 for none
     conversationsChanged = Signal()  # titles or order changed
     replyStarted = Signal(int, int)  # conversation id, message id (the question is stored)
     replyText = Signal(int, str)  # conversation id, batched text
     replyEnded = Signal(int, int)  # conversation id, message id (final state is stored)
-    busyChanged = Signal(bool)
-    modelChanged = Signal(dict)  # InferenceClient.loaded's dict, {} when none
+    activityChanged = Signal(object)  # Activity
+    busyChanged = Signal(bool)  # `busy` changed (loading, generating or stopping)
+    modelChanged = Signal(object)  # ModelInfo, or None when no model is loaded (a failed load)
     loadFailed = Signal(str)
     notice = Signal(str)  # a sentence for the user (refusals, errors)
     contextUsed = Signal(int, int)  # tokens, n_ctx
-    statsReady = Signal(dict)
+    statsReady = Signal(object)  # the engine's ReplyStats of the reply that ended
 
     CHECKPOINT_MS = 1000
 
@@ -59,15 +68,16 @@ class ChatController(QObject):
         self.store = store
         self.client = client
         self.settings = settings
-        self.model: dict[str, Any] = {}
+        self.model: ModelInfo | None = None
+        self.activity = Activity.IDLE
         self.conversation_id = 0
         self.reply_id = 0
         self.reply_conversation = 0
         self.reply_text = ""
         self._saved_text = ""
         self._stopping = False
-        self._loading = False
-        self._job: PromptJob | None = None
+        self._loading = False  # a load was sent to the worker
+        self._prep: object | None = None  # the prompt being built (its token; None: none)
         self._queued: GenerateRequest | None = None  # waits for the document's reading
         self._deferred_load: LoadSpec | None = None  # waits for a cancelled reading to end
         self.spec: LoadSpec | None = None  # the last model asked for
@@ -75,49 +85,77 @@ class ChatController(QObject):
         self._timer.setInterval(self.CHECKPOINT_MS)
         self._timer.timeout.connect(self.checkpoint)
         client.loaded.connect(self._on_loaded)
+        client.loadFailed.connect(self._on_load_failed)
         client.textReady.connect(self._on_text)
         client.finished.connect(self._on_finished)
         client.failed.connect(self._on_failed)
         client.refused.connect(self.notice)
         self.documents = DocumentController(self)
+        self.documents.readingChanged.connect(lambda _on: self._settle())
         self.documents.readEnded.connect(self._after_reading)
 
-    # -- state ----------------------------------------------------------------------------
+    # -- the one state ----------------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        return bool(self.reply_id) or self._loading
+        """Loading, generating or stopping: nothing else may start (a question waits on a reading)."""
+        return self.activity in (Activity.LOADING, Activity.GENERATING, Activity.STOPPING)
 
     @property
     def loading(self) -> bool:
-        return self._loading
+        return self.activity is Activity.LOADING
 
-    def _busy(self, on: bool) -> None:
-        self.busyChanged.emit(on)
+    def _settle(self) -> None:
+        """Set the activity from what still runs (called after anything starts or ends)."""
+        running = bool(self.reply_id) or self._prep is not None or self.documents.reading
+        if self._stopping and (running or self._loading):
+            state = Activity.STOPPING
+        elif self._loading or self._deferred_load is not None:
+            state = Activity.LOADING
+        elif self.reply_id or self._prep is not None:
+            state = Activity.GENERATING
+        elif self.documents.reading:
+            state = Activity.READING
+        else:
+            state = Activity.IDLE
+        if not (running or self._loading):
+            self._stopping = False
+        if state is not self.activity:
+            was_busy = self.busy
+            self.activity = state
+            self.activityChanged.emit(state)
+            if self.busy != was_busy:
+                self.busyChanged.emit(self.busy)
 
     # -- models ---------------------------------------------------------------------------
     def load_model(self, spec: LoadSpec) -> bool:
         if self.busy:
             self.notice.emit(self.tr("Stop the current reply before loading another model."))
             return False
-        self._loading = True
         self.spec = spec
-        self._busy(True)
         if self.documents.reading:  # stop the reading first; the load follows when it has ended
             self._deferred_load = spec
             self.documents.cancel_reading()
-            return True
-        if not self.client.load(spec):
-            self._loading = False
-            self._busy(False)
+        elif self.client.load(spec):
+            self._loading = True
+        else:
             return False
+        self._settle()
         return True
 
-    def _on_loaded(self, info: dict[str, Any]) -> None:
+    def _on_loaded(self, info: ModelInfo) -> None:
         self._loading = False
-        self.model = dict(info)
-        self.modelChanged.emit(self.model)
-        self._busy(False)
+        self.model = info
+        self._settle()
+        self.modelChanged.emit(info)
         self.documents.refresh()
+
+    def _on_load_failed(self, message: str) -> None:
+        """The worker unloaded the previous model before trying: no model is loaded now."""
+        self._loading = False
+        self.model = None
+        self._settle()
+        self.modelChanged.emit(None)
+        self.loadFailed.emit(message)
 
     # -- conversations --------------------------------------------------------------------
     def open(self, conversation_id: int) -> None:
@@ -148,7 +186,7 @@ class ChatController(QObject):
             chat = unused
         else:
             chat = self.store.conversations.create(
-                model=str(self.model.get("model", "")), system_prompt=self.settings.system_prompt,
+                model=self.model.model if self.model else "", system_prompt=self.settings.system_prompt,
                 sampling=self.settings.sampling)
         self.conversationsChanged.emit()
         self.open(chat.id)
@@ -189,14 +227,17 @@ class ChatController(QObject):
     def _can_reply(self) -> bool:
         if not self.writable():
             return False
-        if self.busy:
-            self.notice.emit(self.tr("A reply is still being written; stop it or wait for it to finish."))
-            return False
-        if not self.model:
+        if self.model is None:
             self.notice.emit(self.tr("No model is loaded. Open a model first."))
             return False
-        if self.documents.checking or self.documents.loading:
-            self.notice.emit(self.tr("The document is still being checked; send again in a moment."))
+        if self.activity is Activity.STOPPING:
+            self.notice.emit(self.tr("Still stopping; send again in a moment."))
+            return False
+        if not self.activity.can_send:
+            self.notice.emit(self.tr("A reply is still being written; stop it or wait for it to finish."))
+            return False
+        if self.documents.importing:
+            self.notice.emit(self.tr("The document is still being opened; send again in a moment."))
             return False
         return True
 
@@ -212,7 +253,8 @@ class ChatController(QObject):
             self.store.messages.add(cid, Role.USER, text)
             self.conversationsChanged.emit()
 
-        return self._when_it_fits(cid, text, store_question)
+        return self._prepare(cid, self.store.messages.list_for(cid), text, store_question,
+                             Refused("send", text))
 
     def edit_and_resend(self, message_id: int, text: str) -> bool:
         """Replace an earlier question (later turns are deleted) and answer it again."""
@@ -227,15 +269,16 @@ class ChatController(QObject):
             self.store.messages.edit(message_id, text)
             self.open(cid)
 
-        return self._when_it_fits(cid, text, edit, before=target.position,
-                                  refused=Refused("edit", text, message_id))
+        before = [m for m in self.store.messages.list_for(cid) if m.position < target.position]
+        return self._prepare(cid, before, text, edit, Refused("edit", text, message_id))
 
     def regenerate(self) -> bool:
         """Answer the last question again (the last reply is replaced)."""
         if not self.conversation_id or not self._can_reply():
             return False
         cid = self.conversation_id
-        questions = [m for m in self.store.messages.list_for(cid) if m.role is Role.USER]
+        messages = self.store.messages.list_for(cid)
+        questions = [m for m in messages if m.role is Role.USER]
         if not questions:
             return False
         last = questions[-1]
@@ -244,37 +287,94 @@ class ChatController(QObject):
             self.store.messages.truncate_after(last.id)
             self.open(cid)
 
-        return self._when_it_fits(cid, last.text, drop_last_reply, before=last.position,
-                                  refused=Refused("regenerate", last.text, last.id))
+        before = [m for m in messages if m.position < last.position]
+        return self._prepare(cid, before, last.text, drop_last_reply,
+                             Refused("regenerate", last.text, last.id))
 
-    def _when_it_fits(self, conversation_id: int, question: str, change: Callable[[], None], *,
-                      before: int | None = None, refused: Refused | None = None) -> bool:
-        """Make the stored change (add, edit or truncate), then start the reply. With a document
-        the prompt is built and checked first, off the GUI thread: when it does not fit, nothing
-        is changed (the document pane offers the choices) and when it fits, its prompt is used.
-        `before`: the position of the question being answered again (turns after it are left out)."""
-        def go(fit: Fit | None) -> None:
-            if fit is not None and (conversation_id != self.conversation_id or self.busy):
+    def _prepare(self, cid: int, before: Sequence[Message], question: str, change: Callable[[], None],
+                 refused: Refused) -> bool:
+        """Build the question's prompt off the GUI thread; when it fits, make the stored change
+        (add, edit or truncate) and start the reply with that prompt. When it does not fit (with a
+        document), nothing is changed and the document pane offers the budget's choices."""
+        model = self.model
+        assert model is not None
+        convo = conversation_for(model, self.store.conversations.get(cid), before,
+                                 self.documents.document(cid), replace(self.sampling()))
+        path = [*convo.turns, Turn("user", question)]
+        token = object()
+        self._prep = token
+        self._settle()
+
+        def done(fit: Fit) -> None:
+            if self._prep is not token:
+                return  # stopped meanwhile: nothing was stored
+            self._prep = None
+            self._store_tokenized(fit.built, path)
+            if cid != self.conversation_id or self.model is not model:
+                self._settle()
                 self.notice.emit(self.tr("The question was not sent: the conversation changed meanwhile."))
-                return
-            change()
-            self._start_reply(fit.request if fit else None)
+            elif not fit.fits:
+                self._settle()  # idle again before the window puts the question back
+                self.documents.refuse(fit, question, refused)
+            else:
+                change()
+                self._start_reply(cid, fit.request)
+            self._settle()
 
-        if self.documents.document() is not None:
-            return self.documents.check_fit(question, go, before=before, refused=refused)
-        go(None)
+        def failed(message: str) -> None:
+            if self._prep is token:
+                self._prep = None
+                self._settle()
+                self.notice.emit(message)
+
+        self.documents.run(lambda: check_fit(model, convo, path), done, failed)
         return True
 
-    def stop(self) -> None:
-        if not self.reply_id:
+    def _store_tokenized(self, built: Built, path: Sequence[Turn]) -> None:
+        """Replies that had no ids (imported, older, another vocabulary) keep the ids they were
+        tokenized to now: the next prompt is the same, and they are not tokenized again."""
+        texts = {t.key: t.text for t in path if t.key}
+        for key, ids in built.tokenized.items():
+            if key in texts:
+                self.store.messages.set_token_ids(key, texts[key], ids, built.vocab)
+
+    def _start_reply(self, cid: int, request: GenerateRequest) -> None:
+        self.reply_id = self.store.messages.begin_reply(cid)
+        self.reply_conversation = cid
+        self.reply_text = self._saved_text = ""
+        self.replyStarted.emit(cid, self.reply_id)
+        self._timer.start()
+        self.contextUsed.emit(len(request.prompt_ids), self.model.n_ctx if self.model else 0)
+        if self.documents.reading:  # the question only appends to the prefix being read
+            self._queued = request
+            self.notice.emit(self.tr("The question will be sent once the document has been read."))
             return
-        if self._queued is not None:  # waiting for the document: the reading itself goes on
-            self._end("interrupted", {})
+        if not self.client.generate(request):
+            self._end("error", None, self.tr("The model is busy; try again in a moment."))
+
+    def _after_reading(self, _result: ReadResult) -> None:
+        spec, self._deferred_load = self._deferred_load, None
+        if spec is not None:
+            self._loading = self.client.load(spec)
+        request, self._queued = self._queued, None
+        if request is not None and self.reply_id and not self.client.generate(request):
+            self._end("error", None, self.tr("The model is busy; try again in a moment."))
+        self._settle()
+
+    def stop(self) -> None:
+        """Stop whatever runs: the prompt being built, the reading, the reply (Stop, Esc, the pane)."""
+        if not self.activity.can_stop:
             return
         self._stopping = True
-        self.client.cancel()
-        if self._job is not None:  # still building the prompt: nothing runs yet
-            self._end("interrupted", {})
+        self._prep = None  # a prompt still being built is dropped: nothing was stored
+        if self.documents.reading:
+            self.documents.cancel_reading()
+        if self._queued is not None:  # it waited for the reading: it never started
+            self._queued = None
+            self._end("interrupted", None)
+        elif self.reply_id:
+            self.client.cancel()
+        self._settle()
 
     def set_checkpoint_interval(self, ms: int) -> None:
         """How often a streaming reply is saved (CHECKPOINT_MS by default; tests go faster)."""
@@ -284,67 +384,10 @@ class ChatController(QObject):
         """The window closes: stop the reply and store it as interrupted right now."""
         self.documents.cancel_reading()
         self.documents.closed = True
+        self._prep = None
         if self.reply_id:
             self.client.cancel()
-            self._end("interrupted", {})
-
-    def _start_reply(self, request: GenerateRequest | None = None) -> None:
-        cid = self.conversation_id
-        history = self.store.messages.list_for(cid)
-        self.reply_id = self.store.messages.begin_reply(cid)
-        self.reply_conversation = cid
-        self.reply_text = self._saved_text = ""
-        self._stopping = False
-        self._busy(True)
-        self.replyStarted.emit(cid, self.reply_id)
-        self._timer.start()
-        backend = self.client.worker.backend
-        if backend is None:
-            self._end("error", {}, self.tr("No model is loaded. Open a model first."))
-            return
-        if request is not None:
-            self._dispatch(request)
-            return
-        chat = self.store.conversations.get(cid)
-        turns = self.documents.prompt_turns(cid, history)
-        job = PromptJob(backend.tokenizer, is_chat=bool(self.model.get("is_chat", True)),
-                        system=chat.system_prompt, turns=turns, sampling=replace(self.sampling()),
-                        document=self.documents.block_for(cid), parent=self)
-        job.ready.connect(lambda request, j=job: self._on_prompt(j, request))
-        job.failed.connect(lambda message, j=job: self._on_prompt_failed(j, message))
-        self._job = job
-        job.start()
-
-    def _on_prompt(self, job: PromptJob, request: Any) -> None:
-        job.deleteLater()
-        if job is not self._job:
-            return  # stopped while the prompt was built
-        self._job = None
-        self._dispatch(request)
-
-    def _dispatch(self, request: GenerateRequest) -> None:
-        n_ctx = int(self.model.get("n_ctx", 0))
-        self.contextUsed.emit(len(request.prompt_ids), n_ctx)
-        if self.documents.reading:  # the question only appends to the prefix being read
-            self._queued = request
-            self.notice.emit(self.tr("The question will be sent once the document has been read."))
-            return
-        if not self.client.generate(request):
-            self._end("error", {}, self.tr("The model is busy; try again in a moment."))
-
-    def _after_reading(self, _data: dict[str, Any]) -> None:
-        spec, self._deferred_load = self._deferred_load, None
-        if spec is not None and not self.client.load(spec):
-            self._loading = False
-            self._busy(False)
-        request, self._queued = self._queued, None
-        if request is not None and self.reply_id and not self.client.generate(request):
-            self._end("error", {}, self.tr("The model is busy; try again in a moment."))
-
-    def _on_prompt_failed(self, job: PromptJob, message: str) -> None:
-        job.deleteLater()
-        if job is self._job:
-            self._end("error", {}, message)
+            self._end("interrupted", None)
 
     def _on_text(self, text: str) -> None:
         if not self.reply_id:
@@ -359,43 +402,40 @@ class ChatController(QObject):
                 self.stop()  # the row is gone (the conversation was deleted or edited)
             self._saved_text = self.reply_text
 
-    def _on_finished(self, data: dict[str, Any]) -> None:
+    def _on_finished(self, finished: Finished) -> None:
         if not self.reply_id:
             return
-        stopped = data.get("stop_reason") == "cancelled" or self._stopping
-        self.reply_text = str(data.get("text", self.reply_text))
-        self._end("interrupted" if stopped else "complete", data)
+        stopped = finished.stats.stop_reason.value == "cancelled" or self._stopping
+        self.reply_text = finished.text
+        self._end("interrupted" if stopped else "complete", finished)
 
     def _on_failed(self, message: str) -> None:
-        if self._loading:
-            self._loading = False
-            self.loadFailed.emit(message)
-            self._busy(False)
-        elif self.reply_id:
-            self._end("error", {}, message)
+        if self.reply_id:
+            self._end("error", None, message)
         else:
             self.notice.emit(message)
 
-    def _end(self, state: str, data: dict[str, Any], error: str = "") -> None:
+    def _end(self, state: str, finished: Finished | None, error: str = "") -> None:
         self._timer.stop()
         reply, cid = self.reply_id, self.reply_conversation
-        stats = stored_stats(data) if data else None
+        stats = stored_stats(finished.stats) if finished else None
+        ids = finished.token_ids if finished else None
+        vocab = self.model.vocab if self.model else ""
         if state == "complete":
-            self.store.messages.finish(reply, self.reply_text, stats)
+            self.store.messages.finish(reply, self.reply_text, stats, ids, vocab)
         elif state == "interrupted":
-            self.store.messages.interrupt(reply, self.reply_text, stats)
+            self.store.messages.interrupt(reply, self.reply_text, stats, ids, vocab)
         else:
             self.store.messages.fail(reply, error, self.reply_text, stats)
         self.reply_id = self.reply_conversation = 0
-        self._job = None
         self._queued = None
-        if data:
-            self.statsReady.emit(data)
-            total = int(data.get("prompt_tokens", 0)) + int(data.get("new_tokens", 0))
-            self.contextUsed.emit(total, int(self.model.get("n_ctx", 0)))
+        if finished is not None:
+            self.statsReady.emit(finished.stats)
+            used = finished.stats.prompt_tokens + finished.stats.new_tokens
+            self.contextUsed.emit(used, self.model.n_ctx if self.model else 0)
         self.replyEnded.emit(cid, reply)
         self.conversationsChanged.emit()
-        self._busy(False)
+        self._settle()
         if error:
             self.notice.emit(error)
 

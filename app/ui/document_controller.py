@@ -8,14 +8,18 @@ One document per conversation (attaching another replaces it). The moment a docu
 attached, the conversation opened, or a model loaded, system prompt + document are read
 ahead on the inference worker (memory -> saved state -> read); replacing or removing the
 document, or switching conversations, cancels that reading. A question sent while it runs
-waits for it (ChatController queues the request). Before a question is sent, `check_fit`
-builds its prompt off the GUI thread: when it does not fit the loaded context, nothing is
-sent and `doesNotFit` carries the budget's choices; nothing is ever cut silently.
+waits for it (ChatController queues the request). The ChatController builds a question's
+prompt and checks its fit off the GUI thread; when it does not fit the loaded context, nothing
+is sent and `doesNotFit` carries the budget's choices; nothing is ever cut silently. Counts
+and the read-ahead's prefix come from the engine's Conversation, whose document ids are
+cached per (document, vocabulary): the document is tokenized once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import inspect
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,25 +27,18 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from app.documents import DocumentText, read_document, read_pasted_text
+from app.engine.activity import Activity
 from app.engine.budget import Choice, ChoiceKind
-from app.engine.conversation import document_block
+from app.engine.conversation import Conversation
 from app.engine.doc_cache import DEFAULT_CAP_BYTES, SETTING_KEY, DocStateCache
-from app.storage import Document, Message
-from app.ui.document_jobs import (
-    Background,
-    Count,
-    Fit,
-    Loaded,
-    ModelView,
-    check_fit,
-    count_document,
-    read_and_count,
-)
-from app.ui.inference_worker import PrefixJob
-from app.ui.prompting import Turn, turns_from
+from app.storage import Document
+from app.ui.document_jobs import Background, Count, Fit, Loaded, count_document, read_and_count
+from app.ui.inference_worker import PrefixJob, ReadResult
 
 if TYPE_CHECKING:
     from app.ui.chat_controller import ChatController
+
+_READER_TAKES_CANCEL = "cancel" in inspect.signature(read_document).parameters
 
 
 @dataclass(frozen=True)
@@ -54,16 +51,16 @@ class Refused:
 
 
 class DocumentController(QObject):
-    """Owned by the ChatController; the pane and the window connect to its signals."""
+    """Owned by the ChatController (which owns the app's activity); the pane connects here."""
 
     changed = Signal(int)  # conversation id whose document was attached, replaced or removed
     counted = Signal(object)  # Count (for the open conversation's document)
     loadFailed = Signal(str)  # a file could not be read (the reader's sentence)
     readProgress = Signal(int, int, float)  # done, total, seconds left (-1 unknown)
-    readEnded = Signal(dict)  # the worker's prefixRead dict (state prefilled/cancelled/failed)
+    readEnded = Signal(object)  # ReadResult (state prefilled/cancelled/failed)
     readingChanged = Signal(bool)
+    importingChanged = Signal(bool)  # a file is being opened (read and counted)
     doesNotFit = Signal(object, str)  # Fit (with plan and choices), the question (not sent)
-    fitChecked = Signal(bool)  # a fit check started (True) / ended (False)
     droppedChanged = Signal(int)  # conversation id whose left-out oldest turns changed
 
     def __init__(self, chat: ChatController) -> None:
@@ -72,11 +69,11 @@ class DocumentController(QObject):
         self.store = chat.store
         self.client = chat.client
         self.counts: dict[str, Count] = {}  # by document sha256 + context
-        self.loading = False
+        self.importing = False
         self.closed = False  # set when the window closes: late background results are dropped
-        self.checking = False
         self.refused: Refused | None = None  # the last question that did not fit
         self._job: PrefixJob | None = None
+        self._import_cancel: threading.Event | None = None
         self._jobs: set[Background] = set()
         self.client.prefixRead.connect(self._on_read)
         self.client.prefillProgress.connect(self._on_progress)
@@ -92,11 +89,6 @@ class DocumentController(QObject):
         it when the conversation stopped fitting; stored with the conversation)."""
         return self.store.conversations.get(conversation_id).drop_turns if conversation_id else 0
 
-    def prompt_turns(self, conversation_id: int, messages: Sequence[Message]) -> list[Turn]:
-        """The turns of `messages` that go into the prompt: the oldest pairs the user chose to
-        leave out are left out (the fit check and the reply use this one definition)."""
-        return turns_from(messages)[2 * self.dropped_turns(conversation_id):]
-
     def include_all_turns(self) -> None:
         """Undo "leave out the oldest turns" for the open conversation."""
         cid = self.chat.conversation_id
@@ -104,30 +96,25 @@ class DocumentController(QObject):
             self.store.conversations.update(cid, drop_turns=0)
             self.droppedChanged.emit(cid)
 
-    def block_for(self, conversation_id: int) -> str | None:
-        """The document's turn as the prompt holds it (None without a document)."""
-        doc = self.document(conversation_id)
-        return document_block(doc.name, doc.text) if doc else None
-
-    def model_view(self) -> ModelView | None:
-        backend = self.client.worker.backend
-        if backend is None or not self.chat.model:
-            return None
-        spec = self.chat.spec
-        device = "cuda" if "GPU" in backend.device or "cuda" in backend.device.lower() else "cpu"
-        return ModelView(backend.tokenizer, backend.n_ctx, backend.is_chat,
-                         Path(spec.path) if spec is not None else None,
-                         str(getattr(backend, "kv_type", spec.kv_type if spec else "f16")), device)
+    def has_model(self) -> bool:
+        return self.chat.model is not None
 
     def _system(self, conversation_id: int) -> str:
         if not conversation_id:
             return self.chat.settings.system_prompt
         return self.store.conversations.get(conversation_id).system_prompt
 
+    def _conversation(self, conversation_id: int, name: str | None, text: str) -> Conversation:
+        """The prefix (system prompt + document) as the engine builds it for the loaded model."""
+        model = self.chat.model
+        assert model is not None
+        return Conversation(model, system=self._system(conversation_id), document=text, document_name=name)
+
     def _answer_tokens(self) -> int:
         return self.chat.sampling().max_new_tokens
 
-    def _run(self, fn: Callable[[], Any], done: Callable[[Any], None], failed: Callable[[str], None]) -> None:
+    def run(self, fn: Callable[[], Any], done: Callable[[Any], None], failed: Callable[[str], None]) -> None:
+        """Run `fn` on a helper thread; `done(result)` or `failed(sentence)` on the GUI thread."""
         job = Background(fn, self)
         self._jobs.add(job)
 
@@ -145,33 +132,54 @@ class DocumentController(QObject):
     # -- importing -----------------------------------------------------------------------------
     def open_file(self, path: Path) -> None:
         """Read a file (and count it) off the GUI thread, then attach it."""
-        self._import(lambda: read_document(Path(path)))
+        cancel = threading.Event()
+        # The readers stop early on this event where they support it (app/documents/reader.py).
+        options: dict[str, Any] = {"cancel": cancel} if _READER_TAKES_CANCEL else {}
+        self._import(lambda: read_document(Path(path), **options), cancel)
 
     def paste(self, text: str) -> None:
-        self._import(lambda: read_pasted_text(text))
+        self._import(lambda: read_pasted_text(text), threading.Event())
 
-    def _import(self, read: Callable[[], DocumentText]) -> None:
+    def _import(self, read: Callable[[], DocumentText], cancel: threading.Event) -> None:
         if not self.chat.writable():  # read-only database: said, nothing read or attached
             return
-        self.loading = True
-        model, system = self.model_view(), self._system(self.chat.conversation_id)
+        self._set_importing(True)
+        self._import_cancel = cancel
+        model, system = self.chat.model, self._system(self.chat.conversation_id)
+        answer = self._answer_tokens()
 
-        def block(doc: DocumentText) -> str:
-            return document_block(doc.name, doc.text)
+        def make(doc: DocumentText) -> Conversation:  # on the job's thread: no store access
+            assert model is not None
+            return Conversation(model, system=system, document=doc.text, document_name=doc.name)
 
-        self._run(lambda: read_and_count(read, model, system, block, self._answer_tokens()),
-                  self._imported, self._import_failed)
+        def done(loaded: Loaded) -> None:
+            if cancel.is_set():
+                return self._set_importing(False)
+            self._imported(loaded)
+
+        def failed(message: str) -> None:
+            self._set_importing(False)
+            if not cancel.is_set():
+                self.loadFailed.emit(message)
+
+        self.run(lambda: read_and_count(read, model, make, answer), done, failed)
+
+    def cancel_import(self) -> None:
+        """The pane's cancel while a file is opened: the reader stops (where it can), nothing is attached."""
+        if self._import_cancel is not None and self.importing:
+            self._import_cancel.set()
+            self._set_importing(False)
+
+    def _set_importing(self, on: bool) -> None:
+        if on != self.importing:
+            self.importing = on
+            self.importingChanged.emit(on)
 
     def _imported(self, loaded: Loaded) -> None:
-        self.loading = False
+        self._set_importing(False)
         if loaded.count is not None:
             self.counts[f"{loaded.count.sha256}:{loaded.count.n_ctx}"] = loaded.count
         self.attach(loaded.document)
-
-    def _import_failed(self, message: str) -> None:
-        self.loading = False
-        self.loadFailed.emit(message)
-
     def attach(self, doc: DocumentText) -> Document:
         """Attach (replacing the conversation's document) and start reading it ahead."""
         self.cancel_reading()
@@ -203,7 +211,7 @@ class DocumentController(QObject):
 
     # -- counting --------------------------------------------------------------------------------
     def _count_key(self, sha256: str) -> str:
-        model = self.model_view()
+        model = self.chat.model
         return f"{sha256}:{model.n_ctx if model else 0}"
 
     def cached_count(self, sha256: str) -> Count | None:
@@ -212,16 +220,15 @@ class DocumentController(QObject):
 
     def refresh(self) -> None:
         """Count the open document (cached per hash and context), then read it ahead."""
-        doc, model = self.document(), self.model_view()
+        doc, model = self.document(), self.chat.model
         if doc is not None and model is not None:
             known = self.counts.get(self._count_key(doc.sha256))
             if known is not None:
                 self.counted.emit(known)
             else:
-                system, block, answer = self._system(doc.conversation_id), self.block_for(doc.conversation_id), \
-                    self._answer_tokens()
-                self._run(lambda: count_document(model, system, block or "", doc.sha256, answer),
-                          self._on_count, self.loadFailed.emit)
+                convo, answer = self._conversation(doc.conversation_id, doc.name, doc.text), self._answer_tokens()
+                self.run(lambda: count_document(model, convo, doc.sha256, answer), self._on_count,
+                         self.loadFailed.emit)
         self.start_reading()
 
     def _on_count(self, count: Count) -> None:
@@ -238,11 +245,11 @@ class DocumentController(QObject):
     def start_reading(self) -> bool:
         """Read the open conversation's prefix ahead, if there is a document and the model is idle."""
         doc = self.document()
-        if doc is None or self._job is not None or self.chat.busy or self.client.busy \
-                or self.client.worker.backend is None:
+        if doc is None or self._job is not None or self.chat.activity is not Activity.IDLE \
+                or self.chat.model is None or self.client.busy:
             return False
         cap = int(self.store.settings.get(SETTING_KEY, DEFAULT_CAP_BYTES))
-        job = PrefixJob(doc.conversation_id, self._system(doc.conversation_id), doc.text, doc.name,
+        job = PrefixJob(doc.conversation_id, self._conversation(doc.conversation_id, doc.name, doc.text),
                         doc.sha256, DocStateCache(cap_bytes=cap))
         if not self.client.read_prefix(job):
             return False
@@ -251,53 +258,25 @@ class DocumentController(QObject):
         return True
 
     def cancel_reading(self) -> None:
+        """Stop the reading ahead (inside the chunk being read); readEnded follows."""
         if self._job is not None:
+            self._job.cancel.set()
             self.client.cancel()
 
     def _on_progress(self, done: int, total: int, left: float) -> None:
         if self._job is not None:
             self.readProgress.emit(done, total, left)
 
-    def _on_read(self, data: dict[str, Any]) -> None:
+    def _on_read(self, result: ReadResult) -> None:
         self._job = None
         self.readingChanged.emit(False)
-        self.readEnded.emit(data)
+        self.readEnded.emit(result)
 
-    # -- fitting before sending --------------------------------------------------------------------
-    def check_fit(self, question: str, then: Callable[[Fit], None], *, before: int | None = None,
-                  refused: Refused | None = None) -> bool:
-        """Build the question's prompt with the document off the GUI thread; `then(fit)` when it
-        fits, else `doesNotFit(fit, question)`, `self.refused` says what was refused, and nothing
-        is sent or changed. `before`: only turns before this message position go into the prompt
-        (an edited or regenerated question); by default all of them."""
-        cid, doc, model = self.chat.conversation_id, self.document(), self.model_view()
-        if doc is None or model is None:
-            return False
-        messages = [m for m in self.store.messages.list_for(cid) if before is None or m.position < before]
-        turns = self.prompt_turns(cid, messages)
-        system, sampling = self._system(cid), self.chat.sampling()
-        block = document_block(doc.name, doc.text)
-        self.checking = True
-        self.fitChecked.emit(True)
-        refused = refused or Refused("send", question)
-
-        def done(fit: Fit) -> None:
-            self.checking = False
-            self.fitChecked.emit(False)
-            if fit.fits:
-                then(fit)
-            else:
-                self.refused = refused
-                self.doesNotFit.emit(fit, question)
-
-        def failed(message: str) -> None:
-            self.checking = False
-            self.fitChecked.emit(False)
-            self.chat.notice.emit(message)
-
-        self._run(lambda: check_fit(model, system=system, turns=turns, question=question, document=doc.text,
-                                    block=block, sampling=sampling), done, failed)
-        return True
+    # -- a question that does not fit ---------------------------------------------------------------
+    def refuse(self, fit: Fit, question: str, refused: Refused) -> None:
+        """Nothing was sent or changed: remember what, and let the pane offer the choices."""
+        self.refused = refused
+        self.doesNotFit.emit(fit, question)
 
     def apply_choice(self, choice: Choice) -> None:
         """Do what the user chose: reload with a larger context, leave out turns, or cut."""

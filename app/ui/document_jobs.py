@@ -1,8 +1,10 @@
-"""Document work off the GUI thread: reading a file, counting its tokens, checking the fit.
+"""Work off the GUI thread: reading a file, counting its tokens, building a prompt and its fit.
 
 Each job is a plain function run by `Background` on a QThreadPool thread; its result (or a
 sentence on failure) comes back as a signal on the GUI thread. The functions here are
-Qt-free apart from `Background`, so they are easy to reason about and test.
+Qt-free apart from `Background`, so they are easy to reason about and test. Every count and
+prompt comes from the engine's Conversation (`app/engine/conversation.py`): one accounting
+for the pane's count, the fit check and the prompt that is sent.
 """
 
 from __future__ import annotations
@@ -18,36 +20,21 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from app.documents import DocumentText
 from app.engine.budget import (
     DOCUMENT_CONTEXT_STEP,
-    MAX_CONTEXT,
     Choice,
     ContextPlan,
     ModelFacts,
     Verdict,
     cut_position,
     free_memory,
-    min_tokens_bound,
     plan_context,
 )
-from app.engine.conversation import chat_messages
-from app.engine.types import GenerateRequest, Tokenizer
+from app.engine.conversation import Built, Conversation, Turn
+from app.engine.types import GenerateRequest, ModelInfo
 from app.errors import UserError
-from app.internlm2.chat_format import Message, Sampling, build_chat_prompt
-from app.ui.prompting import Turn, build_request
+from app.ui.core_text import error_text
 
 _log = logging.getLogger(__name__)
 _CUT_NAME_TOKENS = 48  # "NAME (first 123,456 characters)": room for the longer title after a cut
-
-
-@dataclass(frozen=True)
-class ModelView:
-    """What the document jobs need to know about the loaded model (a snapshot, GUI-side)."""
-
-    tokenizer: Tokenizer
-    n_ctx: int
-    is_chat: bool
-    path: Path | None  # the GGUF file or checkpoint folder (for the memory budget)
-    kv_type: str = "f16"
-    device: str = "cpu"
 
 
 class _Runner(QRunnable):
@@ -76,25 +63,16 @@ class Background(QObject):
         try:
             result = self._fn()
         except UserError as exc:
-            self.failed.emit(str(exc))
+            self.failed.emit(error_text(exc))
             return
         except Exception as exc:  # noqa: BLE001 - a sentence for the window, details in the log
             _log.exception("document job failed")
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
+            self.failed.emit(error_text(exc))
             return
         self.done.emit(result)
 
 
 # -- counting ------------------------------------------------------------------------------------
-def document_turn_tokens(tok: Tokenizer, system: str, block: str, is_chat: bool) -> int:
-    """Tokens the document's turn adds to the prompt (as Conversation.document_tokens counts)."""
-    if not is_chat:
-        return len(tok.encode(block + "\n\n"))
-    with_doc = build_chat_prompt(chat_messages(system, block, []), add_generation_prompt=False)
-    bare = build_chat_prompt(chat_messages(system, None, []), add_generation_prompt=False)
-    return len(with_doc.ids(tok)) - len(bare.ids(tok))
-
-
 @dataclass(frozen=True)
 class Count:
     """A document's tokens and what share of the context they take (from the budget)."""
@@ -107,29 +85,31 @@ class Count:
     estimated: bool = False  # `tokens` is budget.min_tokens_bound: too long to be worth counting
 
 
-def _facts(model: ModelView) -> ModelFacts | None:
-    if model.path is None:
+def _facts(model: ModelInfo) -> ModelFacts | None:
+    if not model.path:
         return None
+    path = Path(model.path)
     try:
-        if model.path.is_file():
-            return ModelFacts.from_gguf(model.path)
-        return ModelFacts.from_checkpoint(model.path, 4 if model.device == "cpu" else 2)
+        if path.is_file():
+            return ModelFacts.from_gguf(path)
+        return ModelFacts.from_checkpoint(path, 4 if model.compute == "cpu" else 2)
     except Exception:  # noqa: BLE001 - unknown facts: the budget checks only the loaded context
-        _log.info("no model facts for %s", model.path, exc_info=True)
+        _log.info("no model facts for %s", path, exc_info=True)
         return None
 
 
-def count_document(model: ModelView, system: str, block: str, sha256: str, answer_tokens: int) -> Count:
+def _memory(model: ModelInfo) -> Any:
+    return free_memory(model.compute) if model.path else None
+
+
+def count_document(model: ModelInfo, convo: Conversation, sha256: str, answer_tokens: int) -> Count:
     """Count the document's tokens and ask the budget whether it fits the loaded context."""
-    bound = min_tokens_bound(block)
-    estimated = bound > MAX_CONTEXT  # far larger than any context: not worth tokenizing
-    tokens = bound if estimated else document_turn_tokens(model.tokenizer, system, block, model.is_chat)
-    fixed = len(build_chat_prompt(chat_messages(system, None, [], "")).ids(model.tokenizer)) if model.is_chat else 1
+    estimated = convo.hopeless()  # far larger than any context: not worth tokenizing
+    tokens = convo.document_bound() if estimated else convo.document_tokens()
     facts = _facts(model) or ModelFacts(1, 0, model.n_ctx)
-    memory = free_memory(model.device) if model.path is not None else None
-    plan = plan_context(facts, document_tokens=tokens, fixed_tokens=fixed, answer_tokens=answer_tokens,
-                        current_ctx=model.n_ctx, kv_type=model.kv_type, memory=memory,
-                        weights_loaded=True, step=DOCUMENT_CONTEXT_STEP)
+    plan = plan_context(facts, document_tokens=tokens, fixed_tokens=convo.fixed_tokens(),
+                        answer_tokens=answer_tokens, current_ctx=model.n_ctx, kv_type=model.kv_type,
+                        memory=_memory(model), weights_loaded=True, step=DOCUMENT_CONTEXT_STEP)
     return Count(sha256, tokens, model.n_ctx, plan.verdict, plan.n_ctx, estimated)
 
 
@@ -141,69 +121,69 @@ class Loaded:
     count: Count | None
 
 
-def read_and_count(read: Callable[[], DocumentText], model: ModelView | None, system: str,
-                   block: Callable[[DocumentText], str], answer_tokens: int) -> Loaded:
-    """Read the document, then count its tokens (both on the job's thread)."""
+def read_and_count(read: Callable[[], DocumentText], model: ModelInfo | None,
+                   conversation: Callable[[DocumentText], Conversation], answer_tokens: int) -> Loaded:
+    """Read the document, then count its tokens (both on the job's thread; the ids are cached
+    for the read-ahead and the prompts)."""
     doc = read()
-    count = count_document(model, system, block(doc), doc.sha256, answer_tokens) if model else None
+    count = count_document(model, conversation(doc), doc.sha256, answer_tokens) if model else None
     return Loaded(doc, count)
 
 
 # -- the fit before sending ---------------------------------------------------------------------
 @dataclass
 class Fit:
-    """A question's request and whether it fits; when not, the budget's plan and all its choices."""
+    """A question's prompt and whether it fits; when not, the budget's plan and all its choices."""
 
-    request: GenerateRequest
-    needed: int
-    document_tokens: int
+    built: Built
     plan: ContextPlan | None = None
     choices: list[Choice] = field(default_factory=list)
     estimated: bool = False  # document_tokens is budget.min_tokens_bound (see _hopeless_fit)
+
+    @property
+    def request(self) -> GenerateRequest:
+        return self.built.request
+
+    @property
+    def needed(self) -> int:
+        if self.estimated and self.plan is not None:  # never built: the budget's figure
+            return self.plan.needed_tokens
+        return self.built.needed
+
+    @property
+    def document_tokens(self) -> int:
+        return self.built.document_tokens
 
     @property
     def fits(self) -> bool:
         return self.plan is None
 
 
-def _pair_tokens(tok: Tokenizer, turns: Sequence[Turn]) -> list[int]:
-    out = []
-    for i in range(0, len(turns) - 1, 2):
-        pair = [Message("assistant" if t.role == "assistant" else "user", t.text) for t in turns[i:i + 2]]
-        out.append(len(build_chat_prompt(pair, add_generation_prompt=False).ids(tok, bos=False)))
-    return out
-
-
-def check_fit(model: ModelView, *, system: str, turns: Sequence[Turn], question: str, document: str,
-              block: str, sampling: Sampling) -> Fit:
-    """Build the question's request; if it does not fit the loaded context, plan the choices."""
-    bound = min_tokens_bound(block)
-    if bound > MAX_CONTEXT:  # far larger than any context: refused before tokenizing it
-        return _hopeless_fit(model, bound, document, sampling)
-    tok = model.tokenizer
-    all_turns = [*turns, Turn("user", question)]
-    request = build_request(tok, is_chat=model.is_chat, system=system, turns=all_turns,
-                            sampling=sampling, document=block)
-    needed = len(request.prompt_ids) + sampling.max_new_tokens
-    doc_tokens = document_turn_tokens(tok, system, block, model.is_chat)
-    fit = Fit(request, needed, doc_tokens)
-    if needed <= model.n_ctx:
+def check_fit(model: ModelInfo, convo: Conversation, path: Sequence[Turn]) -> Fit:
+    """Build the prompt after `path` (its last turn is the question); without a document, or
+    when it fits the loaded context, that is all; else plan the budget's choices. A document
+    far larger than any context is refused from the budget's bound, before it is tokenized."""
+    if convo.document and convo.hopeless():
+        return _hopeless_fit(model, convo)
+    built = convo.build(path)
+    fit = Fit(built)
+    if not convo.document or built.fits(model.n_ctx):
         return fit
-    pairs = _pair_tokens(tok, turns) if model.is_chat else []
-    fixed = max(0, len(request.prompt_ids) - doc_tokens - sum(pairs))
+    sampling = built.request.sampling
+    fixed = max(0, built.prompt_tokens - built.document_tokens - sum(built.pair_tokens))
     facts = _facts(model) or ModelFacts(1, 0, model.n_ctx)
-    memory = free_memory(model.device) if model.path is not None else None
-
+    document = convo.document
+    tok = convo.tokenizer
     # The turn's title and markup are not the text's tokens; the cut's name grows the title a little.
-    overhead = max(0, doc_tokens - len(tok.encode(document))) + _CUT_NAME_TOKENS
+    overhead = convo.document_markup_tokens() + _CUT_NAME_TOKENS
 
     def locate(keep: int) -> int:
         return cut_position(tok.encode, document, keep - overhead)
 
-    common: dict[str, Any] = dict(document_tokens=doc_tokens, fixed_tokens=fixed, turn_tokens=pairs,
-                                  answer_tokens=sampling.max_new_tokens, current_ctx=model.n_ctx,
-                                  kv_type=model.kv_type, memory=memory, weights_loaded=True,
-                                  step=DOCUMENT_CONTEXT_STEP, locate_cut=locate)
+    common: dict[str, Any] = dict(document_tokens=built.document_tokens, fixed_tokens=fixed,
+                                  turn_tokens=built.pair_tokens, answer_tokens=sampling.max_new_tokens,
+                                  current_ctx=model.n_ctx, kv_type=model.kv_type, memory=_memory(model),
+                                  weights_loaded=True, step=DOCUMENT_CONTEXT_STEP, locate_cut=locate)
     plan = plan_context(facts, **common)
     choices = list(plan.choices)
     if plan.verdict is Verdict.NEEDS_LARGER:  # also what would fit the context loaded now
@@ -212,19 +192,22 @@ def check_fit(model: ModelView, *, system: str, turns: Sequence[Turn], question:
     return fit
 
 
-def _hopeless_fit(model: ModelView, bound: int, document: str, sampling: Sampling) -> Fit:
+def _hopeless_fit(model: ModelInfo, convo: Conversation) -> Fit:
     """The refusal for a document whose token bound alone passes every context.
 
     Nothing is tokenized but prefixes near the cut; the request is empty (never sent).
     """
+    bound = convo.document_bound()
+    document = convo.document or ""
+    sampling = convo.sampling
     facts = _facts(model) or ModelFacts(1, 0, model.n_ctx)
-    memory = free_memory(model.device) if model.path is not None else None
 
     def locate(keep: int) -> int:
-        return cut_position(model.tokenizer.encode, document, keep - _CUT_NAME_TOKENS)
+        return cut_position(convo.tokenizer.encode, document, keep - _CUT_NAME_TOKENS)
 
     plan = plan_context(facts, document_tokens=bound, answer_tokens=sampling.max_new_tokens,
-                        current_ctx=model.n_ctx, kv_type=model.kv_type, memory=memory,
+                        current_ctx=model.n_ctx, kv_type=model.kv_type, memory=_memory(model),
                         weights_loaded=True, step=DOCUMENT_CONTEXT_STEP, locate_cut=locate)
-    return Fit(GenerateRequest([], sampling), plan.needed_tokens, bound, plan, list(plan.choices),
-               estimated=True)
+    built = Built(GenerateRequest([], sampling), prefix_tokens=bound, document_tokens=bound, pair_tokens=[],
+                  question_tokens=0)
+    return Fit(built, plan, list(plan.choices), estimated=True)

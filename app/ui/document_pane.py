@@ -5,7 +5,6 @@ does not fit. A view over `DocumentController` (all reading and counting happen 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.documents import SUPPORTED_SUFFIXES
+from app.engine.activity import Activity
 from app.engine.budget import Choice, ChoiceKind, Verdict
 from app.paths import start_folder
 from app.storage import Document
@@ -29,6 +29,7 @@ from app.ui.core_text import translated
 from app.ui.document_controller import DocumentController
 from app.ui.document_jobs import Count, Fit
 from app.ui.document_preview import DocumentPreview
+from app.ui.inference_worker import ReadResult
 from app.ui.status_panel import time_left_text
 from app.ui.theme import warning_colour
 
@@ -82,7 +83,12 @@ class DocumentPane(QWidget):
         self.progress = QProgressBar(self)
         self.progress.setTextVisible(False)
         self.progress.setMaximumHeight(10)
-        for widget in (self.name, self.facts, self.share, self.warnings, self.reading, self.progress):
+        self.cancel_button = QPushButton(self.tr("Stop reading"), self)
+        self.cancel_button.setToolTip(self.tr("Stop reading the document (Esc)"))
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.hide()
+        for widget in (self.name, self.facts, self.share, self.warnings, self.reading, self.progress,
+                       self.cancel_button):
             layout.addWidget(widget)
         self.dropped_box = QWidget(self)  # "the oldest turns are left out" (a choice the user made)
         dropped_row = QHBoxLayout(self.dropped_box)
@@ -125,7 +131,23 @@ class DocumentPane(QWidget):
         documents.readProgress.connect(self.show_progress)
         documents.readEnded.connect(self.show_read_end)
         documents.doesNotFit.connect(self.show_fit)
+        documents.importingChanged.connect(lambda _on: self.set_activity(documents.chat.activity))
         self.show_document(documents.document())
+
+    def cancel(self) -> None:
+        """The pane's own cancel: stop opening a file, or stop reading it ahead (Stop does too)."""
+        if self.documents.importing:
+            self.documents.cancel_import()
+            self.reading.setText(self.tr("Opening stopped."))
+        else:
+            self.documents.chat.stop()
+
+    def set_activity(self, activity: Activity) -> None:
+        """The cancel button shows while a file is opened or the document is read ahead."""
+        reading = self.documents.reading and activity is not Activity.STOPPING
+        self.cancel_button.setVisible(self.documents.importing or reading)
+        self.cancel_button.setText(self.tr("Stop opening") if self.documents.importing
+                                   else self.tr("Stop reading"))
 
     # -- user actions --------------------------------------------------------------------------
     def choose_file(self) -> None:
@@ -194,7 +216,7 @@ class DocumentPane(QWidget):
         self.name.setText(doc.name)
         self.name.setToolTip(doc.path)
         self.facts.setText(self.tr("%1 characters · tokens: counting…").replace("%1", f"{doc.characters:,}")
-                           if self.documents.model_view() is not None else
+                           if self.documents.has_model() else
                            self.tr("%1 characters · tokens: load a model to count them")
                            .replace("%1", f"{doc.characters:,}"))
         self.warnings.setText("\n".join(translated(w) for w in doc.warnings))
@@ -249,25 +271,26 @@ class DocumentPane(QWidget):
         self.progress.setValue(done)
         self.progress.setVisible(done < total)
 
-    def show_read_end(self, data: dict[str, Any]) -> None:
+    def show_read_end(self, result: ReadResult) -> None:
         self.progress.hide()
-        state = data.get("state")
+        self.cancel_button.hide()
+        state = result.state
         if state == "prefilled":
-            source = data.get("source")
-            tokens = f"{int(data.get('prefix_tokens', 0)):,}"
+            source = result.source
+            tokens = f"{result.prefix_tokens:,}"
             if source == "saved":
                 text = self.tr("Read: %1 tokens, restored from the saved state.")
             elif source == "memory":
                 text = self.tr("Read: %1 tokens, already in memory.")
             else:
                 text = self.tr("Read: %1 tokens in %2 s; questions now only add to it.") \
-                    .replace("%2", f"{float(data.get('seconds', 0.0)):.1f}")
+                    .replace("%2", f"{result.seconds:.1f}")
             self.reading.setText(text.replace("%1", tokens))
         elif state == "cancelled":
             self.reading.setText(self.tr("Reading stopped."))
         else:
             self.reading.setText(self.tr("The document could not be read ahead: %1")
-                                 .replace("%1", str(data.get("error", ""))))
+                                 .replace("%1", result.error))
 
     def show_error(self, message: str) -> None:
         self.reading.setText(message)

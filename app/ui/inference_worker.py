@@ -23,8 +23,16 @@ from app.engine.backend import Backend
 from app.engine.conversation import Conversation
 from app.engine.doc_cache import DocStateCache
 from app.engine.loader import LoadSpec, open_backend
+from app.engine.model_info import describe
 from app.engine.read_ahead import PrefixReader
-from app.engine.types import Finished, GenerateRequest, PrefillProgress, StopReason, TextPiece
+from app.engine.types import (
+    Finished,
+    GenerateRequest,
+    PrefillProgress,
+    ReplyStats,
+    StopReason,
+    TextPiece,
+)
 from app.errors import UserError
 
 _log = logging.getLogger(__name__)
@@ -45,9 +53,7 @@ class PrefixJob:
     """Read a conversation's system prompt + document ahead (app.engine.read_ahead.PrefixReader)."""
 
     conversation_id: int
-    system: str
-    document: str
-    document_name: str | None
+    conversation: Conversation  # built by the window from the stored conversation
     sha256: str
     cache: DocStateCache | None = None
     cancel: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
@@ -61,17 +67,38 @@ class ModelJob:
     future: Future[Any]
 
 
+@dataclass(frozen=True)
+class ReadResult:
+    """How a PrefixJob ended: state "prefilled", "cancelled" or "failed" (with its sentence)."""
+
+    conversation_id: int
+    sha256: str
+    state: str
+    source: str = "none"  # PrefixSource: memory, saved, read
+    saved: bool = False
+    seconds: float = 0.0
+    document_tokens: int = 0
+    prefix_tokens: int = 0
+    error: str = ""
+    stats: ReplyStats | None = None
+
+
 class InferenceWorker(QObject):
-    """Owns the backend for the life of the loaded model; lives on the inference thread."""
+    """Owns the backend for the life of the loaded model; lives on the inference thread.
+
+    Its signals carry typed objects: ModelInfo, Finished, ReadResult (never dicts), and no other
+    thread touches the backend: what the window needs of the model is in ModelInfo.
+    """
 
     loadProgress = Signal(int, int)
-    loaded = Signal(dict)  # backend, device, device_reason, n_ctx, model, is_chat
+    loaded = Signal(object)  # ModelInfo
+    loadFailed = Signal(str)  # the sentence; the previous model was unloaded first: none is loaded
     prefillProgress = Signal(int, int, float)  # done, total, seconds left (-1: unknown yet)
     textReady = Signal(str)
-    finished = Signal(dict)  # ReplyStats.to_dict() plus "text"
-    failed = Signal(str)
+    finished = Signal(object)  # Finished: text, exact token ids, ReplyStats
+    failed = Signal(str)  # a generation failed (its sentence)
     unloaded = Signal()
-    prefixRead = Signal(dict)  # a PrefixJob ended: state prefilled/cancelled/failed, source, tokens
+    prefixRead = Signal(object)  # ReadResult
     serving = Signal(bool)  # a local-server request runs on the model (True), or ended (False)
 
     def __init__(self, factory: Callable[..., Backend] = open_backend) -> None:
@@ -81,6 +108,7 @@ class InferenceWorker(QObject):
 
     @property
     def backend(self) -> Backend | None:
+        """The inference thread's own (tests inspect it); the window uses ModelInfo instead."""
         return self._backend
 
     def cancel(self) -> None:
@@ -95,11 +123,10 @@ class InferenceWorker(QObject):
             self._drop()
             backend = self._factory(spec, progress=self.loadProgress.emit)
             self._backend = backend
-            self.loaded.emit({"backend": backend.name, "device": backend.device,
-                              "device_reason": backend.device_reason, "n_ctx": backend.n_ctx,
-                              "model": backend.model_name, "is_chat": backend.is_chat})
+            self.loaded.emit(describe(backend, spec.path, spec.kv_type))
         except BaseException as exc:  # noqa: BLE001 - the thread must never die silently
-            self._report(exc)
+            self._log(exc)
+            self.loadFailed.emit(user_message(exc))
 
     @Slot(object)
     def generate(self, request: GenerateRequest) -> None:
@@ -125,24 +152,21 @@ class InferenceWorker(QObject):
                     if pending:
                         self.textReady.emit("".join(pending))
                         pending.clear()
-                    data: dict[str, Any] = event.stats.to_dict()
-                    data["text"] = event.text
-                    self.finished.emit(data)
+                    self.finished.emit(event)
         except BaseException as exc:  # noqa: BLE001
             if pending:
                 self.textReady.emit("".join(pending))
-            self._report(exc)
+            self._log(exc)
+            self.failed.emit(user_message(exc))
 
     @Slot(object)
     def read_prefix(self, job: PrefixJob) -> None:
         """Bring system prompt + document into the KV cache (memory, saved state, or read)."""
-        data: dict[str, Any] = {"conversation": job.conversation_id, "sha256": job.sha256}
         backend = self._backend
+        convo = job.conversation
         try:
             if backend is None:
                 raise UserError("No model is loaded. Open a model first.")
-            convo = Conversation(backend, system=job.system, document=job.document,
-                                 document_name=job.document_name)
             reader = PrefixReader(backend, convo, job.cache, job.sha256)
             final: Finished | None = None
             events = iter(()) if job.cancel.is_set() else reader.run()
@@ -154,17 +178,16 @@ class InferenceWorker(QObject):
                     self.prefillProgress.emit(event.done, event.total, left)
                 elif isinstance(event, Finished):
                     final = event
-            if final is not None:
-                data.update(final.stats.to_dict())
             done = final is not None and final.stats.stop_reason is StopReason.PREFILLED
-            data.update(state="prefilled" if done else "cancelled", source=reader.source.value,
-                        saved=reader.saved, seconds=reader.seconds,
-                        document_tokens=convo.document_tokens(), prefix_tokens=len(convo.prefix_ids()))
+            result = ReadResult(job.conversation_id, job.sha256, "prefilled" if done else "cancelled",
+                                source=reader.source.value, saved=reader.saved, seconds=reader.seconds,
+                                document_tokens=convo.document_tokens(), prefix_tokens=len(convo.prefix_ids()),
+                                stats=final.stats if final is not None else None)
         except BaseException as exc:  # noqa: BLE001 - the thread must never die silently
             if not isinstance(exc, UserError):
                 _log.error("read-ahead error:\n%s", "".join(traceback.format_exception(exc)))
-            data.update(state="failed", error=user_message(exc))
-        self.prefixRead.emit(data)
+            result = ReadResult(job.conversation_id, job.sha256, "failed", error=user_message(exc))
+        self.prefixRead.emit(result)
 
     @Slot(object)
     def run_job(self, job: ModelJob) -> None:
@@ -191,10 +214,9 @@ class InferenceWorker(QObject):
             finally:
                 self._backend = None
 
-    def _report(self, exc: BaseException) -> None:
+    def _log(self, exc: BaseException) -> None:
         if not isinstance(exc, UserError):
             _log.error("inference worker error:\n%s", "".join(traceback.format_exception(exc)))
-        self.failed.emit(user_message(exc))
 
 
 class InferenceClient(QObject):
@@ -207,15 +229,16 @@ class InferenceClient(QObject):
     """
 
     loadProgress = Signal(int, int)
-    loaded = Signal(dict)
+    loaded = Signal(object)  # ModelInfo
+    loadFailed = Signal(str)
     prefillProgress = Signal(int, int, float)
     textReady = Signal(str)
-    finished = Signal(dict)
+    finished = Signal(object)  # Finished
     failed = Signal(str)
     unloaded = Signal()
     busyChanged = Signal(bool)
     refused = Signal(str)  # a request refused because the model is busy (the running one goes on)
-    prefixRead = Signal(dict)
+    prefixRead = Signal(object)  # ReadResult
     serving = Signal(bool)
 
     _load = Signal(object)
@@ -237,11 +260,11 @@ class InferenceClient(QObject):
         self._runJob.connect(self.worker.run_job)
         w = self.worker
         for src, dst in ((w.loadProgress, self.loadProgress), (w.loaded, self.loaded),
-                         (w.prefillProgress, self.prefillProgress), (w.textReady, self.textReady),
+                         (w.loadFailed, self.loadFailed), (w.prefillProgress, self.prefillProgress), (w.textReady, self.textReady),
                          (w.finished, self.finished), (w.failed, self.failed), (w.unloaded, self.unloaded),
                          (w.prefixRead, self.prefixRead), (w.serving, self.serving)):
             src.connect(dst)
-        for sig in (self.finished, self.failed, self.loaded, self.unloaded, self.prefixRead):
+        for sig in (self.finished, self.failed, self.loaded, self.loadFailed, self.unloaded, self.prefixRead):
             sig.connect(self._idle)
         self.busy = False
         self.reading = False  # a PrefixJob runs
@@ -285,11 +308,12 @@ class InferenceClient(QObject):
         return True
 
     def cancel(self) -> None:
-        """Stop the running or just-requested reply (its own flag: a late Stop hits nothing)."""
+        """Stop the running or just-requested job, reading included (its own flag: a late Stop
+        hits nothing); inside the chunk being read, not only before the next."""
         if self._current is not None:
             self._current.set()
-        if self.reading:
-            self.worker.cancel()  # inside the chunk being read, not only before the next
+        if self.busy:
+            self.worker.cancel()
 
     def run_on_model(self, work: Callable[[Backend | None], Any]) -> Future[Any]:
         """Any thread: run work(backend) on the inference thread, after what waits there (the

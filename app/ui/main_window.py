@@ -21,9 +21,11 @@ from PySide6.QtWidgets import (
 )
 
 from app import APP_NAME
+from app.engine.activity import Activity
+from app.engine.types import ModelInfo, ReplyStats
 from app.internlm2.chat_format import Sampling
 from app.paths import start_folder
-from app.storage import ConversationStore, Role
+from app.storage import ConversationStore, Message, Role
 from app.ui.app_settings import AppSettings
 from app.ui.chat_controller import ChatController
 from app.ui.chat_view import ChatView
@@ -88,12 +90,12 @@ class MainWindow(QMainWindow):
         c.replyStarted.connect(self._reply_started)
         c.replyText.connect(self._reply_text)
         c.replyEnded.connect(self._reply_ended)
-        c.busyChanged.connect(self._busy_changed)
+        c.activityChanged.connect(lambda _activity: self._activity_changed())
         c.modelChanged.connect(self._model_changed)
         c.loadFailed.connect(self._load_failed)
         c.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         c.contextUsed.connect(lambda used, n_ctx: self.status.set_context(used, n_ctx))
-        c.statsReady.connect(lambda stats: self.status.set_stats(stats))
+        c.statsReady.connect(lambda stats: self.status.set_speed(stats.ttft_s, stats.tok_s, stats.new_tokens))
         c.statsReady.connect(self._measure_reading)
         self.prefill_speed: float | None = None  # tokens/s this machine read with the loaded model
         client.prefillProgress.connect(lambda done, total, left: self.status.set_prefill(done, total, left))
@@ -134,6 +136,11 @@ class MainWindow(QMainWindow):
         bar = QVBoxLayout(self.no_model)
         bar.setContentsMargins(12, 6, 12, 0)
         bar.addWidget(QLabel(self.tr("No model is loaded: you can read and search, but not send."), self.no_model))
+        self.load_error = QLabel(self.no_model)  # why the last load failed (where the user looks)
+        self.load_error.setWordWrap(True)
+        self.load_error.setStyleSheet("color: #b00020;")
+        self.load_error.hide()
+        bar.addWidget(self.load_error)
         open_button = QPushButton(self.tr("Open a model…"), self.no_model)
         open_button.clicked.connect(self.choose_model)
         bar.addWidget(open_button, 0, Qt.AlignmentFlag.AlignLeft)
@@ -174,7 +181,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status)
         self._build()
         self._show_conversation(self.controller.conversation_id)
-        self._busy_changed(self.controller.busy)
 
     # -- conversations ----------------------------------------------------------------------
     def open_conversation(self, conversation_id: int, message_id: int = 0) -> None:
@@ -208,16 +214,14 @@ class MainWindow(QMainWindow):
             self.side.setEnabled(False)
             self.document_pane.show_document(None)
             self.panels.conversation_shown(False)
-            self._busy_changed(c.busy)
+            self._show_figures([])
+            self._activity_changed()
             return
         self.stack.setCurrentIndex(1)
         messages = self.store.messages.list_for(conversation_id)
         live = c.reply_id if c.reply_conversation == conversation_id else 0
         self.view.show_messages(messages, live, c.reply_text if live else "")
-        stats = [m.stats for m in messages if m.stats is not None and m.stats.prompt_tokens]
-        if stats and c.model:  # the context the last reply used (no tokenizing here)
-            self.status.set_context(stats[-1].prompt_tokens + stats[-1].new_tokens,
-                                    int(c.model.get("n_ctx", 0)))
+        self._show_figures(messages)
         chat = self.store.conversations.get(conversation_id)
         self.side.setEnabled(True)
         self.side.show_settings(chat.system_prompt, c.sampling())
@@ -227,7 +231,22 @@ class MainWindow(QMainWindow):
         item = self.conversations.item_for(conversation_id)
         if item is not None and self.conversations.list.currentItem() is not item:
             self.conversations.refresh(conversation_id)
-        self._busy_changed(c.busy)
+        self._activity_changed()
+
+    def _show_figures(self, messages: list[Message]) -> None:
+        """The status bar's context and speed belong to the open conversation and the loaded
+        model: the last reply's figures (speed only when this model wrote it), else none."""
+        model = self.controller.model
+        if model is None:
+            self.status.clear_figures()
+            return
+        stats = [m.stats for m in messages if m.stats is not None and m.stats.prompt_tokens]
+        last = stats[-1] if stats else None
+        self.status.set_context(last.prompt_tokens + last.new_tokens if last else 0, model.n_ctx)
+        if last is not None and last.model == model.model and last.backend == model.backend:
+            self.status.set_speed(last.ttft_s or 0.0, last.tokens_per_s or 0.0, last.new_tokens)
+        else:
+            self.status.clear_speed()
 
     def _document_changed(self, conversation_id: int) -> None:
         """A document was attached or replaced in the open conversation: the pane shows it."""
@@ -280,7 +299,7 @@ class MainWindow(QMainWindow):
             self.send(text)
 
     def start_edit(self, message_id: int, text: str | None = None) -> None:
-        if self.controller.busy:
+        if not self.controller.activity.can_send:
             self.statusBar().showMessage(self.tr("Stop the reply before editing."), 8000)
             return
         msg = self.store.messages.get(message_id)
@@ -302,14 +321,22 @@ class MainWindow(QMainWindow):
         if conversation_id == self.controller.conversation_id:
             self.view.end_stream(self.store.messages.get(message_id))
 
-    def _busy_changed(self, busy: bool) -> None:
-        cid = self.controller.conversation_id
-        last = self.store.messages.list_for(cid)[-1:] if cid and not busy else []
-        can_regenerate = bool(last) and last[0].role is Role.ASSISTANT and bool(self.controller.model)
-        self.composer.set_busy(busy and not self.controller.loading, can_regenerate=can_regenerate)
-        stop = self.actions_.get("stop")
-        if stop is not None:
-            stop.setEnabled(bool(self.controller.reply_id))
+    def _activity_changed(self) -> None:
+        """Send/Stop, the Stop menu item, the status bar and the pane follow the one state."""
+        c = self.controller
+        activity = c.activity
+        answering = activity in (Activity.GENERATING, Activity.STOPPING)
+        cid = c.conversation_id
+        last = self.store.messages.list_for(cid)[-1:] if cid and activity.can_send else []
+        can_regenerate = bool(last) and last[0].role is Role.ASSISTANT and c.model is not None
+        self.composer.set_busy(answering, can_regenerate=can_regenerate)
+        self.composer.stop_button.setEnabled(activity is not Activity.STOPPING)
+        for key in ("stop", "regenerate"):
+            action = self.actions_.get(key)
+            if action is not None:
+                action.setEnabled(activity.can_stop if key == "stop" else can_regenerate)
+        self.status.set_activity(activity)
+        self.document_pane.set_activity(activity)
 
     # -- models -----------------------------------------------------------------------------
     def choose_model(self) -> None:
@@ -357,11 +384,9 @@ class MainWindow(QMainWindow):
         self._manager_dialog.show()
         self._manager_dialog.raise_()
 
-    def _measure_reading(self, stats: Any) -> None:
+    def _measure_reading(self, stats: ReplyStats) -> None:
         """Keep the reading speed a reply measured (the Needle check sizes itself by it)."""
-        get = stats.get if isinstance(stats, dict) else lambda key, default=0: getattr(stats, key, default)
-        read = int(get("prompt_tokens", 0)) - int(get("cached_tokens", 0))
-        seconds = float(get("prefill_s", 0.0))
+        read, seconds = stats.prompt_tokens - stats.cached_tokens, stats.prefill_s
         if read >= 32 and seconds > 0:
             self.prefill_speed = read / seconds
 
@@ -369,11 +394,20 @@ class MainWindow(QMainWindow):
         self.welcome.set_loading(self._loading_name, done, total)
         self.status.set_loading(done, total)
 
-    def _model_changed(self, info: dict[str, Any]) -> None:
+    def _model_changed(self, info: ModelInfo | None) -> None:
         self.prefill_speed = None  # measured again with this model
         self.status.clear_progress()
         self.status.set_model(info)
+        self.status.clear_speed()  # figures of another model do not describe this one
+        if info is None:  # a failed load unloaded the previous model: none is there
+            self._pending_model = ""
+            self._resend_after_load = False
+            if self._manager_dialog is not None:
+                self._manager_dialog.setInUse("")
+            self._show_conversation(self.controller.conversation_id)
+            return
         self.welcome.set_idle()
+        self.load_error.hide()
         pending = self._pending_model
         if self._manager_dialog is not None:
             self._manager_dialog.setInUse(pending)
@@ -389,6 +423,8 @@ class MainWindow(QMainWindow):
         self._resend_after_load = False
         self.status.clear_progress()
         self.welcome.set_error(message)
+        self.load_error.setText(message)
+        self.load_error.show()
         self.statusBar().showMessage(message, 15000)
 
     def _dropped(self, event: QDragEnterEvent | QDropEvent) -> tuple[str, Path] | None:

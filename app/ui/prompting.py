@@ -1,98 +1,39 @@
-"""Prompt building for the window: stored turns -> token ids, on a helper thread, never the GUI's.
+"""The stored conversation as the engine's Conversation (Qt-free): the window's one way to a prompt.
 
-The prompt follows `app.engine.conversation.Conversation`: the conversation's system prompt
-(none when empty), the attached document as its own turn (so the prefix read ahead is a
-prefix of every question's prompt), then the turns, then the new question; `<|im_end|>` is always a stop id
-for chat models. Stored replies are re-tokenized from their text (the KV cache still reuses
-every turn before the last reply).
+`conversation_for(model, chat, messages, document)` turns the rows of the store into
+`app.engine.conversation.Conversation` (system prompt, document, the path of turns with each
+reply's exact ids, sampling); the window then calls its `build()` on a helper thread, exactly
+as `ask` does on its own thread. The oldest pairs the user chose to leave out are left out
+here, so the fit check and the reply see the same turns.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal
-
-from app.engine.conversation import chat_messages
-from app.engine.types import GenerateRequest, Tokenizer
-from app.internlm2.chat_format import (
-    Message,
-    Prompt,
-    Sampling,
-    Tokens,
-    build_chat_prompt,
-    stop_ids,
-)
-from app.storage import Message as StoredMessage
-from app.storage import MessageState, Role
+from app.engine.conversation import Conversation, ModelLike, Turn
+from app.internlm2.chat_format import Sampling
+from app.storage import Document, Message, MessageState, Role
+from app.storage import models as storage_models
 
 
-@dataclass(frozen=True)
-class Turn:
-    """One turn of history as the prompt sees it."""
-
-    role: str
-    text: str
-
-
-def turns_from(messages: Sequence[StoredMessage]) -> list[Turn]:
-    """The turns that go into a prompt: user and assistant text; empty failed replies dropped."""
+def turns_from(messages: Sequence[Message]) -> list[Turn]:
+    """The turns that go into a prompt: questions and replies (with their stored ids); an empty
+    reply that did not complete is left out."""
     turns: list[Turn] = []
     for msg in messages:
-        if msg.role not in (Role.USER, Role.ASSISTANT):
-            continue
-        if msg.role is Role.ASSISTANT and not msg.text and msg.state is not MessageState.COMPLETE:
-            continue
-        turns.append(Turn(msg.role.value, msg.text))
+        if msg.role is Role.USER:
+            turns.append(Turn("user", msg.text, key=msg.id))
+        elif msg.role is Role.ASSISTANT:
+            if not msg.text and msg.state is not MessageState.COMPLETE:
+                continue
+            turns.append(Turn("assistant", msg.text, msg.token_ids, msg.token_vocab, key=msg.id))
     return turns
 
 
-def build_request(tokenizer: Tokenizer, *, is_chat: bool, system: str, turns: Sequence[Turn],
-                  sampling: Sampling, document: str | None = None) -> GenerateRequest:
-    """The request for the reply after `turns` (whose last one is the user's question).
-
-    `document` is the document's turn as `app.engine.conversation.document_block` writes it.
-    """
-    if is_chat:
-        msgs = chat_messages(system, document, [
-            Message("assistant" if t.role == "assistant" else "user", t.text) for t in turns])
-        prompt = build_chat_prompt(msgs)
-    else:
-        prompt = Prompt()
-        if document:  # its ids apart, as Conversation does: the same break before the text
-            block = document + "\n\n"
-            prompt.add(Tokens(tuple(tokenizer.encode(block)), block))
-        prompt.add("".join(t.text for t in turns))
-    stops = frozenset(stop_ids(tokenizer, chat=is_chat))
-    return GenerateRequest(prompt.ids(tokenizer), sampling, stops)
-
-
-class PromptJob(QObject):
-    """Builds one request on a short-lived thread; `ready(request)` or `failed(str)` on the GUI thread."""
-
-    ready = Signal(object)
-    failed = Signal(str)
-
-    def __init__(self, tokenizer: Tokenizer, *, is_chat: bool, system: str, turns: Sequence[Turn],
-                 sampling: Sampling, document: str | None = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._args = (tokenizer, is_chat, system, list(turns), sampling, document)
-        self._thread = threading.Thread(target=self._run, name="prompt-builder", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def wait(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
-
-    def _run(self) -> None:
-        tokenizer, is_chat, system, turns, sampling, document = self._args
-        try:
-            request = build_request(tokenizer, is_chat=is_chat, system=system, turns=turns,
-                                    sampling=sampling, document=document)
-        except Exception as exc:  # noqa: BLE001 - reported to the window as a sentence
-            self.failed.emit(f"The prompt could not be built ({type(exc).__name__}: {exc}).")
-            return
-        self.ready.emit(request)
+def conversation_for(model: ModelLike, chat: storage_models.Conversation, messages: Sequence[Message],
+                     document: Document | None, sampling: Sampling) -> Conversation:
+    """The engine's conversation for a stored one (`messages`: the path before the question)."""
+    turns = turns_from(messages)[2 * max(0, chat.drop_turns):]
+    return Conversation(model, system=chat.system_prompt, document=document.text if document else None,
+                        document_name=document.name if document else None, turns=turns, sampling=sampling)

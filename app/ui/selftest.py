@@ -74,10 +74,11 @@ def _answer(args: argparse.Namespace) -> dict[str, Any]:
     """Load, build the prompt, generate: on the same objects the window uses."""
     from PySide6.QtCore import QEventLoop, QTimer
 
+    from app.engine.conversation import Conversation
     from app.engine.loader import LoadSpec
+    from app.engine.types import Finished, ModelInfo
     from app.internlm2.chat_format import DEFAULT_SYSTEM_PROMPT, Sampling
     from app.ui.inference_worker import InferenceClient
-    from app.ui.prompting import PromptJob, Turn
 
     client = InferenceClient()
     loop = QEventLoop()
@@ -88,32 +89,23 @@ def _answer(args: argparse.Namespace) -> dict[str, Any]:
         outcome.setdefault("error", message)
         loop.quit()
 
-    def on_loaded(info: dict[str, Any]) -> None:
-        outcome["loaded"] = dict(info, load_s=round(time.monotonic() - started, 3))
-        backend = client.worker.backend
-        if backend is None:
-            fail("the model loaded but the worker holds no backend")
-            return
+    def on_loaded(info: ModelInfo) -> None:
+        outcome["loaded"] = {"model": info.model, "backend": info.backend, "device": info.device,
+                             "n_ctx": info.n_ctx, "load_s": round(time.monotonic() - started, 3)}
         sampling = Sampling(temperature=args.temperature, max_new_tokens=args.max_tokens, seed=0)
         system = DEFAULT_SYSTEM_PROMPT if args.system is None else args.system
-        job = PromptJob(backend.tokenizer, is_chat=bool(info.get("is_chat", True)), system=system,
-                        turns=[Turn("user", args.question)], sampling=sampling)
-        job.ready.connect(lambda request: _send(request))
-        job.failed.connect(fail)
-        outcome["job"] = job  # keep it alive until its signal arrives
-        job.start()
-
-    def _send(request: Any) -> None:
+        request = Conversation(info, system=system, sampling=sampling).ask(args.question)
         if not client.generate(request):
             fail("the worker refused the request")
 
-    def on_finished(data: dict[str, Any]) -> None:
-        outcome["stats"] = data
+    def on_finished(finished: Finished) -> None:
+        outcome["stats"] = {**finished.stats.to_dict(), "text": finished.text}
         loop.quit()
 
     client.loaded.connect(on_loaded)
     client.finished.connect(on_finished)
     client.failed.connect(fail)
+    client.loadFailed.connect(fail)
     client.refused.connect(fail)
     timer = QTimer()
     timer.setSingleShot(True)

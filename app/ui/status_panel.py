@@ -4,10 +4,12 @@ the last reply's speed, and prefill or loading progress with the time left."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
+
+from app.engine.activity import Activity
+from app.engine.types import ModelInfo
 
 
 def time_left_text(seconds: float) -> str:
@@ -44,21 +46,20 @@ class StatusPanel(QWidget):
         self.progress.hide()
         self.context.hide()
 
-    def set_model(self, info: dict[str, Any]) -> None:
-        if not info:
+    def set_model(self, info: ModelInfo | None) -> None:
+        """The loaded model, or "No model loaded" (never a model that is not there)."""
+        if info is None:
             self.model.setText(self.tr("No model loaded"))
             self.device.clear()
             self.device.setToolTip("")
-            self.context.hide()
-            self.context_label.clear()
+            self.clear_figures()
             return
-        self.model.setText(str(info.get("model") or self.tr("model")))
-        backend = {"llamacpp": "llama.cpp", "torch": "PyTorch"}.get(str(info.get("backend")),
-                                                                    str(info.get("backend")))
-        device = self.device_text(str(info.get("device", "")))
+        self.model.setText(info.model or self.tr("model"))
+        backend = {"llamacpp": "llama.cpp", "torch": "PyTorch"}.get(info.backend, info.backend)
+        device = self.device_text(info.device)
         self.device.setText(self.tr("%1 on %2").replace("%1", backend).replace("%2", device))
-        self.device.setToolTip(self.reason_text(str(info.get("device_reason", ""))))
-        self.set_context(0, int(info.get("n_ctx", 0)))
+        self.device.setToolTip(self.reason_text(info.device_reason))
+        self.set_context(0, info.n_ctx)
 
     def device_text(self, device: str) -> str:
         """The engine's device line (English, Qt-free) in the user's language."""
@@ -90,14 +91,29 @@ class StatusPanel(QWidget):
         self.context_label.setText(self.tr("Context: %1 / %2 tokens")
                                    .replace("%1", f"{used:,}").replace("%2", f"{n_ctx:,}"))
 
-    def set_stats(self, stats: dict[str, Any]) -> None:
-        ttft = float(stats.get("ttft_s") or 0.0)
-        tok_s = float(stats.get("tok_s") or 0.0)
-        if not stats.get("new_tokens"):
-            self.speed.clear()
+    def clear_figures(self) -> None:
+        """No context meter and no speed (no model, or nothing measured yet)."""
+        self.context.hide()
+        self.context_label.clear()
+        self.clear_speed()
+
+    def set_speed(self, ttft_s: float, tok_s: float, new_tokens: int) -> None:
+        """The speed of the open conversation's last reply (cleared when it wrote nothing)."""
+        if not new_tokens:
+            self.clear_speed()
             return
         self.speed.setText(self.tr("First token %1 s · %2 tokens/s")
-                           .replace("%1", f"{ttft:.2f}").replace("%2", f"{tok_s:.1f}"))
+                           .replace("%1", f"{ttft_s:.2f}").replace("%2", f"{tok_s:.1f}"))
+
+    def clear_speed(self) -> None:
+        self.speed.clear()
+
+    def set_activity(self, activity: Activity) -> None:
+        """Say "Stopping…" while Stop waits for the running job (progress says the rest)."""
+        if activity is Activity.STOPPING:
+            self.progress_label.setText(self.tr("Stopping…"))
+        elif self.progress_label.text() == self.tr("Stopping…"):
+            self.progress_label.clear()
 
     def duration_text(self, seconds: float) -> str:
         """'about 3 min left' / 'about 20 s left' / '' when unknown."""
