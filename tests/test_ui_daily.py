@@ -232,3 +232,15 @@ def test_the_users_own_markdown_is_rendered_through_the_same_safe_path(
     assert "print(1 / 0)" in text and "```" not in text and "**" not in text
     assert "Copy code" in text  # a code block of its own, with its Copy link
     assert "[image: x]" in text or "image" in text  # an image is never loaded, only named
+
+
+def test_the_window_says_why_an_answer_takes_longer_after_a_rope_rebase(
+        qtbot: QtBot, store: ConversationStore, client: InferenceClient) -> None:
+    from app.engine.types import RopeRebase
+
+    window = make_window(qtbot, store, client)
+    event = RopeRebase(old_base=1e6, new_base=2.3e6, length=65_536, trained=32_768, dropped_tokens=40_000)
+    with qtbot.waitSignal(window.controller.notice, timeout=3000) as said:
+        client.ropeRebased.emit(event)  # as the worker relays the engine's event
+    assert "32,768" in said.args[0] and "65,536" in said.args[0] and "longer" in said.args[0]
+    assert said.args[0] in window.statusBar().currentMessage()

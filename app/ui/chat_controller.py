@@ -28,7 +28,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.engine.activity import Activity
 from app.engine.conversation import Built, Turn
 from app.engine.loader import LoadSpec
-from app.engine.types import Finished, GenerateRequest, ModelInfo
+from app.engine.types import Finished, GenerateRequest, ModelInfo, RopeRebase
 from app.engine.types import ReplyStats as EngineStats
 from app.internlm2.chat_format import Sampling
 from app.storage import ConversationStore, Message, ReplyStats, Role
@@ -89,6 +89,7 @@ class ChatController(QObject):
         client.textReady.connect(self._on_text)
         client.finished.connect(self._on_finished)
         client.failed.connect(self._on_failed)
+        client.ropeRebased.connect(self._rope_rebased)
         client.refused.connect(self.notice)
         self.documents = DocumentController(self)
         self.documents.readingChanged.connect(lambda _on: self._settle())
@@ -164,6 +165,17 @@ class ChatController(QObject):
         self.conversation_id = conversation_id
         self.conversationOpened.emit(conversation_id)
         self.documents.refresh()
+
+    def _rope_rebased(self, event: RopeRebase) -> None:
+        """Why this answer takes longer: the conversation crossed a long-context bucket."""
+        if event.length > event.trained:
+            text = self.tr("The conversation is now longer than the model's trained %1 tokens: it is read "
+                           "again with the long-context scaling for up to %2 tokens, so this answer takes "
+                           "longer.")
+        else:
+            text = self.tr("The conversation fits the model's trained %1 tokens again: it is read again "
+                           "with the model's own rope base, so this answer takes longer.")
+        self.notice.emit(text.replace("%1", f"{event.trained:,}").replace("%2", f"{event.length:,}"))
 
     def writable(self) -> bool:
         """False, with a sentence in the status bar, when the database is read-only."""

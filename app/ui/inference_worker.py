@@ -30,22 +30,24 @@ from app.engine.types import (
     GenerateRequest,
     PrefillProgress,
     ReplyStats,
+    RopeRebase,
     StopReason,
     TextPiece,
 )
 from app.errors import UserError
+from app.sentences import say
+from app.ui.core_text import error_text
 
 _log = logging.getLogger(__name__)
 TEXT_BATCH_S = 0.03
 
 
 def user_message(exc: BaseException) -> str:
-    """A sentence for the user: typed errors speak for themselves, the rest get a short form."""
-    if isinstance(exc, UserError):
-        return str(exc)
+    """A sentence for the user (core_text.error_text, the one place errors become sentences)."""
     if isinstance(exc, MemoryError):
-        return "The computer ran out of memory. Close other programs or use a shorter context."
-    return f"Something went wrong in the model ({type(exc).__name__}: {exc}). The details are in the log file."
+        exc = UserError(say("The computer ran out of memory."),
+                        say("Close other programs or use a shorter context."))
+    return error_text(exc)
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class InferenceWorker(QObject):
     unloaded = Signal()
     prefixRead = Signal(object)  # ReadResult
     serving = Signal(bool)  # a local-server request runs on the model (True), or ended (False)
+    ropeRebased = Signal(object)  # RopeRebase: the cache is read again with another rope base
 
     def __init__(self, factory: Callable[..., Backend] = open_backend) -> None:
         super().__init__()
@@ -148,6 +151,8 @@ class InferenceWorker(QObject):
                 elif isinstance(event, PrefillProgress):
                     left = -1.0 if event.seconds_left is None else float(event.seconds_left)
                     self.prefillProgress.emit(event.done, event.total, left)
+                elif isinstance(event, RopeRebase):
+                    self.ropeRebased.emit(event)
                 elif isinstance(event, Finished):
                     if pending:
                         self.textReady.emit("".join(pending))
@@ -240,6 +245,7 @@ class InferenceClient(QObject):
     refused = Signal(str)  # a request refused because the model is busy (the running one goes on)
     prefixRead = Signal(object)  # ReadResult
     serving = Signal(bool)
+    ropeRebased = Signal(object)  # RopeRebase
 
     _load = Signal(object)
     _generate = Signal(object)
@@ -262,7 +268,8 @@ class InferenceClient(QObject):
         for src, dst in ((w.loadProgress, self.loadProgress), (w.loaded, self.loaded),
                          (w.loadFailed, self.loadFailed), (w.prefillProgress, self.prefillProgress), (w.textReady, self.textReady),
                          (w.finished, self.finished), (w.failed, self.failed), (w.unloaded, self.unloaded),
-                         (w.prefixRead, self.prefixRead), (w.serving, self.serving)):
+                         (w.prefixRead, self.prefixRead), (w.serving, self.serving),
+                         (w.ropeRebased, self.ropeRebased)):
             src.connect(dst)
         for sig in (self.finished, self.failed, self.loaded, self.loadFailed, self.unloaded, self.prefixRead):
             sig.connect(self._idle)
