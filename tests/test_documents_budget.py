@@ -19,7 +19,9 @@ from app.engine.budget import (
 )
 from app.internlm2.chat_format import Sampling
 from app.internlm2.tokenizer import InternLM2Tokenizer
-from app.ui.document_jobs import ModelView, check_fit, count_document
+from app.engine.conversation import Conversation, Turn
+from app.engine.types import ModelInfo
+from app.ui.document_jobs import check_fit, count_document
 
 
 def _generated_texts() -> list[str]:
@@ -78,15 +80,23 @@ class _SpyTokenizer:
         return getattr(self._inner, name)
 
 
+def _model(tokenizer: object) -> ModelInfo:
+    """The loaded model as the window knows it (no file behind it: no memory figures)."""
+    return ModelInfo(model="tiny", backend="llamacpp", device="CPU", device_reason="", compute="cpu",
+                     n_ctx=4096, kv_type="f16", is_chat=True, path="", vocab="spy", vocab_size=92544,
+                     tokenizer=tokenizer)  # type: ignore[arg-type]
+
+
 def _huge_document() -> str:
     return ("The quick brown fox jumps over the lazy dog near the river bank. " * 50 + "\n") * 2000
 
 
 def test_count_answers_from_the_bound_without_tokenizing(tiny_model: Path) -> None:
     spy = _SpyTokenizer(InternLM2Tokenizer.from_folder(tiny_model))
-    model = ModelView(spy, 4096, True, None)  # type: ignore[arg-type]
+    model = _model(spy)
     document = _huge_document()  # 6.5 M characters
-    count = count_document(model, "", document, "sha", 256)
+    convo = Conversation(model, system="", document=document)
+    count = count_document(model, convo, "sha", 256)
     assert count.estimated and count.verdict is Verdict.DOES_NOT_FIT
     assert count.tokens == min_tokens_bound(document) > MAX_CONTEXT
     assert spy.longest < 10_000  # only the system prompt's markup was tokenized
@@ -94,10 +104,10 @@ def test_count_answers_from_the_bound_without_tokenizing(tiny_model: Path) -> No
 
 def test_fit_check_refuses_with_a_cut_while_encoding_only_prefixes(tiny_model: Path) -> None:
     spy = _SpyTokenizer(InternLM2Tokenizer.from_folder(tiny_model))
-    model = ModelView(spy, 4096, True, None)  # type: ignore[arg-type]
+    model = _model(spy)
     document = _huge_document()
-    fit = check_fit(model, system="", turns=[], question="Where is the fox?", document=document,
-                    block=document, sampling=Sampling(max_new_tokens=256))
+    convo = Conversation(model, system="", document=document, sampling=Sampling(max_new_tokens=256))
+    fit = check_fit(model, convo, [Turn("user", "Where is the fox?")])
     searched = spy.longest  # the cut search encodes prefixes up to about twice the cut
     assert not fit.fits and fit.estimated and fit.plan is not None
     assert fit.plan.verdict is Verdict.DOES_NOT_FIT
