@@ -320,7 +320,9 @@ class DocumentPane(QWidget):
 
     def choice_text(self, choice: Choice) -> str:
         if choice.kind is ChoiceKind.LARGER_CONTEXT:
-            return self.tr("Reload the model with a context of %1 tokens").replace("%1", f"{choice.n_ctx:,}")
+            text = self.tr("Reload the model with a context of %1 tokens").replace("%1", f"{choice.n_ctx:,}")
+            scaled = getattr(choice.sentence, "args", {}).get("scaled")  # past the trained length
+            return f"{text}\n{translated(scaled).strip()}" if scaled else text
         if choice.kind is ChoiceKind.DROP_OLDEST_TURNS:
             if choice.drop_turns == 1:
                 return self.tr("Leave out the oldest turn")
@@ -332,6 +334,8 @@ class DocumentPane(QWidget):
     def _add_choice(self, text: str, choice: Choice | None) -> None:
         button = QPushButton(text, self.fit_box)
         button.setStyleSheet("text-align: left; padding: 3px 6px;")
+        if choice is not None:
+            button.setToolTip(translated(choice.sentence))  # the budget's whole sentence
         button.clicked.connect(lambda _checked=False, c=choice: self._chosen(c))
         self._fit_layout.addWidget(button)
         self.choice_buttons.append(button)

@@ -84,20 +84,32 @@ Python %1，%2。</translation>
         <translation>请先停止当前回复，再加载其他模型。</translation>
     </message>
     <message>
+        <source>The conversation is now longer than the model&apos;s trained %1 tokens: it is read again with the long-context scaling for up to %2 tokens, so this answer takes longer.</source>
+        <translation>对话现在已超过模型训练时的 %1 个词元：将以长上下文缩放（最多 %2 个词元）重新读取，因此这次回答会慢一些。</translation>
+    </message>
+    <message>
+        <source>The conversation fits the model&apos;s trained %1 tokens again: it is read again with the model&apos;s own rope base, so this answer takes longer.</source>
+        <translation>对话又回到模型训练时的 %1 个词元以内：将以模型自身的 RoPE 基数重新读取，因此这次回答会慢一些。</translation>
+    </message>
+    <message>
         <source>Nothing can be saved: the conversation database is read-only (%1). Conversations can still be read and exported.</source>
         <translation>无法保存任何内容：对话数据库是只读的（%1）。对话仍然可以阅读和导出。</translation>
+    </message>
+    <message>
+        <source>Still stopping; send again in a moment.</source>
+        <translation>仍在停止中；请稍后再发送。</translation>
     </message>
     <message>
         <source>A reply is still being written; stop it or wait for it to finish.</source>
         <translation>回复仍在生成中；请停止它或等待其完成。</translation>
     </message>
     <message>
-        <source>No model is loaded. Open a model first.</source>
-        <translation>尚未加载模型。请先打开一个模型。</translation>
+        <source>The document is still being opened; send again in a moment.</source>
+        <translation>文档仍在打开中；请稍后再发送。</translation>
     </message>
     <message>
-        <source>The document is still being checked; send again in a moment.</source>
-        <translation>仍在检查文档，请稍后再发送。</translation>
+        <source>No model is loaded. Open a model first.</source>
+        <translation>尚未加载模型。请先打开一个模型。</translation>
     </message>
     <message>
         <source>The question was not sent: the conversation changed meanwhile.</source>
@@ -645,6 +657,66 @@ Python %1，%2。</translation>
         <translation>“{name}”不完全是某种已知编码的有效文本（按 {label} 读取）：有 1 个字符无法解码，显示为 �；如果文本看起来不对，请把文件另存为 UTF-8 后重新拖入。</translation>
     </message>
     <message>
+        <source>{share}; with the conversation, the question and room for a {answer}-token answer it needs {need} tokens, but {why}. Nothing was cut: choose what to do.</source>
+        <translation>{share}；加上对话、问题和 {answer} 个词元的回答空间，共需要 {need} 个词元，但{why}。没有截断任何内容：请选择处理方式。</translation>
+    </message>
+    <message>
+        <source>The document takes {tokens} tokens</source>
+        <translation>文档占用 {tokens} 个词元</translation>
+    </message>
+    <message>
+        <source>The conversation takes</source>
+        <translation>对话占用</translation>
+    </message>
+    <message>
+        <source>{share} of a {ctx}-token context ({percent}); with the conversation, the question and room for a {answer}-token answer it needs {need} tokens: it fits.</source>
+        <translation>{share}，占 {ctx} 词元上下文的 {percent}；加上对话、问题和 {answer} 个词元的回答空间，共需要 {need} 个词元：放得下。</translation>
+    </message>
+    <message>
+        <source>this machine&apos;s free {kind} ({free}) allows at most {most}</source>
+        <translation>本机可用的{kind}（{free}）最多只允许 {most}</translation>
+    </message>
+    <message>
+        <source>the app allows at most {most}</source>
+        <translation>应用最多只允许 {most}</translation>
+    </message>
+    <message>
+        <source> ({extra} more {kind}; {free} free)</source>
+        <translation>（还需 {extra} {kind}；可用 {free}）</translation>
+    </message>
+    <message>
+        <source> Positions past the model&apos;s trained {trained} tokens use its long-context (dynamic NTK) scaling.</source>
+        <translation>超过模型训练长度 {trained} 个词元的位置会使用长上下文（动态 NTK）缩放。</translation>
+    </message>
+    <message>
+        <source>{share} of a {ctx}-token context ({percent}); it needs {need} tokens in all, more than the {current} loaded now: the model will be reloaded with a context of {ctx} tokens{where}.{scaled}</source>
+        <translation>{share}，占 {ctx} 词元上下文的 {percent}；共需要 {need} 个词元，超过当前加载的 {current}：模型将以 {ctx} 个词元的上下文重新加载{where}。{scaled}</translation>
+    </message>
+    <message>
+        <source>{share} of a {ctx}-token context ({percent}); it needs {need} tokens in all: the model will be loaded with that context{where}.{scaled}</source>
+        <translation>{share}，占 {ctx} 词元上下文的 {percent}；共需要 {need} 个词元：模型将以该上下文加载{where}。{scaled}</translation>
+    </message>
+    <message>
+        <source> (at character {cut})</source>
+        <translation>（在第 {cut} 个字符处）</translation>
+    </message>
+    <message>
+        <source>Use a context of {ctx} tokens{where}.{scaled}</source>
+        <translation>使用 {ctx} 个词元的上下文{where}。{scaled}</translation>
+    </message>
+    <message>
+        <source>Cut the document after its first {keep} of {total} tokens{at}; the rest ({percent}) is left out.</source>
+        <translation>在文档 {total} 个词元中的前 {keep} 个之后截断{at}；其余部分（{percent}）不读入。</translation>
+    </message>
+    <message>
+        <source>Leave out the {count} oldest turns ({freed} tokens); the document stays whole.</source>
+        <translation>略去最早的 {count} 轮对话（{freed} 个词元）；文档保持完整。</translation>
+    </message>
+    <message>
+        <source>Leave out the oldest turn ({freed} tokens); the document stays whole.</source>
+        <translation>略去最早的一轮对话（{freed} 个词元）；文档保持完整。</translation>
+    </message>
+    <message>
         <source>Free up {missing} or choose another folder.</source>
         <translation>请释放 {missing} 的空间，或选择其他文件夹。</translation>
     </message>
@@ -857,6 +929,14 @@ Python %1，%2。</translation>
         <translation>无法使用该文件：{reason}{where}。</translation>
     </message>
     <message>
+        <source>The computer ran out of memory.</source>
+        <translation>计算机内存不足。</translation>
+    </message>
+    <message>
+        <source>Close other programs or use a shorter context.</source>
+        <translation>请关闭其他程序，或使用更短的上下文。</translation>
+    </message>
+    <message>
         <source>The job stopped because of an unexpected error.</source>
         <translation>任务因意外错误而停止。</translation>
     </message>
@@ -930,12 +1010,28 @@ Python %1，%2。</translation>
         <translation>将文件拖放到这里（文本、Markdown、代码、HTML、PDF、Word、EPUB），或打开文件、粘贴文本。文档会被完整读入对话。</translation>
     </message>
     <message>
+        <source>Stop reading</source>
+        <translation>停止读取</translation>
+    </message>
+    <message>
+        <source>Stop reading the document (Esc)</source>
+        <translation>停止读取文档（Esc）</translation>
+    </message>
+    <message>
         <source>Include them again</source>
         <translation>重新包含它们</translation>
     </message>
     <message>
         <source>Find in the document</source>
         <translation>在文档中查找</translation>
+    </message>
+    <message>
+        <source>Opening stopped.</source>
+        <translation>已停止打开。</translation>
+    </message>
+    <message>
+        <source>Stop opening</source>
+        <translation>停止打开</translation>
     </message>
     <message>
         <source>Open a document</source>
@@ -1874,6 +1970,10 @@ Licence: {1}</source>
     <message>
         <source>about %1 s left</source>
         <translation>约剩 %1 秒</translation>
+    </message>
+    <message>
+        <source>Stopping…</source>
+        <translation>正在停止…</translation>
     </message>
     <message>
         <source>Reading: %1 / %2 tokens</source>
