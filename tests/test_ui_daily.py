@@ -244,3 +244,17 @@ def test_the_window_says_why_an_answer_takes_longer_after_a_rope_rebase(
         client.ropeRebased.emit(event)  # as the worker relays the engine's event
     assert "32,768" in said.args[0] and "65,536" in said.args[0] and "longer" in said.args[0]
     assert said.args[0] in window.statusBar().currentMessage()
+
+
+def test_offering_a_context_past_the_trained_length_names_the_long_context_scaling(
+        qtbot: QtBot, store: ConversationStore, client: InferenceClient) -> None:
+    from app.engine.budget import FreeMemory, ModelFacts, plan_context
+
+    facts = ModelFacts(kv_bytes_per_token_f16=96 * 1024, weights_bytes=1_170_000_000, trained_context=32_768)
+    window = make_window(qtbot, store, client)
+    past = plan_context(facts, document_tokens=51_200, current_ctx=32_768, memory=FreeMemory("RAM", 2**34),
+                        weights_loaded=True, step=4096).choices[0]
+    within = plan_context(facts, document_tokens=9_000, current_ctx=8_192, memory=FreeMemory("RAM", 2**34),
+                          weights_loaded=True, step=4096).choices[0]
+    assert "long-context" in window.document_pane.choice_text(past)
+    assert "long-context" not in window.document_pane.choice_text(within)
