@@ -12,7 +12,7 @@ def main() -> int:
     args = sys.argv[1:]
     if "--selftest" in args and args[0] not in COMMANDS:
         # load a model, answer once offscreen, exit (CI runs it on the bundle)
-        from app.ui.selftest import run_selftest
+        from app.ui.startup.selftest import run_selftest
 
         return run_selftest(args)
     # A word first is a command (an unknown one gets the usage and exit status 2, never the
@@ -25,7 +25,7 @@ def main() -> int:
     if missing:  # Qt would abort with a message about its platform plugin
         print(missing, file=sys.stderr)
         return 1
-    from app.ui.application import run_gui  # Qt is imported only for the window
+    from app.ui.startup.application import run_gui  # Qt is imported only for the window
 
     return run_gui(args)
 

@@ -3,7 +3,7 @@
 The core writes `say("Could not reach {where}.", where=endpoint)`: the result is the English
 sentence (a `str`, so logs, the command line and tests read it as before) that also remembers its
 template and arguments. The window turns it into the user's language with
-`app.ui.core_text.translated`, which looks the template up in the "Core" context of the Qt
+`app.ui.window.core_text.translated`, which looks the template up in the "Core" context of the Qt
 catalogue and fills in the (themselves translated) arguments. `scripts/update_translations.sh`
 collects every `say(...)` template of the core into that catalogue.
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/startup.py [--runs 5] [--bundle PATH] [--xvfb]
 
-Each run launches the app with INTERNLM2_DESKTOP_QUIT_AFTER_PAINT=1 (app/ui/startup_probe.py:
+Each run launches the app with INTERNLM2_DESKTOP_QUIT_AFTER_PAINT=1 (app/ui/startup/startup_probe.py:
 the window quits on its first paint and prints the time) in fresh, empty app folders, so no
 model loads. Two figures per run: launch -> first paint on this script's clock (includes the
 interpreter's or the bundle's own start), and the app's own 'since process start'. The target
@@ -68,7 +68,7 @@ def _series(label: str, cmd: list[str], runs: int, platform: str) -> None:
 
 
 def _heavy_imports(platform: str) -> list[str]:
-    code = ("import sys; import app.ui.application, app.ui.main_window; "
+    code = ("import sys; import app.ui.startup.application, app.ui.window.main_window; "
             f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))")
     env = dict(os.environ, QT_QPA_PLATFORM=platform or os.environ.get("QT_QPA_PLATFORM", "offscreen"))
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,

@@ -88,10 +88,10 @@ def _window(gguf: Path, document: Path, answer_tokens: int, n_ctx: int, db: Path
     from PySide6.QtWidgets import QApplication
 
     from app.engine.types import GenerateRequest
+    from app.settings import AppSettings
     from app.storage import ConversationStore
-    from app.ui.app_settings import AppSettings
-    from app.ui.inference_worker import InferenceClient
-    from app.ui.main_window import MainWindow
+    from app.ui.window.main_window import MainWindow
+    from app.ui.workers.inference_worker import InferenceClient
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     store = ConversationStore(db)

@@ -32,10 +32,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from app.settings import AppSettings  # noqa: E402
 from app.storage import ConversationStore, Role  # noqa: E402
-from app.ui.app_settings import AppSettings  # noqa: E402
-from app.ui.inference_worker import InferenceClient  # noqa: E402
-from app.ui.main_window import MainWindow  # noqa: E402
+from app.ui.window.main_window import MainWindow  # noqa: E402
+from app.ui.workers.inference_worker import InferenceClient  # noqa: E402
 
 _CONTEXT = 16384
 _ANSWER = ("Here is a sketch:\n\n## Steps\n\n1. Read the file.\n2. Count the words.\n\n"

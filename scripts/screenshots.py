@@ -116,8 +116,8 @@ def _one(out: Path, what: str) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.ui.application import run_gui
-    from app.ui.main_window import MainWindow
+    from app.ui.startup.application import run_gui
+    from app.ui.window.main_window import MainWindow
 
     app = QApplication([sys.argv[0]])
 

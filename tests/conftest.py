@@ -15,7 +15,7 @@ from tests.tiny_model import TinySpec, build_tiny_checkpoint  # noqa: E402
 
 if TYPE_CHECKING:
     from app.storage import ConversationStore
-    from app.ui.inference_worker import InferenceClient
+    from app.ui.workers.inference_worker import InferenceClient
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +80,7 @@ def store(tmp_path: Path) -> Iterator[ConversationStore]:
 @pytest.fixture()
 def client() -> Iterator[InferenceClient]:
     """The real inference worker thread (Qt is imported only by the tests that use it)."""
-    from app.ui.inference_worker import InferenceClient
+    from app.ui.workers.inference_worker import InferenceClient
 
     c = InferenceClient()
     yield c

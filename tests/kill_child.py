@@ -16,10 +16,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QCoreApplication, QTimer  # noqa: E402
 
+from app.settings import AppSettings  # noqa: E402
 from app.storage import ConversationStore  # noqa: E402
-from app.ui.app_settings import AppSettings  # noqa: E402
-from app.ui.chat_controller import ChatController  # noqa: E402
-from app.ui.inference_worker import InferenceClient  # noqa: E402
+from app.ui.chat.chat_controller import ChatController  # noqa: E402
+from app.ui.workers.inference_worker import InferenceClient  # noqa: E402
 from tests.pacing import endless_reply  # noqa: E402
 
 SHORT = "Say something short."  # tests.conftest.STOP_PROMPT: its greedy reply ends quickly

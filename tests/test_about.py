@@ -11,8 +11,8 @@ from pytestqt.qtbot import QtBot
 
 from app import licences
 from app.storage import ConversationStore
-from app.ui.about_dialog import AboutDialog
-from app.ui.inference_worker import InferenceClient
+from app.ui.window.about_dialog import AboutDialog
+from app.ui.workers.inference_worker import InferenceClient
 from tests.ui_helpers import make_window
 
 

@@ -69,9 +69,9 @@ def test_any_unknown_word_is_a_usage_error(word: str, monkeypatch: pytest.Monkey
     def no_window(_argv: list[str]) -> int:
         raise AssertionError("the window was started")
 
-    import app.ui.application
+    import app.ui.startup.application
 
-    monkeypatch.setattr(app.ui.application, "run_gui", no_window)
+    monkeypatch.setattr(app.ui.startup.application, "run_gui", no_window)
     monkeypatch.setattr(sys, "argv", ["main.py", word, "--model", "x.gguf"])
     with pytest.raises(SystemExit) as exited:
         entry.main()
@@ -241,10 +241,10 @@ def test_each_set_of_missing_libraries_gives_one_sentence_with_the_apt_command()
 def test_a_missing_xcb_library_stops_before_qt_with_the_sentence(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import app.qt_libraries
-    import app.ui.application
+    import app.ui.startup.application
     import main as entry
 
-    monkeypatch.setattr(app.ui.application, "run_gui", lambda _argv: pytest.fail("Qt was started"))
+    monkeypatch.setattr(app.ui.startup.application, "run_gui", lambda _argv: pytest.fail("Qt was started"))
     monkeypatch.setattr(app.qt_libraries, "_can_open", lambda name: name != "libxcb-cursor.so.0")
     monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
     monkeypatch.setattr(sys, "argv", ["main.py"])

@@ -17,11 +17,11 @@ from app.engine.budget import (
     cut_position,
     min_tokens_bound,
 )
-from app.internlm2.chat_format import Sampling
-from app.internlm2.tokenizer import InternLM2Tokenizer
 from app.engine.conversation import Conversation, Turn
 from app.engine.types import ModelInfo
-from app.ui.document_jobs import check_fit, count_document
+from app.internlm2.chat_format import Sampling
+from app.internlm2.tokenizer import InternLM2Tokenizer
+from app.ui.documents.document_jobs import check_fit, count_document
 
 
 def _generated_texts() -> list[str]:

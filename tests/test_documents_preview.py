@@ -8,7 +8,7 @@ import time
 
 from pytestqt.qtbot import QtBot
 
-from app.ui.document_preview import PREVIEW_CHARS, PREVIEW_LINE, DocumentPreview
+from app.ui.documents.document_preview import PREVIEW_CHARS, PREVIEW_LINE, DocumentPreview
 
 
 def _preview(qtbot: QtBot) -> DocumentPreview:

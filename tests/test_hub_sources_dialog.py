@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from app.hub.manager import HubSettings, ModelManager
 from app.hub.recommend import Hardware
 from app.hub.transfer import TransferSettings
-from app.ui.model_manager import ModelManagerDialog
+from app.ui.models.model_manager import ModelManagerDialog
 from tests.fakehub import FakeHub, closed_port_endpoint
 from tests.fakesources import FakeModelScope, FakeOpenXLab
 from tests.hub_helpers import catalog_files

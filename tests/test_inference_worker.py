@@ -13,7 +13,7 @@ from app.engine.loader import LoadSpec, open_backend
 from app.engine.types import Finished, GenerateRequest, ModelInfo, StopReason
 from app.internlm2.chat_format import Message, Sampling, build_chat_prompt, stop_ids
 from app.internlm2.tokenizer import InternLM2Tokenizer
-from app.ui.inference_worker import InferenceClient
+from app.ui.workers.inference_worker import InferenceClient
 from tests.conftest import STOP_PROMPT
 from tests.pacing import endless_reply, held_reading
 

@@ -47,8 +47,8 @@ def test_window_imports_no_heavy_module_at_start() -> None:
     model, never at start-up; nor do the tokenizer's sentencepiece/protobuf or the document readers."""
     heavy = ("torch", "transformers", "llama_cpp", "sentencepiece", "google.protobuf", "gguf",
              "pypdf", "docx", "huggingface_hub")
-    code = ("import sys, app.ui.application, app.ui.main_window, app.ui.window_menus, "
-            "app.ui.about_dialog, app.ui.selftest; "
+    code = ("import sys, app.ui.startup.application, app.ui.window.main_window, app.ui.window.window_menus, "
+            "app.ui.window.about_dialog, app.ui.startup.selftest; "
             f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,

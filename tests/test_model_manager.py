@@ -31,7 +31,7 @@ from app.internlm2.chat_format import Message, Sampling, build_chat_prompt, stop
 from app.internlm2.errors import ExportCancelled
 from app.internlm2.tokenizer import InternLM2Tokenizer
 from app.storage import ConversationStore
-from app.ui.model_jobs import ModelJobs
+from app.ui.models.model_jobs import ModelJobs
 from tests.fakehub import FakeHub
 from tests.tinyhub import CHAT_ID, block_foreign_sockets, catalog_chat_model, tiny_hub
 

@@ -14,7 +14,7 @@ from app.hub.errors import format_bytes
 from app.hub.manager import HubSettings, ModelManager
 from app.hub.recommend import Hardware
 from app.hub.transfer import TransferSettings
-from app.ui.model_manager import ModelManagerDialog
+from app.ui.models.model_manager import ModelManagerDialog
 from tests.fakehub import FakeHub
 from tests.tinyhub import CHAT_ID, block_foreign_sockets, tiny_hub
 

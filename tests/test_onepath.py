@@ -16,8 +16,8 @@ from app.engine.backend import Aborted, Backend
 from app.engine.loader import open_backend
 from app.engine.types import GenerateRequest, StopReason
 from app.storage import ConversationStore, MessageState, Role
-from app.ui.inference_worker import InferenceClient
-from app.ui.main_window import MainWindow
+from app.ui.window.main_window import MainWindow
+from app.ui.workers.inference_worker import InferenceClient
 from tests.conftest import STOP_PROMPT
 from tests.ui_helpers import load, make_window, quick_settings, send
 

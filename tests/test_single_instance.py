@@ -20,9 +20,9 @@ from PySide6.QtNetwork import QLocalServer
 from pytestqt.qtbot import QtBot
 
 from app.storage import ConversationStore
-from app.ui.application import bring_forward
-from app.ui.inference_worker import InferenceClient
-from app.ui.single_instance import HandOver, InstanceGuard, absolute_args, server_name
+from app.ui.startup.application import bring_forward
+from app.ui.startup.single_instance import HandOver, InstanceGuard, absolute_args, server_name
+from app.ui.workers.inference_worker import InferenceClient
 from tests.ui_helpers import make_window, quick_settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.ui import instance_socket, single_instance
-from app.ui.single_instance import HandOver, InstanceGuard
+from app.ui.startup import instance_socket, single_instance
+from app.ui.startup.single_instance import HandOver, InstanceGuard
 
 _NOBODY = 65534
 

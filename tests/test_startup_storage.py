@@ -26,9 +26,9 @@ from app.storage import (
     opening,
     schema,
 )
-from app.ui import application
-from app.ui.application import open_store
-from app.ui.inference_worker import InferenceClient
+from app.ui.startup import application
+from app.ui.startup.application import open_store
+from app.ui.workers.inference_worker import InferenceClient
 from tests.lock_holder import Holder, lock_holder_fixture, release  # noqa: F401 - a fixture
 from tests.ui_helpers import make_window
 

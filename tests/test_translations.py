@@ -55,8 +55,8 @@ def test_core_sentences_reach_the_window_in_chinese(qapp) -> None:
 
     from app.hub.errors import HubUnreachableError
     from app.internlm2.catalog import load_catalog
-    from app.ui.core_text import error_text, translated
-    from app.ui.i18n import Translations
+    from app.ui.window.core_text import error_text, translated
+    from app.ui.window.i18n import Translations
 
     error = HubUnreachableError("https://hub.example", "[Errno 111] Connection refused")
     translations = Translations()
@@ -78,8 +78,8 @@ def test_a_readers_warning_stays_translatable_after_it_is_stored(qapp, tmp_path)
 
     from app.documents.text import undecodable_warning
     from app.storage import ConversationStore
-    from app.ui.core_text import translated
-    from app.ui.i18n import Translations
+    from app.ui.window.core_text import translated
+    from app.ui.window.i18n import Translations
 
     warning = undecodable_warning("notes.txt", 3, "utf-8")
     with ConversationStore(tmp_path / "c.sqlite3") as store:

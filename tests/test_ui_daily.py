@@ -7,12 +7,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QPlainTextEdit, QTextEdit, QWidget
 from pytestqt.qtbot import QtBot
 
+from app.settings import AppSettings
 from app.storage import ConversationStore, Role
-from app.ui.app_settings import AppSettings
-from app.ui.i18n import resolve_language, system_language
-from app.ui.inference_worker import InferenceClient
-from app.ui.main_window import MainWindow
-from app.ui.window_panels import CHAT_MIN_WIDTH
+from app.ui.window.i18n import resolve_language, system_language
+from app.ui.window.main_window import MainWindow
+from app.ui.window.window_panels import CHAT_MIN_WIDTH
+from app.ui.workers.inference_worker import InferenceClient
 from tests.ui_helpers import make_window
 
 

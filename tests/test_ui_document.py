@@ -11,8 +11,8 @@ from PySide6.QtGui import QDropEvent
 from pytestqt.qtbot import QtBot
 
 from app.storage import ConversationStore, MessageState
-from app.ui.inference_worker import InferenceClient, ReadResult
-from app.ui.main_window import MainWindow
+from app.ui.window.main_window import MainWindow
+from app.ui.workers.inference_worker import InferenceClient, ReadResult
 from tests.conftest import STOP_PROMPT
 from tests.pacing import held_reading
 from tests.ui_helpers import expect, load, make_window, quick_settings, send, wait_until

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
 from app.storage import ConversationStore, MessageState, Role
-from app.ui.inference_worker import InferenceClient
-from app.ui.main_window import MainWindow
+from app.ui.window.main_window import MainWindow
+from app.ui.workers.inference_worker import InferenceClient
 from tests.conftest import STOP_PROMPT
 from tests.ui_helpers import load, make_window, quick_settings, send
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
-from app.ui.needle_dialog import NeedleDialog
+from app.ui.window.needle_dialog import NeedleDialog
 
 
 def test_needle_dialog_runs_the_check_and_shows_the_heat_map(qtbot: QtBot,
@@ -54,7 +54,7 @@ def test_cancel_ends_the_check(qtbot: QtBot, stop_model: tuple[Path, Path, int])
 
 
 def test_the_default_size_suits_the_measured_speed_and_a_long_run_offers_a_smaller_one(qtbot: QtBot) -> None:
-    from app.ui.needle_view import estimated_seconds, suggested_chars
+    from app.ui.window.needle_view import estimated_seconds, suggested_chars
 
     slow = NeedleDialog(Path("model.gguf"), prefill_tok_s=60.0)  # a 2-core laptop CPU
     qtbot.addWidget(slow)
@@ -73,7 +73,7 @@ def test_the_default_size_suits_the_measured_speed_and_a_long_run_offers_a_small
 
 
 def test_answers_are_cleaned_of_control_characters() -> None:
-    from app.ui.needle_view import clean_answer
+    from app.ui.window.needle_view import clean_answer
 
     assert clean_answer("velvet\x1b[31m\u202eevil\n\n next\x00") == "velvet [31m evil next"
     assert len(clean_answer("x" * 1000)) == 160

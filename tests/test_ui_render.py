@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.storage import Message, MessageState, Role
-from app.ui.chat_view import ChatView
+from app.ui.chat.chat_view import ChatView
 
 
 def message(msg_id: int, text: str, role: Role = Role.ASSISTANT) -> Message:

@@ -19,8 +19,8 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from app.storage import ConversationStore, Role
-from app.ui.inference_worker import InferenceClient
-from app.ui.reopen_guard import MAX_TRIES, ReopenMarker, reopen_last
+from app.ui.startup.reopen_guard import MAX_TRIES, ReopenMarker, reopen_last
+from app.ui.workers.inference_worker import InferenceClient
 from tests.ui_helpers import make_window
 
 
@@ -146,9 +146,9 @@ import json, sys
 from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
-from app.ui import application
-from app.ui.main_window import MainWindow
-from app.ui.reopen_guard import ReopenMarker
+from app.ui.startup import application
+from app.ui.window.main_window import MainWindow
+from app.ui.startup.reopen_guard import ReopenMarker
 
 db = Path(sys.argv[1])
 seen = {}
@@ -170,7 +170,7 @@ print("SEEN " + json.dumps(seen))
 
 
 def _run_gui_and_look(db: Path) -> dict[str, Any]:
-    """The real start-up (app.ui.application.run_gui) on `db`, in a process of its own (it sets
+    """The real start-up (app.ui.startup.application.run_gui) on `db`, in a process of its own (it sets
     up the whole application); what the window showed on the first turn of its event loop."""
     done = subprocess.run([sys.executable, "-c", _DRIVER, str(db)], capture_output=True, text=True,
                           timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},

@@ -21,10 +21,10 @@ from PySide6.QtCore import QElapsedTimer, QTimer
 from pytestqt.qtbot import QtBot
 
 from app.storage import Role
-from app.ui import render_budget as budget
-from app.ui.chat_view import ChatView
-from app.ui.markdown_render import highlight_spans
-from app.ui.render_queue import RenderQueue
+from app.ui.chat import render_budget as budget
+from app.ui.chat.chat_view import ChatView
+from app.ui.chat.markdown_render import highlight_spans
+from app.ui.chat.render_queue import RenderQueue
 from tests.test_ui_render import message
 
 BOUND_MS = 500  # CPU ms of one step: "bounded", not a speed measurement

@@ -12,9 +12,9 @@ import openai
 from pytestqt.qtbot import QtBot
 
 from app.storage import ConversationStore
-from app.ui.inference_worker import InferenceClient
-from app.ui.local_server import client_example
-from app.ui.settings_dialog import SettingsDialog
+from app.ui.window.local_server import client_example
+from app.ui.window.settings_dialog import SettingsDialog
+from app.ui.workers.inference_worker import InferenceClient
 from tests.conftest import STOP_PROMPT
 from tests.ui_helpers import load, make_window, quick_settings, send
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from app.storage import ConversationStore
-from app.ui.inference_worker import InferenceClient
+from app.ui.workers.inference_worker import InferenceClient
 from tests.ui_helpers import make_window
 
 

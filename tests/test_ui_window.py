@@ -15,11 +15,11 @@ from pytestqt.qtbot import QtBot
 
 from app.paths import log_dir
 from app.storage import ConversationStore, MessageState, Role
-from app.ui.application import open_store, parse_args
-from app.ui.crash import CrashHandler
-from app.ui.inference_worker import InferenceClient
-from app.ui.main_window import MainWindow
-from app.ui.settings_dialog import SettingsDialog
+from app.ui.startup.application import open_store, parse_args
+from app.ui.startup.crash import CrashHandler
+from app.ui.window.main_window import MainWindow
+from app.ui.window.settings_dialog import SettingsDialog
+from app.ui.workers.inference_worker import InferenceClient
 from tests.ui_helpers import make_window
 
 
@@ -318,7 +318,7 @@ def test_code_blocks_render_with_a_copy_link(qtbot: QtBot, store: ConversationSt
 def test_download_button_opens_the_model_manager(qtbot: QtBot, store: ConversationStore,
                                                  client: InferenceClient,
                                                  stop_model: tuple[Path, Path, int]) -> None:
-    from app.ui.model_manager import ModelManagerDialog
+    from app.ui.models.model_manager import ModelManagerDialog
 
     window = make_window(qtbot, store, client)
     window.welcome.download_button.click()
@@ -351,7 +351,7 @@ def test_the_list_groups_conversations_by_date(qtbot: QtBot, store: Conversation
                                                client: InferenceClient) -> None:
     from datetime import datetime, timedelta, timezone
 
-    from app.ui.conversation_list import date_group
+    from app.ui.chat.conversation_list import date_group
 
     now = datetime.now().astimezone()
     ages = {"today": 0, "yesterday": 1, "week": 3, "old": 40}

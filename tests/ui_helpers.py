@@ -11,10 +11,10 @@ from pytestqt.exceptions import TimeoutError as WaitTimeout
 from pytestqt.qtbot import QtBot
 from pytestqt.wait_signal import SignalBlocker
 
+from app.settings import AppSettings
 from app.storage import ConversationStore
-from app.ui.app_settings import AppSettings
-from app.ui.inference_worker import InferenceClient
-from app.ui.main_window import MainWindow
+from app.ui.window.main_window import MainWindow
+from app.ui.workers.inference_worker import InferenceClient
 
 
 def quick_settings(**sampling: Any) -> AppSettings:

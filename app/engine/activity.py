@@ -6,7 +6,7 @@ from enum import Enum
 
 
 class Activity(str, Enum):
-    """One state, owned by the ChatController (app/ui/chat_controller.py)."""
+    """One state, owned by the ChatController (app/ui/chat/chat_controller.py)."""
 
     IDLE = "idle"
     LOADING = "loading"  # a model is being loaded

@@ -1,6 +1,6 @@
 """The one conversation model: system prompt, document, turns with exact ids, sampling -> prompts.
 
-Every prompt of the product is built here: the window (`app/ui/chat_controller.py`), `ask`,
+Every prompt of the product is built here: the window (`app/ui/chat/chat_controller.py`), `ask`,
 `needle`, the read-ahead of a document, and later the API server (messages in, prompt and
 request out) and answer branches (`turns` is the current path; any list of turns works).
 Nothing else builds a prompt or counts a prompt's tokens.

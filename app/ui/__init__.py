@@ -1,5 +1,5 @@
 """PySide6 widgets, dialogs, worker threads: the only package that imports Qt."""
 
-from app.ui.pyside_refcount import pin_singletons
+from app.ui.startup.pyside_refcount import pin_singletons
 
 pin_singletons()  # before any Qt signal is emitted (see pyside_refcount.py)

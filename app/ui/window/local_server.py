@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.engine.backend import Backend
 from app.errors import UserError
-from app.ui.inference_worker import InferenceClient
+from app.ui.workers.inference_worker import InferenceClient
 
 DEFAULT_PORT = 8080
 

@@ -25,24 +25,24 @@ from app.engine.activity import Activity
 from app.engine.types import ModelInfo, ReplyStats
 from app.internlm2.chat_format import Sampling
 from app.paths import start_folder
+from app.settings import AppSettings
 from app.storage import ConversationStore, Message, Role
-from app.ui.app_settings import AppSettings
-from app.ui.chat_controller import ChatController
-from app.ui.chat_view import ChatView
-from app.ui.composer import Composer
-from app.ui.conversation_files import ConversationFiles
-from app.ui.conversation_list import ConversationList
-from app.ui.document_jobs import Fit
-from app.ui.document_pane import DocumentPane
-from app.ui.i18n import Translations, resolve_language
-from app.ui.inference_worker import InferenceClient
-from app.ui.local_server import LocalServerHost, new_api_key
-from app.ui.side_panel import SidePanel
-from app.ui.status_panel import StatusPanel
-from app.ui.theme import apply_theme
-from app.ui.welcome import WelcomePage
-from app.ui.window_menus import WindowMenus
-from app.ui.window_panels import Panels
+from app.ui.chat.chat_controller import ChatController
+from app.ui.chat.chat_view import ChatView
+from app.ui.chat.composer import Composer
+from app.ui.chat.conversation_files import ConversationFiles
+from app.ui.chat.conversation_list import ConversationList
+from app.ui.chat.side_panel import SidePanel
+from app.ui.documents.document_jobs import Fit
+from app.ui.documents.document_pane import DocumentPane
+from app.ui.models.welcome import WelcomePage
+from app.ui.window.i18n import Translations, resolve_language
+from app.ui.window.local_server import LocalServerHost, new_api_key
+from app.ui.window.status_panel import StatusPanel
+from app.ui.window.theme import apply_theme
+from app.ui.window.window_menus import WindowMenus
+from app.ui.window.window_panels import Panels
+from app.ui.workers.inference_worker import InferenceClient
 
 
 def model_path_from(path: Path) -> Path | None:
@@ -372,7 +372,7 @@ class MainWindow(QMainWindow):
     def show_model_manager(self) -> None:
         """Open the model manager (non-modal); a model chosen there loads here."""
         from app.hub.manager import HubSettings, ModelManager
-        from app.ui.model_manager import ModelManagerDialog
+        from app.ui.models.model_manager import ModelManagerDialog
 
         if self._manager_dialog is None or not self._manager_dialog.isVisible():
             if self._manager_dialog is not None:  # closed: its job thread has ended
@@ -497,7 +497,7 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         """Help > About: licences of the app, the model and the bundled packages (issue 7)."""
-        from app.ui.about_dialog import show_about
+        from app.ui.window.about_dialog import show_about
 
         self.about_dialog = show_about(self)
 

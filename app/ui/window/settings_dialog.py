@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.ui.app_settings import BACKENDS, KV_TYPES, LANGUAGES, THEMES, AppSettings, sampling_to_dict
-from app.ui.local_server import client_example, new_api_key
-from app.ui.sampling_form import SamplingForm
+from app.settings import BACKENDS, KV_TYPES, LANGUAGES, THEMES, AppSettings, sampling_to_dict
+from app.ui.chat.sampling_form import SamplingForm
+from app.ui.window.local_server import client_example, new_api_key
 
 
 def _combo(parent: QWidget, items: list[tuple[str, str]], current: str) -> QComboBox:

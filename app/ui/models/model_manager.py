@@ -31,10 +31,10 @@ from app.hub.progress import DownloadProgress
 from app.hub.recommend import Hardware, Recommendation, recommend
 from app.hub.sources import AUTO, SOURCE_LABELS, SourceChoice
 from app.paths import start_folder
-from app.ui.core_text import error_text, translated
-from app.ui.model_jobs import ModelJobs
-from app.ui.model_list import Key, ModelList
-from app.ui.theme import error_colour
+from app.ui.models.model_jobs import ModelJobs
+from app.ui.models.model_list import Key, ModelList
+from app.ui.window.core_text import error_text, translated
+from app.ui.window.theme import error_colour
 
 
 class ModelManagerDialog(QDialog):

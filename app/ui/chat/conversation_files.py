@@ -18,10 +18,10 @@ from app.errors import UserError
 from app.paths import start_folder
 from app.sentences import say
 from app.storage import Role
-from app.ui.core_text import error_text
+from app.ui.window.core_text import error_text
 
 if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
+    from app.ui.window.main_window import MainWindow
 
 IMPORT_MAX_BYTES = 64 * 1024 * 1024  # an export holds at most a few documents of 200K chars
 

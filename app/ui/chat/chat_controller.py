@@ -31,12 +31,12 @@ from app.engine.loader import LoadSpec
 from app.engine.types import Finished, GenerateRequest, ModelInfo, RopeRebase
 from app.engine.types import ReplyStats as EngineStats
 from app.internlm2.chat_format import Sampling
+from app.settings import AppSettings, sampling_from_dict, sampling_to_dict
 from app.storage import ConversationStore, Message, ReplyStats, Role
-from app.ui.app_settings import AppSettings, sampling_from_dict, sampling_to_dict
-from app.ui.document_controller import DocumentController, Refused
-from app.ui.document_jobs import Fit, check_fit
-from app.ui.inference_worker import InferenceClient, ReadResult
-from app.ui.prompting import conversation_for
+from app.ui.chat.prompting import conversation_for
+from app.ui.documents.document_controller import DocumentController, Refused
+from app.ui.documents.document_jobs import Fit, check_fit
+from app.ui.workers.inference_worker import InferenceClient, ReadResult
 
 
 def stored_stats(stats: EngineStats) -> ReplyStats:

@@ -38,16 +38,16 @@ from PySide6.QtWidgets import (
 )
 
 from app.paths import cache_dir
-from app.ui.needle_view import (
+from app.ui.window.needle_view import (
     HeatMap,
     clean_answer,
     duration_text,
     estimated_seconds,
     suggested_chars,
 )
-from app.ui.status_panel import time_left_text
+from app.ui.window.status_panel import time_left_text
 
-_MAIN = Path(__file__).resolve().parents[2] / "main.py"
+_MAIN = Path(__file__).resolve().parents[3] / "main.py"
 
 
 def needle_command(model: Path, chars: int, depths: str, out: Path) -> tuple[str, list[str]]:

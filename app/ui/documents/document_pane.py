@@ -25,13 +25,13 @@ from app.engine.activity import Activity
 from app.engine.budget import Choice, ChoiceKind, Verdict
 from app.paths import start_folder
 from app.storage import Document
-from app.ui.core_text import translated
-from app.ui.document_controller import DocumentController
-from app.ui.document_jobs import Count, Fit
-from app.ui.document_preview import DocumentPreview
-from app.ui.inference_worker import ReadResult
-from app.ui.status_panel import time_left_text
-from app.ui.theme import warning_colour
+from app.ui.documents.document_controller import DocumentController
+from app.ui.documents.document_jobs import Count, Fit
+from app.ui.documents.document_preview import DocumentPreview
+from app.ui.window.core_text import translated
+from app.ui.window.status_panel import time_left_text
+from app.ui.window.theme import warning_colour
+from app.ui.workers.inference_worker import ReadResult
 
 
 def _dropped_document(event: QDragEnterEvent | QDropEvent) -> Path | None:

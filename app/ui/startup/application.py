@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import APP_NAME, __version__
 from app.paths import log_dir
+from app.settings import AppSettings
 from app.storage import (
     ConversationStore,
     DatabaseCorruptError,
@@ -37,19 +38,18 @@ from app.storage import (
     StorageError,
     default_path,
 )
-from app.ui.about_dialog import app_icon
-from app.ui.app_settings import AppSettings
-from app.ui.core_text import error_text
-from app.ui.crash import CrashHandler
-from app.ui.i18n import Translations
-from app.ui.inference_worker import InferenceClient
-from app.ui.reopen_guard import ReopenMarker, reopen_last
-from app.ui.single_instance import HandOver, InstanceGuard
-from app.ui.startup_probe import watch_first_paint  # issue 7 (bench/startup.py)
-from app.ui.theme import apply_theme
+from app.ui.startup.crash import CrashHandler
+from app.ui.startup.reopen_guard import ReopenMarker, reopen_last
+from app.ui.startup.single_instance import HandOver, InstanceGuard
+from app.ui.startup.startup_probe import watch_first_paint  # issue 7 (bench/startup.py)
+from app.ui.window.about_dialog import app_icon
+from app.ui.window.core_text import error_text
+from app.ui.window.i18n import Translations
+from app.ui.window.theme import apply_theme
+from app.ui.workers.inference_worker import InferenceClient
 
 if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
+    from app.ui.window.main_window import MainWindow
 
 _log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ def _tell(window: MainWindow, text: str) -> None:
 
 def run_gui(argv: list[str]) -> int:
     """Open the main window and run the Qt event loop until it closes."""
-    from app.ui.main_window import MainWindow
+    from app.ui.window.main_window import MainWindow
 
     args = parse_args(argv)
     setup_logging()

@@ -32,8 +32,8 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from app.storage import Message, MessageState, Role
-from app.ui import render_budget as budget
-from app.ui.markdown_render import (
+from app.ui.chat import render_budget as budget
+from app.ui.chat.markdown_render import (
     Code,
     Labels,
     append_code,
@@ -43,8 +43,8 @@ from app.ui.markdown_render import (
     markdown_fragment,
     split_fences,
 )
-from app.ui.render_queue import RenderQueue
-from app.ui.theme import error_colour
+from app.ui.chat.render_queue import RenderQueue
+from app.ui.window.theme import error_colour
 
 _SHOWN_CHARS = 4000  # a longer question is shown shortened (Copy still copies it whole)
 _FOLLOW_SLACK = 8  # pixels from the bottom that still count as "at the end"

@@ -51,8 +51,8 @@ def _check_bundle_files() -> dict[str, Any]:
     """The data files the app reads at run time, found where a source run or the bundle keeps them."""
     from app.internlm2.catalog import load_catalog
     from app.licences import third_party_licences
-    from app.ui.about_dialog import ICON_FILE, LICENSE_FILE
-    from app.ui.i18n import Translations
+    from app.ui.window.about_dialog import ICON_FILE, LICENSE_FILE
+    from app.ui.window.i18n import Translations
 
     try:
         models = load_catalog()
@@ -78,7 +78,7 @@ def _answer(args: argparse.Namespace) -> dict[str, Any]:
     from app.engine.loader import LoadSpec
     from app.engine.types import Finished, ModelInfo
     from app.internlm2.chat_format import DEFAULT_SYSTEM_PROMPT, Sampling
-    from app.ui.inference_worker import InferenceClient
+    from app.ui.workers.inference_worker import InferenceClient
 
     client = InferenceClient()
     loop = QEventLoop()

@@ -6,7 +6,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from app.internlm2.chat_format import DEFAULT_SYSTEM_PROMPT, Sampling
-from app.ui.sampling_form import SamplingForm
+from app.ui.chat.sampling_form import SamplingForm
 
 
 class SidePanel(QWidget):

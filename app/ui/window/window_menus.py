@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 
-from app.ui.settings_dialog import SettingsDialog, ShortcutsDialog
+from app.ui.window.settings_dialog import SettingsDialog, ShortcutsDialog
 
 if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
+    from app.ui.window.main_window import MainWindow
 
 
 def _settings(window: MainWindow) -> None:
@@ -33,7 +33,7 @@ def _shortcuts(window: MainWindow) -> None:
 def _needle(window: MainWindow) -> None:
     from pathlib import Path
 
-    from app.ui.needle_dialog import NeedleDialog
+    from app.ui.window.needle_dialog import NeedleDialog
 
     model = window.current_model_path()
     dialog = NeedleDialog(Path(model) if model else None, window, prefill_tok_s=window.prefill_speed)
@@ -42,7 +42,7 @@ def _needle(window: MainWindow) -> None:
 
 
 def _trash(window: MainWindow) -> None:
-    from app.ui.trash_dialog import TrashDialog
+    from app.ui.chat.trash_dialog import TrashDialog
 
     dialog = TrashDialog(window.store, window)
     dialog.setObjectName("trashDialog")

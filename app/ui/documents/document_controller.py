@@ -32,11 +32,18 @@ from app.engine.budget import Choice, ChoiceKind
 from app.engine.conversation import Conversation
 from app.engine.doc_cache import DEFAULT_CAP_BYTES, SETTING_KEY, DocStateCache
 from app.storage import Document
-from app.ui.document_jobs import Background, Count, Fit, Loaded, count_document, read_and_count
-from app.ui.inference_worker import PrefixJob, ReadResult
+from app.ui.documents.document_jobs import (
+    Count,
+    Fit,
+    Loaded,
+    count_document,
+    read_and_count,
+)
+from app.ui.workers.background import Background
+from app.ui.workers.inference_worker import PrefixJob, ReadResult
 
 if TYPE_CHECKING:
-    from app.ui.chat_controller import ChatController
+    from app.ui.chat.chat_controller import ChatController
 
 _READER_TAKES_CANCEL = "cancel" in inspect.signature(read_document).parameters
 

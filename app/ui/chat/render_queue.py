@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
 
-from app.ui.render_budget import STEP_MS
+from app.ui.chat.render_budget import STEP_MS
 
 Step = Callable[[], None]
 

@@ -36,7 +36,7 @@ from app.engine.types import (
 )
 from app.errors import UserError
 from app.sentences import say
-from app.ui.core_text import error_text
+from app.ui.window.core_text import error_text
 
 _log = logging.getLogger(__name__)
 TEXT_BATCH_S = 0.03

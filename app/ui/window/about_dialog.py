@@ -8,10 +8,9 @@ installed packages on a helper thread, so opening the dialog never blocks the wi
 from __future__ import annotations
 
 import sys
-import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QDialog,
@@ -27,9 +26,10 @@ from PySide6.QtWidgets import (
 )
 
 from app import APP_NAME, __version__
-from app.ui.core_text import translated
+from app.ui.window.core_text import translated
+from app.ui.workers.background import Background
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LICENSE_FILE = ROOT / "LICENSE"
 ICON_FILE = ROOT / "resources" / "icons" / "internlm2-desktop.png"
 
@@ -49,22 +49,14 @@ def model_licences() -> list[tuple[str, str]]:
         return []
 
 
-class _LicenceLoader(QObject):
-    """Computes the third-party list on a helper thread; `ready(list)` arrives on the GUI thread."""
+def _third_party() -> list[tuple[str, str, str]]:
+    """The third-party list (reads the installed packages' metadata: a helper thread's job)."""
+    from app.licences import third_party_licences
 
-    ready = Signal(list)
-
-    def start(self) -> None:
-        threading.Thread(target=self._run, name="licences", daemon=True).start()
-
-    def _run(self) -> None:
-        from app.licences import third_party_licences
-
-        try:
-            items = [(i.name, i.version, i.licence) for i in third_party_licences()]
-        except Exception:  # noqa: BLE001 - an empty table says it
-            items = []
-        self.ready.emit(items)
+    try:
+        return [(i.name, i.version, i.licence) for i in third_party_licences()]
+    except Exception:  # noqa: BLE001 - an empty table says it
+        return []
 
 
 class AboutDialog(QDialog):
@@ -91,8 +83,8 @@ class AboutDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
         layout.addWidget(buttons)
-        self._loader = _LicenceLoader(self)
-        self._loader.ready.connect(self._fill_third_party)
+        self._loader = Background(_third_party, self)  # off the GUI thread (reads package metadata)
+        self._loader.done.connect(self._fill_third_party)
         self._loader.start()
 
     def _about_tab(self) -> QWidget:

@@ -1,8 +1,8 @@
 """Work off the GUI thread: reading a file, counting its tokens, building a prompt and its fit.
 
-Each job is a plain function run by `Background` on a QThreadPool thread; its result (or a
-sentence on failure) comes back as a signal on the GUI thread. The functions here are
-Qt-free apart from `Background`, so they are easy to reason about and test. Every count and
+Each job is a plain function run by `app.ui.workers.background.Background` on a QThreadPool
+thread; its result (or a sentence on failure) comes back as a signal on the GUI thread. The
+functions here are Qt-free, so they are easy to reason about and test. Every count and
 prompt comes from the engine's Conversation (`app/engine/conversation.py`): one accounting
 for the pane's count, the fit check and the prompt that is sent.
 """
@@ -14,8 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from app.documents import DocumentText
 from app.engine.budget import (
@@ -30,46 +28,9 @@ from app.engine.budget import (
 )
 from app.engine.conversation import Built, Conversation, Turn
 from app.engine.types import GenerateRequest, ModelInfo
-from app.errors import UserError
-from app.ui.core_text import error_text
 
 _log = logging.getLogger(__name__)
 _CUT_NAME_TOKENS = 48  # "NAME (first 123,456 characters)": room for the longer title after a cut
-
-
-class _Runner(QRunnable):
-    def __init__(self, job: Background) -> None:
-        super().__init__()
-        self._job = job
-
-    def run(self) -> None:
-        self._job.run_now()
-
-
-class Background(QObject):
-    """Runs `fn()` on the global QThreadPool; `done(result)` or `failed(sentence)` on the GUI thread."""
-
-    done = Signal(object)
-    failed = Signal(str)
-
-    def __init__(self, fn: Callable[[], Any], parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._fn = fn
-
-    def start(self) -> None:
-        QThreadPool.globalInstance().start(_Runner(self))
-
-    def run_now(self) -> None:
-        try:
-            result = self._fn()
-        except UserError as exc:
-            self.failed.emit(error_text(exc))
-            return
-        except Exception as exc:  # noqa: BLE001 - a sentence for the window, details in the log
-            _log.exception("document job failed")
-            self.failed.emit(error_text(exc))
-            return
-        self.done.emit(result)
 
 
 # -- counting ------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from app.paths import data_dir
 
 if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
+    from app.ui.window.main_window import MainWindow
 
 _log = logging.getLogger(__name__)
 MARKER_NAME = "reopen-marker.json"

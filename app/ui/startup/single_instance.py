@@ -30,7 +30,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
-from app.ui import instance_socket
+from app.ui.startup import instance_socket
 
 _log = logging.getLogger(__name__)
 _ACK = b"ok\n"

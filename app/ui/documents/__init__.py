@@ -1,0 +1,1 @@
+"""The long-document pane and the jobs that read and count a document."""

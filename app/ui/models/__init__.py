@@ -1,0 +1,1 @@
+"""The model manager dialog, its background jobs, and the welcome page."""
