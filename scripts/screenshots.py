@@ -130,7 +130,7 @@ def _one(out: Path, what: str) -> int:
         window.resize(1280, 800)
         if what != "models":
             def grab_window() -> None:
-                if window.controller.documents.reading():  # a document: grabbed once it is read
+                if window.controller.documents.reading:  # a document: grabbed once it is read
                     QTimer.singleShot(200, grab_window)
                     return
                 window.grab().save(str(out))

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QPlainTextEdit, QWidget
 PREVIEW_CHARS = 100_000
 #: Longer lines are broken for the preview only (Qt lays out a paragraph whole: one 10 MB line
 #: froze the window); the document itself is never changed.
-PREVIEW_LINE = 1_000
+PREVIEW_LINE = 10_000  # a paragraph longer than this is broken for display (at a space if one is near)
 
 
 class DocumentPreview(QPlainTextEdit):
@@ -92,6 +92,9 @@ class DocumentPreview(QPlainTextEdit):
             start = 0
             while column + len(line) - start > PREVIEW_LINE:
                 take = PREVIEW_LINE - column
+                space = line.rfind(" ", start + max(0, take - 200), start + take)
+                if space > start:  # break after a space near the limit, never inside a word
+                    take = space + 1 - start
                 out.append(line[start : start + take])
                 out.append("\n")
                 start += take
