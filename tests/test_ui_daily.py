@@ -258,3 +258,21 @@ def test_offering_a_context_past_the_trained_length_names_the_long_context_scali
                           weights_loaded=True, step=4096).choices[0]
     assert "long-context" in window.document_pane.choice_text(past)
     assert "long-context" not in window.document_pane.choice_text(within)
+
+
+def test_a_load_that_fails_in_the_libraries_terms_says_the_file_is_damaged(qtbot: QtBot) -> None:
+    from pathlib import Path
+
+    from app.engine.loader import LoadSpec
+
+    def numpy_fails(spec: LoadSpec, progress: object = None) -> object:
+        raise ValueError("cannot reshape array of size 3 into shape (2,2)")
+
+    client = InferenceClient(factory=numpy_fails)  # type: ignore[arg-type]
+    try:
+        with qtbot.waitSignal(client.loadFailed, timeout=10000) as failed:
+            client.load(LoadSpec(Path("/models/half-copied.gguf")))
+        text = failed.args[0]
+        assert "half-copied.gguf" in text and "damaged or incomplete" in text and "reshape" not in text
+    finally:
+        client.shutdown()

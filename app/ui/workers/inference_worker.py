@@ -50,6 +50,17 @@ def user_message(exc: BaseException) -> str:
     return error_text(exc)
 
 
+def load_error(exc: BaseException, path: object) -> BaseException:
+    """A load that failed in the libraries' own terms ("cannot reshape array ...") says what it
+    means for the person: the file is damaged or incomplete (the cause stays in `detail`)."""
+    if isinstance(exc, (UserError, MemoryError)):
+        return exc
+    name = getattr(path, "name", None) or str(path)
+    return UserError(say("{name} could not be loaded: the file looks damaged or incomplete.", name=name),
+                     say("Convert or download it again, or open another model."),
+                     f"{type(exc).__name__}: {exc}")
+
+
 @dataclass(frozen=True)
 class PrefixJob:
     """Read a conversation's system prompt + document ahead (app.engine.read_ahead.PrefixReader)."""
@@ -129,7 +140,7 @@ class InferenceWorker(QObject):
             self.loaded.emit(describe(backend, spec.path, spec.kv_type))
         except BaseException as exc:  # noqa: BLE001 - the thread must never die silently
             self._log(exc)
-            self.loadFailed.emit(user_message(exc))
+            self.loadFailed.emit(user_message(load_error(exc, spec.path)))
 
     @Slot(object)
     def generate(self, request: GenerateRequest) -> None:
