@@ -929,6 +929,14 @@ Python %1，%2。</translation>
         <translation>无法使用该文件：{reason}{where}。</translation>
     </message>
     <message>
+        <source>{name} could not be loaded: the file looks damaged or incomplete.</source>
+        <translation>无法加载 {name}：文件似乎已损坏或不完整。</translation>
+    </message>
+    <message>
+        <source>Convert or download it again, or open another model.</source>
+        <translation>请重新转换或下载，或打开另一个模型。</translation>
+    </message>
+    <message>
         <source>The computer ran out of memory.</source>
         <translation>计算机内存不足。</translation>
     </message>
