@@ -158,6 +158,8 @@ class DocumentPane(QWidget):
             self.open_path(Path(path))
 
     def open_path(self, path: Path) -> None:
+        if not self.documents.may_replace(self):  # earlier answers were about the attached one
+            return
         self.warnings.clear()
         self.reading.setText(self.tr("Opening %1…").replace("%1", path.name))
         self.documents.open_file(path)
@@ -166,6 +168,8 @@ class DocumentPane(QWidget):
         text = QGuiApplication.clipboard().text()
         if not text.strip():
             self.show_error(self.tr("The clipboard holds no text."))
+            return
+        if not self.documents.may_replace(self):
             return
         self.documents.paste(text)
 
