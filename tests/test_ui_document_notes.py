@@ -158,3 +158,93 @@ def test_answers_are_attributed_through_any_chain_of_replacements(seed: int) -> 
     assert len(found.notes) == len(names)
     assert all(len(n.old) <= 200 and len(n.new) <= 200 and "\n" not in n.old + n.new
                for n in found.notes.values())
+
+
+# -- the pane's sentences never contradict each other ---------------------------------------------
+_WHAT_TO_DO = ("Drop a file here", "load a model", "sending will offer", "choose what to do",
+               "Start a new conversation", "remove the document", "Open a model")
+_LINES = "The quick brown fox jumps over the lazy dog near the river bank; {i} more.\n"
+
+
+def _doc_text(chars: int) -> str:
+    return "".join(_LINES.format(i=i) for i in range(chars // len(_LINES) + 1))[:chars]
+
+
+def _instructions(window: MainWindow) -> list[str]:
+    """The "what to do" sentences the pane shows now (visible labels only)."""
+    from PySide6.QtWidgets import QLabel
+
+    pane = window.document_pane
+    shown = [label.text() for label in pane.findChildren(QLabel) if label.isVisibleTo(pane) and label.text()]
+    return [s for text in shown for s in _WHAT_TO_DO if s in text]
+
+
+def _settle(qtbot: QtBot, window: MainWindow, what: str) -> None:
+    docs = window.controller.documents
+    doc = docs.document()
+    wait_until(qtbot, lambda: not docs.reading and not docs._jobs and not docs.importing
+               and (doc is None or not docs.has_model() or docs.cached_count(doc.sha256) is not None),
+               f"the pane settling ({what})")
+
+
+def _check(qtbot: QtBot, window: MainWindow, what: str) -> list[str]:
+    _settle(qtbot, window, what)
+    found = _instructions(window)
+    assert len(found) <= 1, f"{what}: more than one thing to do: {found}"
+    if not store_turns(window):
+        assert "Start a new conversation" not in found, f"{what}: a new chat told to start a new one"
+    return found
+
+
+def store_turns(window: MainWindow) -> int:
+    cid = window.controller.conversation_id
+    return len(window.store.messages.list_for(cid)) if cid else 0
+
+
+def test_the_pane_says_at_most_one_thing_to_do_in_every_state(
+        qtbot: QtBot, store: ConversationStore, client: InferenceClient, stop_model: tuple[Path, Path, int],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtCore import Qt
+
+    from app.documents import read_pasted_text
+    from app.engine.budget import FreeMemory, Verdict
+    from app.ui.documents import document_jobs
+
+    window = make_window(qtbot, store, client, replace(quick_settings(), n_ctx=1024))
+    docs, pane = window.controller.documents, window.document_pane
+    sizes = {"fits": 300, "needs larger": 6000}
+    assert _check(qtbot, window, "no model, no document") == ["Drop a file here"]
+    docs.attach(read_pasted_text(_doc_text(300), "small.txt"))
+    assert _check(qtbot, window, "no model, a document") == ["load a model"]
+
+    load(qtbot, window, stop_model[1])
+    seen: set[tuple[str, Verdict]] = set()
+    for chat in ("new chat", "chat with turns"):
+        window.open_conversation(0)
+        if chat == "chat with turns":
+            docs.attach(read_pasted_text(_doc_text(sizes["fits"]), "fits.txt"))
+            _settle(qtbot, window, "before the first question")
+            send(qtbot, window, STOP_PROMPT)
+        for memory in ("enough memory", "little memory"):
+            if memory == "little memory":  # the machine's memory allows no larger context
+                monkeypatch.setattr(document_jobs, "free_memory", lambda _device="cpu": FreeMemory("RAM", 1))
+            for size, chars in sizes.items():
+                what = f"{chat}, {memory}, document {size}"
+                docs.attach(read_pasted_text(_doc_text(chars) + what, f"{size}.txt"))
+                found = _check(qtbot, window, what)
+                count = docs.cached_count(docs.document().sha256)
+                assert count is not None
+                if count.verdict is not Verdict.FITS:
+                    assert found == ["sending will offer"], f"{what}: {found}"
+                    assert "Start a new conversation" not in pane.reading.text()
+                    window.composer.input.setPlainText(STOP_PROMPT)
+                    with expect(qtbot, docs.doesNotFit, f"the choices ({what})"):
+                        qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
+                    assert pane.fit_box.isVisible()
+                    assert _check(qtbot, window, f"{what}, choosing") == ["choose what to do"]
+                    pane.choice_buttons[-1].click()  # Cancel
+                    assert _check(qtbot, window, f"{what}, cancelled") == ["sending will offer"]
+                seen.add((memory, count.verdict))
+        monkeypatch.undo()
+    assert seen == {("enough memory", Verdict.FITS), ("enough memory", Verdict.NEEDS_LARGER),
+                    ("little memory", Verdict.FITS), ("little memory", Verdict.DOES_NOT_FIT)}
