@@ -103,10 +103,17 @@ def test_replacing_under_answers_asks_leaves_a_note_and_answers_name_their_docum
     assert shown.index("about minutes.txt") < shown.index("Document replaced") < shown.index("about budget.txt")
     assert shown.count("about ") == 2 and first != second
 
-    # Three answers later the question counts them.
+    # Two answers later the question counts them; Regenerate still answers the last question.
+    _settle(qtbot, window, "reopening")
+    assert window.composer.regenerate_button.isEnabled()
     asked = _answer(monkeypatch, QMessageBox.StandardButton.Cancel)
     window.document_pane.open_path(tmp_path / "minutes.txt")
     assert asked == ["Replace budget.txt? The 2 earlier answers were about it; they are kept."]
+    _answer(monkeypatch, QMessageBox.StandardButton.Yes)
+    _open(qtbot, window, tmp_path / "minutes.txt")
+    assert store.messages.list_for(cid)[-1].role is Role.SYSTEM
+    _settle(qtbot, window, "replacing again")
+    assert window.composer.regenerate_button.isEnabled()  # a note is not a turn
 
 
 def test_a_conversation_without_answers_replaces_without_asking(

@@ -337,7 +337,9 @@ class MainWindow(QMainWindow):
         activity = c.activity
         answering = activity in (Activity.GENERATING, Activity.STOPPING)
         cid = c.conversation_id
-        last = self.store.messages.list_for(cid)[-1:] if cid and activity.can_send else []
+        turns = [m for m in self.store.messages.list_for(cid) if m.role is not Role.SYSTEM] \
+            if cid and activity.can_send else []  # a document note is not a turn
+        last = turns[-1:]
         can_regenerate = bool(last) and last[0].role is Role.ASSISTANT and c.model is not None
         self.composer.set_busy(answering, can_regenerate=can_regenerate)
         self.composer.stop_button.setEnabled(activity is not Activity.STOPPING)
