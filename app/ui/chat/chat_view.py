@@ -44,6 +44,7 @@ from app.ui.chat.markdown_render import (
     split_fences,
 )
 from app.ui.chat.render_queue import RenderQueue
+from app.ui.documents import document_notes
 from app.ui.window.theme import error_colour
 
 _SHOWN_CHARS = 4000  # a longer question is shown shortened (Copy still copies it whole)
@@ -85,6 +86,9 @@ class ChatView(QTextBrowser):
         self._tables = 0  # laid out as tables so far (each one makes later layout slower)
         self._stream_start = -1
         self._stream_id = 0
+        self._document = ""  # the attached document's name: the answers made now are about it
+        self._about: dict[int, str] = {}  # answer id -> the document it was about
+        self._notes: dict[int, document_notes.Note] = {}
         self.follow = True
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._on_scroll)
@@ -118,9 +122,18 @@ class ChatView(QTextBrowser):
         """Rendering steps still waiting (0 when the view shows everything it was given)."""
         return self._queue.pending
 
+    def set_document(self, name: str | None) -> None:
+        """The open conversation's document (its answers' footers name the one they were about)."""
+        self._document = name or ""
+
+    def _attribute(self, messages: list[Message]) -> None:
+        found = document_notes.attribute(messages, self._document)
+        self._about, self._notes = found.answers, found.notes
+
     def show_messages(self, messages: list[Message], live_id: int = 0, live_text: str = "") -> None:
         """Render a whole conversation (on open, not per token). `live_id`: a reply still
         streaming, shown with `live_text` and continued by append_stream()."""
+        self._attribute(messages)
         self._queue.clear()
         self.clear()
         self._texts.clear()
@@ -152,6 +165,7 @@ class ChatView(QTextBrowser):
         if any(self._texts.get(m.id) != m.text or self._states.get(m.id) is not m.state
                for m in messages[:count]):
             return False
+        self._attribute(messages)
         for msg in messages[count:]:
             if msg.id == live_id:
                 self.begin_stream(msg.id)
@@ -207,6 +221,9 @@ class ChatView(QTextBrowser):
         self._queue.add(_message_cost_ms(msg.text), partial(self._render_message, msg))
 
     def _render_message(self, msg: Message) -> None:
+        if msg.role is Role.SYSTEM:  # a note of the app's (a document replaced), not a turn
+            self._queue.add(_SMALL_MS, lambda: self._insert_note(msg))
+            return
         self._queue.add(_SMALL_MS, lambda: self._insert_header(msg.id, msg.role))
         self._render_body(msg)
 
@@ -310,8 +327,38 @@ class ChatView(QTextBrowser):
         cursor.insertText(footer, note)
         cursor.endEditBlock()
 
+    def _note_text(self, msg: Message) -> str:
+        note = self._notes.get(msg.id)
+        if note is None:
+            return msg.text
+        if note.kind == "replaced":
+            return self.tr("Document replaced: %1 → %2").replace("%1", note.old).replace("%2", note.new)
+        if note.kind == "attached":
+            return self.tr("Document attached: %1").replace("%1", note.new)
+        return self.tr("Document removed: %1").replace("%1", note.old)
+
+    def _insert_note(self, msg: Message) -> None:
+        """A small grey line of the app's own in the transcript (the model never sees it)."""
+        fmt = QTextCharFormat()
+        fmt.setAnchorNames([f"msg-{msg.id}"])
+        fmt.setFontPointSize(max(7.0, self.font().pointSizeF() - 1))
+        fmt.setForeground(QColor("#8b949e" if self.dark else "#6a737d"))
+        block = QTextBlockFormat()
+        block.setTopMargin(10)
+        cursor = self._end_cursor()
+        cursor.beginEditBlock()
+        if cursor.position() == 0 and not self.document().toPlainText():
+            cursor.setBlockFormat(block)
+        else:
+            cursor.insertBlock(block)
+        cursor.insertText(self._note_text(msg)[:_SHOWN_CHARS], fmt)
+        cursor.endEditBlock()
+
     def _footer(self, msg: Message, notes: list[str]) -> str:
         footer = " ".join([*notes, self._state_note(msg)]).strip()
+        about = self._about.get(msg.id) if msg.role is Role.ASSISTANT else None
+        if about:
+            footer = " · ".join(p for p in (footer, self.tr("about %1").replace("%1", about)) if p)
         return footer if len(footer) <= _SHOWN_CHARS else footer[:_SHOWN_CHARS - 1] + "…"
 
     def _state_note(self, msg: Message) -> str:
@@ -365,6 +412,8 @@ class ChatView(QTextBrowser):
 
     def end_stream(self, msg: Message) -> None:
         """Replace the streamed plain text of this reply with its final rendering."""
+        if self._document and msg.role is Role.ASSISTANT:
+            self._about.setdefault(msg.id, self._document)  # made while the document was attached
         if not self.streaming or msg.id != self._stream_id:
             self._insert_message(msg)
             return

@@ -25,13 +25,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.documents import DocumentText, read_document, read_pasted_text
 from app.engine.activity import Activity
 from app.engine.budget import Choice, ChoiceKind
 from app.engine.conversation import Conversation
 from app.engine.doc_cache import DEFAULT_CAP_BYTES, SETTING_KEY, DocStateCache
-from app.storage import Document
+from app.storage import Document, Role
+from app.ui.documents import document_notes as notes
 from app.ui.documents.document_jobs import (
     Count,
     Fit,
@@ -187,11 +189,44 @@ class DocumentController(QObject):
         if loaded.count is not None:
             self.counts[f"{loaded.count.sha256}:{loaded.count.n_ctx}"] = loaded.count
         self.attach(loaded.document)
+    # -- replacing, with a note in the transcript ------------------------------------------------
+    def may_replace(self, parent: QWidget | None) -> bool:
+        """Ask before replacing the document of a conversation that already has answers (they
+        are kept, and the transcript says which document they were about). True: go on."""
+        doc = self.document()
+        answers = notes.answer_count(self.store.messages.list_for(doc.conversation_id)) if doc else 0
+        if doc is None or not answers:
+            return True
+        text = (self.tr("Replace %1? The earlier answer was about it; it is kept.") if answers == 1 else
+                self.tr("Replace %1? The %2 earlier answers were about it; they are kept.")
+                .replace("%2", str(answers))).replace("%1", doc.name)
+        buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel
+        answer = QMessageBox.question(parent, self.tr("Replace the document"), text, buttons,
+                                      QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _note(self, cid: int, old: Document | None, new_name: str | None) -> None:
+        """Leave a note in the transcript when the document changes under earlier answers
+        (stored as Role.SYSTEM: shown as a small grey line, never sent to the model)."""
+        if not notes.answer_count(self.store.messages.list_for(cid)):
+            return
+        if old is not None and new_name is not None:
+            text = notes.replaced_text(old.name, new_name)
+        elif new_name is not None:
+            text = notes.attached_text(new_name)
+        elif old is not None:
+            text = notes.removed_text(old.name)
+        else:
+            return
+        self.store.messages.add(cid, Role.SYSTEM, text)
+
     def attach(self, doc: DocumentText) -> Document:
         """Attach (replacing the conversation's document) and start reading it ahead."""
         self.cancel_reading()
         cid = self.chat.conversation_id or self.chat.new_conversation()
-        for old in self.store.documents.list_for(cid):
+        olds = self.store.documents.list_for(cid)
+        self._note(cid, olds[-1] if olds else None, doc.name)
+        for old in olds:
             self.store.documents.remove(old.id)
         stored = self.store.documents.attach(cid, doc.name, doc.text, path=str(doc.path) if doc.path else "",
                                              sha256=doc.sha256, warnings=doc.warnings)
@@ -203,7 +238,10 @@ class DocumentController(QObject):
         """Detach the open conversation's document (a reading in progress is cancelled)."""
         self.cancel_reading()
         cid = self.chat.conversation_id
-        for old in self.store.documents.list_for(cid) if cid else []:
+        olds = self.store.documents.list_for(cid) if cid else []
+        if olds:
+            self._note(cid, olds[-1], None)
+        for old in olds:
             self.store.documents.remove(old.id)
         self.changed.emit(cid)
 

@@ -52,6 +52,8 @@ class DocumentPane(QWidget):
         self.documents = documents
         self.setAcceptDrops(True)
         self._question = ""
+        self._count: Count | None = None  # the open document's count, once known
+        self._read_error = ""  # the read-ahead's failure, if it failed
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 8, 4, 8)
         layout.addWidget(QLabel(self.tr("<b>Document</b>"), self))
@@ -158,6 +160,8 @@ class DocumentPane(QWidget):
             self.open_path(Path(path))
 
     def open_path(self, path: Path) -> None:
+        if not self.documents.may_replace(self):  # earlier answers were about the attached one
+            return
         self.warnings.clear()
         self.reading.setText(self.tr("Opening %1…").replace("%1", path.name))
         self.documents.open_file(path)
@@ -166,6 +170,8 @@ class DocumentPane(QWidget):
         text = QGuiApplication.clipboard().text()
         if not text.strip():
             self.show_error(self.tr("The clipboard holds no text."))
+            return
+        if not self.documents.may_replace(self):
             return
         self.documents.paste(text)
 
@@ -199,6 +205,7 @@ class DocumentPane(QWidget):
             self.show_document(self.documents.document())
 
     def show_document(self, doc: Document | None) -> None:
+        self._count, self._read_error = None, ""
         self.fit_box.hide()
         self.progress.hide()
         self.reading.clear()
@@ -248,13 +255,25 @@ class DocumentPane(QWidget):
         facts = (self.tr("%1 characters · at least %2 tokens") if count.estimated
                  else self.tr("%1 characters · %2 tokens"))
         self.facts.setText(facts.replace("%1", f"{doc.characters:,}").replace("%2", f"{count.tokens:,}"))
+        self._count = count
+        self._show_share()
+        if self._read_error:
+            self._show_read_failure()
+
+    def _show_share(self) -> None:
+        """The document's share of the context; what sending will offer only while no choice
+        is on show (the choices say what to do then: one sentence of that kind at a time)."""
+        count = self._count
+        if count is None:
+            return
         share = f"{100 * count.tokens / count.n_ctx:.0f}" if count.n_ctx else "?"
         text = (self.tr("Takes %1% of the %2-token context.").replace("%1", share)
                 .replace("%2", f"{count.n_ctx:,}"))
-        if count.verdict is Verdict.NEEDS_LARGER:
+        choosing = self.fit_box.isVisibleTo(self)
+        if count.verdict is Verdict.NEEDS_LARGER and not choosing:
             text += " " + self.tr("With room for an answer it needs a context of %1 tokens; "
                                   "sending will offer it.").replace("%1", f"{count.plan_ctx:,}")
-        elif count.verdict is Verdict.DOES_NOT_FIT:
+        elif count.verdict is Verdict.DOES_NOT_FIT and not choosing:
             text += " " + self.tr("It is longer than this computer's memory allows (at most %1 tokens); "
                                   "sending will offer to cut it.").replace("%1", f"{count.plan_ctx:,}")
         self.share.setText(text)
@@ -289,8 +308,19 @@ class DocumentPane(QWidget):
         elif state == "cancelled":
             self.reading.setText(self.tr("Reading stopped."))
         else:
+            self._read_error = result.error
+            self._show_read_failure()
+
+    def _show_read_failure(self) -> None:
+        """Why the read-ahead failed. When the document does not fit the loaded context the
+        share (or the choices) already says what to do, so the engine's own hint ("start a new
+        conversation…") is not repeated next to it."""
+        count = self._count
+        if self.fit_box.isVisibleTo(self) or (count is not None and count.verdict is not Verdict.FITS):
+            self.reading.setText(self.tr("Not read ahead: the document does not fit the loaded context."))
+        else:
             self.reading.setText(self.tr("The document could not be read ahead: %1")
-                                 .replace("%1", result.error))
+                                 .replace("%1", self._read_error))
 
     def show_error(self, message: str) -> None:
         self.reading.setText(message)
@@ -317,6 +347,9 @@ class DocumentPane(QWidget):
             self._add_choice(self.choice_text(choice), choice)
         self._add_choice(self.tr("Cancel"), None)
         self.fit_box.show()
+        self._show_share()
+        if self._read_error:
+            self._show_read_failure()
 
     def choice_text(self, choice: Choice) -> str:
         if choice.kind is ChoiceKind.LARGER_CONTEXT:
@@ -342,6 +375,7 @@ class DocumentPane(QWidget):
 
     def _chosen(self, choice: Choice | None) -> None:
         self.fit_box.hide()
+        self._show_share()
         if choice is not None:
             self.choiceChosen.emit(choice, self._question)
 

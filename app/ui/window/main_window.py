@@ -209,6 +209,7 @@ class MainWindow(QMainWindow):
         self.no_model.setVisible(not c.model)
         if not conversation_id:
             self.stack.setCurrentIndex(1 if c.model else 0)
+            self.view.set_document(None)
             self.view.show_messages([])
             self.side.show_settings(self.settings.system_prompt, self.settings.default_sampling())
             self.side.setEnabled(False)
@@ -220,12 +221,13 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(1)
         messages = self.store.messages.list_for(conversation_id)
         live = c.reply_id if c.reply_conversation == conversation_id else 0
+        document = c.documents.document(conversation_id)
+        self.view.set_document(document.name if document else None)
         self.view.show_messages(messages, live, c.reply_text if live else "")
         self._show_figures(messages)
         chat = self.store.conversations.get(conversation_id)
         self.side.setEnabled(True)
         self.side.show_settings(chat.system_prompt, c.sampling())
-        document = c.documents.document(conversation_id)
         self.document_pane.show_document(document)
         self.panels.conversation_shown(document is not None)
         item = self.conversations.item_for(conversation_id)
@@ -249,9 +251,17 @@ class MainWindow(QMainWindow):
             self.status.clear_speed()
 
     def _document_changed(self, conversation_id: int) -> None:
-        """A document was attached or replaced in the open conversation: the pane shows it."""
-        if conversation_id == self.controller.conversation_id and \
-                self.controller.documents.document(conversation_id) is not None:
+        """A document was attached, replaced or removed in the open conversation: the pane
+        shows it, and the transcript its note (answers name the document they were about)."""
+        if conversation_id != self.controller.conversation_id or not conversation_id:
+            return
+        document = self.controller.documents.document(conversation_id)
+        self.view.set_document(document.name if document else None)
+        if not self.view.streaming:
+            messages = self.store.messages.list_for(conversation_id)
+            if not self.view.extend_messages(messages):  # only the note
+                self.view.show_messages(messages)
+        if document is not None:
             self.panels.show_document_pane()
 
     def _sampling_changed(self, sampling: Sampling) -> None:
@@ -327,7 +337,9 @@ class MainWindow(QMainWindow):
         activity = c.activity
         answering = activity in (Activity.GENERATING, Activity.STOPPING)
         cid = c.conversation_id
-        last = self.store.messages.list_for(cid)[-1:] if cid and activity.can_send else []
+        turns = [m for m in self.store.messages.list_for(cid) if m.role is not Role.SYSTEM] \
+            if cid and activity.can_send else []  # a document note is not a turn
+        last = turns[-1:]
         can_regenerate = bool(last) and last[0].role is Role.ASSISTANT and c.model is not None
         self.composer.set_busy(answering, can_regenerate=can_regenerate)
         self.composer.stop_button.setEnabled(activity is not Activity.STOPPING)
