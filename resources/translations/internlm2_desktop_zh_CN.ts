@@ -163,6 +163,22 @@ Python %1，%2。</translation>
         <translation>复制代码</translation>
     </message>
     <message>
+        <source>Document replaced: %1 → %2</source>
+        <translation>文档已替换：%1 → %2</translation>
+    </message>
+    <message>
+        <source>Document attached: %1</source>
+        <translation>已附加文档：%1</translation>
+    </message>
+    <message>
+        <source>Document removed: %1</source>
+        <translation>已移除文档：%1</translation>
+    </message>
+    <message>
+        <source>about %1</source>
+        <translation>关于 %1</translation>
+    </message>
+    <message>
         <source>The reply failed: %1</source>
         <translation>回复失败：%1</translation>
     </message>
@@ -987,6 +1003,18 @@ Python %1，%2。</translation>
 <context>
     <name>DocumentController</name>
     <message>
+        <source>Replace %1? The earlier answer was about it; it is kept.</source>
+        <translation>替换 %1？之前的那个回答是关于它的；回答会保留。</translation>
+    </message>
+    <message>
+        <source>Replace %1? The %2 earlier answers were about it; they are kept.</source>
+        <translation>替换 %1？之前的 %2 个回答是关于它的；这些回答会保留。</translation>
+    </message>
+    <message>
+        <source>Replace the document</source>
+        <translation>替换文档</translation>
+    </message>
+    <message>
         <source>%1 (first %2 characters)</source>
         <translation>%1（前 %2 个字符）</translation>
     </message>
@@ -1088,6 +1116,10 @@ Python %1，%2。</translation>
     <message>
         <source>%1 characters · at least %2 tokens</source>
         <translation>%1 个字符 · 至少 %2 个词元</translation>
+    </message>
+    <message>
+        <source>Not read ahead: the document does not fit the loaded context.</source>
+        <translation>未预读：文档放不进当前加载的上下文。</translation>
     </message>
     <message>
         <source>Not sent: the document alone needs at least %1 tokens, far more than any context holds (the model is loaded with a context of %3). Nothing was cut; choose what to do:</source>
