@@ -160,3 +160,19 @@ def test_a_damaged_mark_in_the_file_reads_as_made_here(tmp_path: Path, stored: s
     with ConversationStore(path) as store:
         assert store.conversations.get(cid).imported is None
         assert "imported" not in store.export_dict(cid)["conversation"]
+
+
+def test_a_file_claiming_schema_6_without_the_column_is_refused_untouched(tmp_path: Path) -> None:
+    from app.storage import ForeignDatabaseError
+
+    path = tmp_path / "claims6.sqlite3"
+    _version_5_file(path)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 6")  # says 6, but step 6 never ran
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(ForeignDatabaseError) as caught:
+        ConversationStore(path)
+    assert "conversations.imported" in caught.value.detail
+    assert path.read_bytes() == before
