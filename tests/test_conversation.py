@@ -174,6 +174,6 @@ def test_a_version_4_file_gains_the_id_columns_and_keeps_its_rows(tmp_path: Path
     conn.commit()
     conn.close()
     with ConversationStore(path) as store:
-        assert store.db.schema_version == 5
+        assert store.db.schema_version == schema.LATEST_VERSION
         (msg,) = store.messages.list_for(1)
         assert (msg.text, msg.token_ids, msg.token_vocab) == ("old reply", None, "")

@@ -19,7 +19,8 @@ from app.storage.models import Conversation, conversation_from_row
 
 TITLE_MAX_CHARS = 50
 _ELLIPSIS = "…"
-_COLUMNS = "id, title, created, updated, model, system_prompt, sampling, deleted_at, drop_turns"
+_COLUMNS = ("id, title, created, updated, model, system_prompt, sampling, deleted_at, drop_turns, "
+            "imported")
 
 
 def suggest_title(text: str, max_chars: int = TITLE_MAX_CHARS) -> str:

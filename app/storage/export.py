@@ -5,8 +5,11 @@ The JSON is the archive format: `{"format": FORMAT_NAME, "format_version": N, "e
 follows the one before it) and no ids are written, so an import creates a new conversation
 equal to the exported one apart from its ids. A reply's exact token ids travel with it
 (`token_ids`, `token_vocab`; absent when unknown, and older files have none: such a reply is
-tokenized from its text once, when a prompt first needs it). A file with a newer `format_version` than
-this code reads is refused with `ImportFormatError`. Markdown is for reading only.
+tokenized from its text once, when a prompt first needs it). A conversation that was itself
+imported records when (`conversation.imported`, absent for one made here); importing a file
+marks the new conversation with the time of this import, whatever the file says. A file with a
+newer `format_version` than this code reads is refused with `ImportFormatError`. Markdown is
+for reading only.
 """
 
 from __future__ import annotations
@@ -80,6 +83,7 @@ def to_dict(
             "model": conversation.model,
             "system_prompt": conversation.system_prompt,
             "sampling": conversation.sampling,
+            **_imported_field(conversation),
         },
         "messages": [
             {
@@ -106,6 +110,12 @@ def to_dict(
             for document in documents
         ],
     }
+
+
+def _imported_field(conversation: Conversation) -> dict[str, Any]:
+    if conversation.imported is None:
+        return {}
+    return {"imported": format_timestamp(conversation.imported)}
 
 
 def _ids_fields(message: Message) -> dict[str, Any]:
@@ -259,12 +269,15 @@ def _parse_document(item: Any) -> dict[str, Any]:
 
 
 def write_archive(db: Database, archive: Archive) -> int:
-    """Create a new conversation from an archive, all in one transaction; returns its id."""
+    """Create a new conversation from an archive, all in one transaction; returns its id.
+
+    The conversation is marked as imported now (`conversations.imported`)."""
     head = archive.conversation
+    imported = db.now()
     with db.transaction() as conn:
         cursor = conn.execute(
-            "INSERT INTO conversations (title, created, updated, model, system_prompt, sampling) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO conversations (title, created, updated, model, system_prompt, sampling, "
+            "imported) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 head["title"],
                 head["created"],
@@ -272,6 +285,7 @@ def write_archive(db: Database, archive: Archive) -> int:
                 head["model"],
                 head["system_prompt"],
                 json.dumps(head["sampling"], ensure_ascii=False, sort_keys=True),
+                imported,
             ),
         )
         conversation_id = int(cursor.lastrowid or 0)

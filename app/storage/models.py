@@ -100,6 +100,7 @@ class Conversation:
     sampling: dict[str, Any] = field(default_factory=dict)
     deleted_at: datetime | None = None
     drop_turns: int = 0  # oldest user/assistant pairs left out of the prompt (the user chose so)
+    imported: datetime | None = None  # when it was imported from an exported file (schema 6)
 
     @property
     def in_trash(self) -> bool:
@@ -190,7 +191,18 @@ def conversation_from_row(row: sqlite3.Row) -> Conversation:
         sampling=json.loads(row["sampling"]),
         deleted_at=parse_timestamp(deleted) if deleted else None,
         drop_turns=int(row["drop_turns"]),
+        imported=_optional_timestamp(row["imported"]),
     )
+
+
+def _optional_timestamp(value: Any) -> datetime | None:
+    """A nullable stored timestamp; an unreadable one (a damaged or hand-edited file) is None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        return None
 
 
 def message_from_row(row: sqlite3.Row) -> Message:

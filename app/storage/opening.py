@@ -48,6 +48,14 @@ _COLUMNS = {
     "messages": {"id", "conversation_id", "position", "role", "text", "state", "created"},
     "documents": {"id", "conversation_id", "name", "sha256", "text"},
 }
+# Columns later steps add (cumulative, like the tables): the store reads them on every row, so a
+# file claiming version N without them is not one of ours at N (a hand-made or damaged file).
+_COLUMNS_SINCE = {
+    3: {("conversations", "deleted_at")},
+    4: {("documents", "warnings"), ("conversations", "drop_turns")},
+    5: {("messages", "token_ids"), ("messages", "token_vocab")},
+    6: {("conversations", "imported")},
+}
 
 
 def inspect_file(path: Path) -> bool:
@@ -177,6 +185,10 @@ def check_ours(conn: sqlite3.Connection, path: Path, version: int, app_id: int) 
     needed = set().union(*(names for since, names in _TABLES_SINCE.items() if since <= version))
     if not needed <= tables or not looks_ours:
         raise ForeignDatabaseError(path, f"schema {version} lacks {sorted(needed - tables)}")
+    missing = sorted(f"{table}.{column}" for since, pairs in _COLUMNS_SINCE.items() if since <= version
+                     for table, column in pairs if column not in _table_columns(conn, table))
+    if missing:
+        raise ForeignDatabaseError(path, f"schema {version} lacks {missing}")
 
 
 def _tables(conn: sqlite3.Connection) -> set[str]:
@@ -186,12 +198,12 @@ def _tables(conn: sqlite3.Connection) -> set[str]:
     return {str(row[0]) for row in rows}
 
 
+def _table_columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {str(row[1]) for row in conn.execute(f"PRAGMA table_info({table})").fetchall()}
+
+
 def _columns_ok(conn: sqlite3.Connection) -> bool:
-    for table, wanted in _COLUMNS.items():
-        have = {str(row[1]) for row in conn.execute(f"PRAGMA table_info({table})").fetchall()}
-        if not wanted <= have:
-            return False
-    return True
+    return all(wanted <= _table_columns(conn, table) for table, wanted in _COLUMNS.items())
 
 
 def written_by(conn: sqlite3.Connection) -> str:

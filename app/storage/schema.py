@@ -18,6 +18,8 @@ History:
   5. a reply's exact token ids (`messages.token_ids`, a JSON list, NULL when unknown) and the
      vocabulary they belong to (`messages.token_vocab`, a fingerprint): the next prompt holds
      the reply exactly as it was generated, so a follow-up re-reads only the new question.
+  6. where a conversation came from: `conversations.imported`, the time it was imported from
+     an exported file (NULL for one made here, so every older row reads as made here).
 """
 
 from __future__ import annotations
@@ -151,12 +153,17 @@ def _v5_reply_token_ids(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _v6_imported_mark(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE conversations ADD COLUMN imported TEXT")
+
+
 MIGRATIONS: Sequence[_Migration] = (
     _v1_core,
     _v2_search,
     _v3_trash_and_settings,
     _v4_document_memory,
     _v5_reply_token_ids,
+    _v6_imported_mark,
 )
 """Step i (0-based) upgrades version i to i + 1."""
 

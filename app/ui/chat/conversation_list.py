@@ -1,16 +1,27 @@
 """The left pane: search box, New chat, the conversation list grouped by date (Today,
 Yesterday, the last 7 days, then by month; rename in place, delete to the trash with Undo) and
 search results: conversations whose title matches, then messages with the matched words
-highlighted."""
+highlighted. A conversation imported from a file carries a small muted "imported" tag at the
+right of its row (a tooltip says when); its title stays the row's text, so rename is unchanged."""
 
 from __future__ import annotations
 
 import html
 from datetime import date, datetime, timedelta
 
-from PySide6.QtCore import QDate, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFont
+from PySide6.QtCore import (
+    QDate,
+    QLocale,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QFont, QPainter, QPalette
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -18,6 +29,9 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +40,7 @@ from app.storage import ConversationStore, SearchHit
 
 _ID = Qt.ItemDataRole.UserRole
 _MESSAGE = Qt.ItemDataRole.UserRole + 1
+_IMPORTED = Qt.ItemDataRole.UserRole + 2  # the tag's text on an imported conversation's row
 _MARKS = ("\ue000", "\ue001")  # private-use characters: never in a snippet by accident
 UNDO_MS = 15000
 
@@ -48,6 +63,36 @@ def date_group(updated: datetime, today: date) -> str:
     if day > today - timedelta(days=7):
         return "week"
     return f"{day.year:04d}-{day.month:02d}"
+
+
+class _TagDelegate(QStyledItemDelegate):
+    """Paints a row as usual, its title elided short enough to leave room, at the right, for
+    the row's tag (`_IMPORTED`) in the theme's muted colour (the highlighted text colour when
+    the row is selected, so it stays readable in light and dark themes)."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        tag = index.data(_IMPORTED)
+        if not tag:
+            super().paint(painter, option, index)
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        metrics = opt.fontMetrics
+        tag_width = metrics.horizontalAdvance(str(tag)) + 12
+        room = max(0, opt.rect.width() - tag_width - 12)
+        opt.text = metrics.elidedText(opt.text, Qt.TextElideMode.ElideRight, room)
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.PlaceholderText
+        painter.save()
+        painter.setPen(opt.palette.color(role))
+        painter.setFont(opt.font)
+        tag_rect = opt.rect.adjusted(opt.rect.width() - tag_width, 0, -6, 0)
+        painter.drawText(tag_rect, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), str(tag))
+        painter.restore()
 
 
 class ConversationList(QWidget):
@@ -85,6 +130,7 @@ class ConversationList(QWidget):
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setUniformItemSizes(True)
+        self.list.setItemDelegate(_TagDelegate(self.list))
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._menu)
         self.list.itemChanged.connect(self._renamed)
@@ -146,6 +192,13 @@ class ConversationList(QWidget):
                 item = QListWidgetItem(chat.title or self.tr("New chat"))
                 item.setData(_ID, chat.id)
                 item.setToolTip(chat.title)
+                if chat.imported is not None:
+                    item.setData(_IMPORTED, self.tr("imported"))
+                    day = chat.imported.astimezone().date()
+                    when = self.locale().toString(QDate(day.year, day.month, day.day),
+                                                  QLocale.FormatType.ShortFormat)
+                    item.setToolTip(self.tr("%1\nImported from a file on %2").replace(
+                        "%1", chat.title or self.tr("New chat")).replace("%2", when))
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
                 self.list.addItem(item)
                 if chat.id == current:
@@ -179,6 +232,11 @@ class ConversationList(QWidget):
         """The conversations listed, top to bottom (headings left out)."""
         ids = (self.list.item(row).data(_ID) for row in range(self.list.count()))
         return [int(cid) for cid in ids if cid is not None]
+
+    def imported_ids(self) -> list[int]:
+        """The listed conversations that carry the "imported" tag, top to bottom."""
+        items = (self.list.item(row) for row in range(self.list.count()))
+        return [int(item.data(_ID)) for item in items if item.data(_IMPORTED)]
 
     def current_id(self) -> int:
         item = self.list.currentItem()

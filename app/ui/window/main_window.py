@@ -207,6 +207,7 @@ class MainWindow(QMainWindow):
     def _show_conversation(self, conversation_id: int) -> None:
         c = self.controller
         self.no_model.setVisible(not c.model)
+        self.setWindowTitle(APP_NAME)
         if not conversation_id:
             self.stack.setCurrentIndex(1 if c.model else 0)
             self.view.set_document(None)
@@ -226,6 +227,8 @@ class MainWindow(QMainWindow):
         self.view.show_messages(messages, live, c.reply_text if live else "")
         self._show_figures(messages)
         chat = self.store.conversations.get(conversation_id)
+        if chat.imported is not None:  # said once, here: the list's row carries the tag
+            self.setWindowTitle(self.tr("%1 — Imported conversation").replace("%1", APP_NAME))
         self.side.setEnabled(True)
         self.side.show_settings(chat.system_prompt, c.sampling())
         self.document_pane.show_document(document)
