@@ -382,6 +382,16 @@ Python %1，%2。</translation>
         <translation>删除</translation>
     </message>
     <message>
+        <source>imported</source>
+        <translation>已导入</translation>
+    </message>
+    <message>
+        <source>%1
+Imported from a file on %2</source>
+        <translation>%1
+于 %2 从文件导入</translation>
+    </message>
+    <message>
         <source>Today</source>
         <translation>今天</translation>
     </message>
@@ -1241,6 +1251,10 @@ Python %1，%2。</translation>
     <message>
         <source>Copied.</source>
         <translation>已复制。</translation>
+    </message>
+    <message>
+        <source>%1 — Imported conversation</source>
+        <translation>%1 — 导入的对话</translation>
     </message>
     <message>
         <source>The question was not sent: it does not fit the context. Choose what to do in the document pane.</source>
