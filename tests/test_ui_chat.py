@@ -198,4 +198,8 @@ def test_drop_a_gguf_on_the_window_loads_it(qtbot: QtBot, store: ConversationSto
         "the dropped notes.txt to be stored with the conversation", 20000)
     assert "llama.cpp" in window.status.device.text()
     assert window.status.device.toolTip()
+    # The dropped document is read ahead now: the test ends once that reading has (the store
+    # closes right after the test, and a late "reading ended" would find it closed).
+    wait_until(qtbot, lambda: not window.controller.documents.reading and window.client.busy is False,
+               "the read-ahead of the dropped document to end", 60000)
     assert window.settings.model_path == str(stop_model[1])
