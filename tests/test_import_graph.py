@@ -87,3 +87,19 @@ def test_lower_layers_never_import_higher_ones() -> None:
             if mine is not None and theirs is not None and theirs < mine:
                 wrong.append(f"{name} -> {dep}")
     assert wrong == []
+
+
+def test_one_prompt_builder() -> None:
+    """The window, the command line, needle and the server get their prompts from the one
+    conversation model: nothing else calls the chat template's builders."""
+    allowed = {ROOT / "app" / "engine" / "conversation.py", ROOT / "app" / "internlm2" / "chat_format.py"}
+    callers = []
+    for path in (ROOT / "app").rglob("*.py"):
+        if path in allowed:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
+                name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+                if name in ("build_chat_prompt", "build_base_prompt"):
+                    callers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert callers == [], "prompts built outside app/engine/conversation.py: " + ", ".join(callers)

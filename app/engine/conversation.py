@@ -47,6 +47,7 @@ from app.internlm2.chat_format import (
     Prompt,
     Sampling,
     Tokens,
+    build_base_prompt,
     build_chat_prompt,
     stop_ids,
 )
@@ -287,3 +288,27 @@ class Conversation:
                              sampling=replace(self.sampling), cache=self._cache)
         other._prefix = self._prefix
         return other
+
+
+# -- requests that arrive as whole message lists (the local server's OpenAI API) -----------------
+def messages_prompt_ids(tokenizer: Tokenizer, messages: Sequence[Message], *,
+                        tools: Sequence[dict[str, object]] | None = None,
+                        reply_start: Prompt | None = None) -> tuple[list[int], tuple[int, ...]]:
+    """The prompt of a client's message list (system turns anywhere, tool results as
+    `environment` turns, the tools in the `<|plugin|>` system turn), built by the same template
+    as every other prompt. Assistant messages carrying `token_ids` go in as those exact ids,
+    so a client that resends a growing conversation extends what the cache holds.
+    `reply_start` (a forced start of the reply, e.g. a tool call) is appended; its ids are
+    returned apart. Returns (prompt ids, reply-start ids)."""
+    prompt = build_chat_prompt(messages, tools=tools)
+    forced: tuple[int, ...] = ()
+    if reply_start is not None:
+        forced = tuple(reply_start.ids(tokenizer, bos=False))
+        prompt.add(*reply_start.segments)
+    return prompt.ids(tokenizer), forced
+
+
+def text_prompt_ids(tokenizer: Tokenizer, text: str) -> list[int]:
+    """A base model's prompt: the text to continue, after BOS (no template)."""
+    return build_base_prompt(text).ids(tokenizer)
+

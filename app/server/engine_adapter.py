@@ -26,6 +26,7 @@ from typing import Any
 
 from app.engine.backend import Backend
 from app.engine.budget import ModelFacts, Verdict, plan_context
+from app.engine.conversation import messages_prompt_ids, text_prompt_ids
 from app.engine.types import Finished, GenerateRequest, ReplyStats, StopReason, TextPiece
 from app.internlm2.chat_format import (
     OFFICIAL_SAMPLING,
@@ -34,8 +35,6 @@ from app.internlm2.chat_format import (
     Sampling,
     Special,
     ToolCall,
-    build_base_prompt,
-    build_chat_prompt,
     stop_ids,
 )
 from app.internlm2.tokenizer import ACTION_START, PLUGIN
@@ -105,22 +104,19 @@ class EngineAdapter:
                              "Send plain text to /v1/completions, or load a chat model.")
         plan = plan_tools(req.tools, req.tool_choice)
         messages = [self._with_reply_ids(m) for m in to_messages(req.messages)]
-        prompt = build_chat_prompt(messages, tools=plan.functions)
         tok = self.backend.tokenizer
-        forced: tuple[int, ...] = ()
-        if plan.force:
+        start: Prompt | None = None
+        if plan.force:  # the reply starts inside the call the client asked for
             start = Prompt()
             start.add(Special(ACTION_START), Special(PLUGIN), plan.forced_text)
-            forced = tuple(start.ids(tok, bos=False))
-            prompt.add(*start.segments)
-        ids = prompt.ids(tok)
+        ids, forced = messages_prompt_ids(tok, messages, tools=plan.functions, reply_start=start)
         answer = self._answer_budget(len(ids), req.answer_limit(), CHAT_DEFAULT_ANSWER)
         return Prepared(ids, self._sampling(req, answer), frozenset(stop_ids(tok, chat=True)),
                         req.stop_list(), plan if plan.functions else None, forced, chat=True)
 
     def prepare_completion(self, req: CompletionRequest) -> Prepared:
         tok = self.backend.tokenizer
-        ids = build_base_prompt(req.text()).ids(tok)
+        ids = text_prompt_ids(tok, req.text())
         answer = self._answer_budget(len(ids), req.max_tokens, COMPLETION_DEFAULT_ANSWER)
         return Prepared(ids, self._sampling(req, answer), frozenset(stop_ids(tok, chat=self.is_chat)),
                         req.stop_list())
