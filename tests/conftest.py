@@ -67,6 +67,24 @@ def tiny_gguf(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     return export_gguf(tiny_model, tmp_path_factory.mktemp("tiny-gguf") / "tiny-f32.gguf", "f32")
 
 
+def _close_windows() -> None:
+    """Close every main window still open (a test's window outlives its body until qtbot's
+    teardown, which comes after this fixture's)."""
+    import sys
+
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.window.main_window import MainWindow
+
+    if QApplication.instance() is None:
+        return
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, MainWindow) and widget.isVisible():
+            widget.close()
+
+
 @pytest.fixture()
 def store(tmp_path: Path) -> Iterator[ConversationStore]:
     """A real conversation database in the test's folder."""
@@ -74,6 +92,7 @@ def store(tmp_path: Path) -> Iterator[ConversationStore]:
 
     s = ConversationStore(tmp_path / "chat.sqlite3")
     yield s
+    _close_windows()  # as the app does: windows close (and stop listening) before the store
     s.close()
 
 

@@ -520,6 +520,10 @@ class MainWindow(QMainWindow):
         self.local_server.stop()
         self.side.flush()
         self.controller.abandon()
+        # What the worker still sends (a reading that ends after its cancel) has no window to
+        # update: the store may be closed right after this.
+        self.controller.blockSignals(True)
+        self.controller.documents.blockSignals(True)
         if self._manager_dialog is not None:
             self._manager_dialog.jobs.shutdown()  # a running download pauses, kept for next time
         super().closeEvent(event)
