@@ -129,7 +129,8 @@ def test_reply_ids_are_stored_exported_and_imported(tmp_path: Path) -> None:
         assert not store.messages.set_token_ids(reply, "another text", [7], "v")
         assert store.messages.set_token_ids(reply, "answer", [7, 8], "v")
         assert store.messages.get(reply).token_ids == (7, 8)
-        store.messages.edit(store.messages.list_for(cid)[0].id, "q2")  # deletes the reply
+        store.messages.add_version(store.messages.list_for(cid)[0].id, "q2")  # a new branch
+        assert [m.text for m in store.messages.list_for(cid)] == ["q2"]
         assert store.messages.list_for(cid)[0].token_ids is None
 
 

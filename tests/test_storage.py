@@ -262,7 +262,8 @@ def test_checkpoints_from_a_worker_thread_while_the_gui_reads(store: Conversatio
 # -- editing --------------------------------------------------------------------------------
 
 
-def test_editing_an_earlier_user_message_replaces_the_later_turns(store: ConversationStore) -> None:
+def test_editing_an_earlier_user_message_starts_a_branch_and_keeps_the_old_one(
+        store: ConversationStore) -> None:
     chat = store.conversations.create()
     ids = [
         store.messages.add(chat.id, Role.USER, "What is 2+2?"),
@@ -273,31 +274,29 @@ def test_editing_an_earlier_user_message_replaces_the_later_turns(store: Convers
     other = store.conversations.create()
     untouched = store.messages.add(other.id, Role.USER, "Unrelated chat")
 
-    assert store.messages.edit(ids[0], "What is 5+5?") == 3
-    remaining = store.messages.list_for(chat.id)
-    assert [(m.id, m.text) for m in remaining] == [(ids[0], "What is 5+5?")]
+    edited = store.messages.add_version(ids[0], "What is 5+5?")
+    assert [(m.id, m.text) for m in store.messages.list_for(chat.id)] == [(edited, "What is 5+5?")]
     assert store.messages.get(untouched).text == "Unrelated chat"
-
     new_reply = store.messages.add(chat.id, Role.ASSISTANT, "10")
     added = store.messages.get(new_reply)
-    assert (added.position, added.parent_id) == (1, ids[0])
-    assert [h.message_id for h in store.search("2+2")] == []
-    assert [h.message_id for h in store.search("5+5")] == [ids[0]]
+    assert added.parent_id == edited
+    assert [m.id for m in store.messages.list_for(chat.id)] == [edited, new_reply]
+    store.branches.choose(ids[0])  # back to the old branch: every old turn is there
+    assert [m.id for m in store.messages.list_for(chat.id)] == ids
+    assert [h.message_id for h in store.search("2+2")] == [ids[0]]
+    assert [h.message_id for h in store.search("5+5")] == [edited]
 
 
-def test_truncate_after_for_regenerate_and_no_edit_while_streaming(
-    store: ConversationStore,
-) -> None:
+def test_regenerate_is_a_sibling_reply_and_nothing_is_deleted(store: ConversationStore) -> None:
     chat = store.conversations.create()
     question = store.messages.add(chat.id, Role.USER, "Hello")
-    store.messages.add(chat.id, Role.ASSISTANT, "A reply to regenerate")
-    assert store.messages.truncate_after(question) == 1
-    assert [m.id for m in store.messages.list_for(chat.id)] == [question]
-
-    streaming = store.messages.begin_reply(chat.id)
-    with pytest.raises(ValueError):
-        store.messages.edit(streaming, "edited while streaming")
-    assert store.messages.get(streaming).state is MessageState.STREAMING
+    first = store.messages.add(chat.id, Role.ASSISTANT, "A reply to regenerate")
+    again = store.messages.begin_reply(chat.id, parent_id=question)
+    assert [m.id for m in store.messages.list_for(chat.id)] == [question, again]
+    assert store.messages.get(first).text == "A reply to regenerate"
+    assert store.messages.get(again).state is MessageState.STREAMING
+    with pytest.raises(ValueError):  # a streaming reply's branch cannot go to the trash
+        store.branches.trash(again)
 
 
 # -- documents and settings -----------------------------------------------------------------

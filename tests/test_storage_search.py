@@ -143,13 +143,21 @@ def test_trash_and_streaming_replies_are_not_found(store: ConversationStore) -> 
     _assert_index_in_sync(store)
 
 
-def test_index_follows_edits_truncation_and_purge(store: ConversationStore) -> None:
+def test_index_covers_every_branch_leaves_out_trashed_ones_and_follows_purge(
+        store: ConversationStore) -> None:
     chat = store.conversations.create()
     first = store.messages.add(chat.id, Role.USER, "original question about volcanoes")
-    store.messages.add(chat.id, Role.ASSISTANT, "an answer about volcanoes")
-    store.messages.edit(first, "a new question about glaciers")
+    answer = store.messages.add(chat.id, Role.ASSISTANT, "an answer about volcanoes")
+    edited = store.messages.add_version(first, "a new question about glaciers")
+    assert sorted(h.message_id for h in store.search("volcanoes")) == [first, answer]  # the old branch
+    assert [h.message_id for h in store.search("glaciers")] == [edited]
+    store.branches.trash(first)
     assert store.search("volcanoes") == []
-    assert [h.message_id for h in store.search("glaciers")] == [first]
+    store.branches.restore(first)
+    assert len(store.search("volcanoes")) == 2
+    store.branches.trash(first)
+    assert store.branches.purge() == 2
+    assert store.search("volcanoes") == []
     _assert_index_in_sync(store)
 
     store.conversations.delete(chat.id)

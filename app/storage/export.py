@@ -1,15 +1,18 @@
 """Export a conversation to Markdown or versioned JSON, and import that JSON back.
 
 The JSON is the archive format: `{"format": FORMAT_NAME, "format_version": N, "exported":
-…, "conversation": {…}, "messages": […], "documents": […]}`; messages are in order (each
-follows the one before it) and no ids are written, so an import creates a new conversation
-equal to the exported one apart from its ids. A reply's exact token ids travel with it
+…, "conversation": {…}, "messages": […], "documents": […]}`. Format 2 carries the whole tree:
+messages in the order they were written, each with `parent` (the index in the list of the
+message it follows, always an earlier one; null for a first message) and `chosen` (the version
+shown), so an import rebuilds the same tree and chosen path (branches in the trash are not
+exported). Format 1 files have neither: each message follows the one before it. No ids are
+written, so an import creates a new conversation equal to the exported one apart from its ids. A reply's exact token ids travel with it
 (`token_ids`, `token_vocab`; absent when unknown, and older files have none: such a reply is
 tokenized from its text once, when a prompt first needs it). A conversation that was itself
 imported records when (`conversation.imported`, absent for one made here); importing a file
 marks the new conversation with the time of this import, whatever the file says. A file with a
 newer `format_version` than this code reads is refused with `ImportFormatError`. Markdown is
-for reading only.
+for reading only: the current path, and how many other versions exist.
 """
 
 from __future__ import annotations
@@ -33,9 +36,10 @@ from app.storage.models import (
     parse_token_ids,
     token_ids_json,
 )
+from app.storage.tree import current_path, other_versions
 
 FORMAT_NAME = "internlm2-desktop/conversation"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 MARKDOWN_LABELS: Mapping[str, str] = {
     "untitled": "Untitled conversation",
@@ -48,6 +52,7 @@ MARKDOWN_LABELS: Mapping[str, str] = {
     "error": "Error",
     "tokens": "tokens",
     "first_token": "first token",
+    "other_versions": "Other versions not shown here: %1 (the JSON export keeps them all).",
     Role.SYSTEM.value: "System",
     Role.USER.value: "User",
     Role.ASSISTANT.value: "Assistant",
@@ -71,7 +76,10 @@ def to_dict(
     documents: Sequence[Document],
     exported: str,
 ) -> dict[str, Any]:
-    """The JSON archive of one conversation (`exported` is a stored timestamp)."""
+    """The JSON archive of one conversation (`exported` is a stored timestamp); `messages`
+    are all of its messages (`Messages.tree_for`), those in the trash are left out."""
+    live = [m for m in sorted(messages, key=lambda m: m.position) if m.trashed is None]
+    index = {m.id: i for i, m in enumerate(live)}
     return {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -94,8 +102,10 @@ def to_dict(
                 "error": message.error,
                 "created": format_timestamp(message.created),
                 **_ids_fields(message),
+                "parent": index.get(message.parent_id) if message.parent_id is not None else None,
+                "chosen": message.chosen,
             }
-            for message in messages
+            for message in live
         ],
         "documents": [
             {
@@ -130,8 +140,11 @@ def to_markdown(
     documents: Sequence[Document],
     labels: Mapping[str, str] | None = None,
 ) -> str:
-    """A readable transcript: title, model, documents, then one section per message."""
+    """A readable transcript: title, model, documents, then one section per message of the
+    current path (`messages` may be the whole tree: `Messages.tree_for`)."""
     words = {**MARKDOWN_LABELS, **(labels or {})}
+    hidden = other_versions(messages)
+    messages = current_path(messages)
     title = " ".join(conversation.title.split()) or words["untitled"]
     lines = [f"# {title}", ""]
     if conversation.model:
@@ -143,6 +156,8 @@ def to_markdown(
             for document in documents
         )
         lines.append(f"- {words['documents']}: {names}")
+    if hidden:
+        lines.append("- " + words["other_versions"].replace("%1", str(hidden)))
     lines.append("")
     if conversation.system_prompt:
         lines += [f"## {words['system_prompt']}", "", conversation.system_prompt, ""]
@@ -219,14 +234,31 @@ def parse_archive(data: str | bytes | Mapping[str, Any]) -> Archive:
         "system_prompt": _get(head, "system_prompt", str, ""),
         "sampling": _get(head, "sampling", dict, {}),
     }
-    messages = [_parse_message(item) for item in _get(data, "messages", list, [])]
+    items = _get(data, "messages", list, [])
+    messages = [_parse_message(item, index) for index, item in enumerate(items)]
     documents = [_parse_document(item) for item in _get(data, "documents", list, [])]
     return Archive(conversation, messages, documents)
 
 
-def _parse_message(item: Any) -> dict[str, Any]:
+def _parent(item: Mapping[str, Any], index: int) -> int | None:
+    """The index of the message this one follows: an earlier one, so the messages form a
+    tree; without the field (format 1) the one before it."""
+    if "parent" not in item:
+        return index - 1 if index else None
+    parent = item["parent"]
+    if parent is None:
+        return None
+    if not isinstance(parent, int) or isinstance(parent, bool) or not 0 <= parent < index:
+        raise ImportFormatError("the field 'parent' does not name an earlier message")
+    return parent
+
+
+def _parse_message(item: Any, index: int) -> dict[str, Any]:
     if not isinstance(item, Mapping):
         raise ImportFormatError("a message is not an object")
+    chosen = item.get("chosen", True)
+    if not isinstance(chosen, bool):
+        raise ImportFormatError("the field 'chosen' has the wrong type")
     try:
         role = Role(_get(item, "role", str))
         state = MessageState(_get(item, "state", str, MessageState.COMPLETE.value))
@@ -250,6 +282,8 @@ def _parse_message(item: Any) -> dict[str, Any]:
         "stats": None if stats is None else json.dumps(ReplyStats.from_dict(stats).to_dict()),
         "error": _get(item, "error", str, ""),
         "created": _timestamp(item, "created"),
+        "parent": _parent(item, index),
+        "chosen": int(chosen),
     }
 
 
@@ -289,15 +323,18 @@ def write_archive(db: Database, archive: Archive) -> int:
             ),
         )
         conversation_id = int(cursor.lastrowid or 0)
-        parent: int | None = None
+        ids: list[int] = []
         for position, message in enumerate(archive.messages):
+            parent = message["parent"]
             cursor = conn.execute(
                 "INSERT INTO messages (conversation_id, position, parent_id, role, text, state, "
-                "stats, error, created, token_ids, token_vocab) VALUES (:cid, :position, :parent, "
-                ":role, :text, :state, :stats, :error, :created, :token_ids, :token_vocab)",
-                {"cid": conversation_id, "position": position, "parent": parent, **message},
+                "stats, error, created, token_ids, token_vocab, chosen) VALUES (:cid, :position, "
+                ":parent_id, :role, :text, :state, :stats, :error, :created, :token_ids, "
+                ":token_vocab, :chosen)",
+                {**message, "cid": conversation_id, "position": position,
+                 "parent_id": None if parent is None else ids[parent]},
             )
-            parent = cursor.lastrowid
+            ids.append(int(cursor.lastrowid or 0))
         for document in archive.documents:
             conn.execute(
                 "INSERT INTO documents (conversation_id, name, path, sha256, characters, text, "

@@ -1,4 +1,4 @@
-"""Messages: add turns, stream a reply into the store, edit an earlier turn, crash recovery.
+"""Messages: add turns, stream a reply into the store, answer versions, crash recovery.
 
 A streaming reply's life: `begin_reply` inserts an empty `streaming` row; `checkpoint`
 overwrites its text (one cheap UPDATE, no search indexing: call it every second or so);
@@ -6,11 +6,12 @@ it ends with `finish` (complete, with stats), `interrupt` (the user pressed Stop
 (an error message). If the app dies in between, the next open turns the row into
 `interrupted` with the text of its last checkpoint (`recover_streaming`).
 
-Editing an earlier message (`edit`) REPLACES the later turns: the message's text changes and
-every message after it in that conversation is deleted, because the replies answered the
-old text. The conversation therefore stays one straight line: `position` orders it and
-`parent_id` points at the turn before. Keeping the old turns as a branch later only needs
-siblings with the same parent; no alternative branches are stored today.
+A conversation is a tree (app/storage/tree.py): `add` appends after the last message of the
+current path, or after the message `parent_id` names; the new message becomes the chosen
+version among its siblings. Regenerate is a new reply under the same question, editing a
+question a new sibling question (`add_version`): nothing already written is changed or
+deleted. `list_for` is the current path, `tree_for` every message; switching versions, and
+a branch's trash, are in app/storage/branches.py.
 """
 
 from __future__ import annotations
@@ -29,9 +30,14 @@ from app.storage.models import (
     message_from_row,
     token_ids_json,
 )
+from app.storage.tree import current_path
 
-_COLUMNS = ("id, conversation_id, position, parent_id, role, text, state, stats, error, created, "
-            "token_ids, token_vocab")
+COLUMNS = ("id, conversation_id, position, parent_id, role, text, state, stats, error, created, "
+           "token_ids, token_vocab, chosen, trashed")
+_COLUMNS = COLUMNS
+
+AT_END: object = object()
+"""`add(parent_id=AT_END)`: after the last message of the current path (the default)."""
 
 
 def _stats_json(stats: ReplyStats | None) -> str | None:
@@ -56,27 +62,38 @@ class Messages:
         state: MessageState = MessageState.COMPLETE,
         stats: ReplyStats | None = None,
         error: str = "",
+        parent_id: int | None | object = AT_END,
     ) -> int:
-        """Append a message at the end of the conversation, committed before this returns.
-
-        The first user message titles an untitled conversation.
+        """Add a message after the current path's last one (or after `parent_id`; None: a
+        first message), committed before this returns. It becomes the chosen version among
+        its siblings. The first user message titles an untitled conversation.
         """
         role = Role(role)
         with self._db.transaction() as conn:
             last = conn.execute(
-                "SELECT id, position FROM messages WHERE conversation_id = ? "
-                "ORDER BY position DESC LIMIT 1",
+                "SELECT max(position) AS position FROM messages WHERE conversation_id = ?",
                 (conversation_id,),
             ).fetchone()
+            if parent_id is AT_END:
+                path = self.list_for(conversation_id)
+                parent = path[-1].id if path else None
+            else:
+                parent = None if parent_id is None else int(parent_id)  # type: ignore[call-overload]
+                if parent is not None and self.get(parent).conversation_id != conversation_id:
+                    raise NotFoundError(f"no message {parent} in conversation {conversation_id}")
             now = self._db.now()
             self._conversations.touch(conversation_id)  # raises NotFoundError first
+            conn.execute(
+                "UPDATE messages SET chosen = 0 WHERE conversation_id = ? AND parent_id IS ?",
+                (conversation_id, parent),
+            )
             cursor = conn.execute(
                 "INSERT INTO messages (conversation_id, position, parent_id, role, text, "
                 "state, stats, error, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     conversation_id,
-                    0 if last is None else last["position"] + 1,
-                    None if last is None else last["id"],
+                    0 if last["position"] is None else last["position"] + 1,
+                    parent,
                     role.value,
                     text,
                     MessageState(state).value,
@@ -99,7 +116,12 @@ class Messages:
         return message_from_row(row)
 
     def list_for(self, conversation_id: int) -> list[Message]:
-        """The conversation's messages in order."""
+        """The conversation's current path in order: the chosen version of every turn."""
+        return current_path(self.tree_for(conversation_id))
+
+    def tree_for(self, conversation_id: int) -> list[Message]:
+        """Every message of the conversation (every version, branches in the trash too) by
+        position, i.e. in the order they were written."""
         with self._db.read() as conn:
             rows = conn.execute(
                 f"SELECT {_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY position",
@@ -107,11 +129,20 @@ class Messages:
             ).fetchall()
         return [message_from_row(row) for row in rows]
 
+    def add_version(self, message_id: int, text: str) -> int:
+        """A new version of a message beside it (an edited question): same role, same parent,
+        chosen; the old one and everything after it stay as they are. Returns the new id."""
+        message = self.get(message_id)
+        return self.add(message.conversation_id, message.role, text, parent_id=message.parent_id)
+
     # -- a streaming reply ------------------------------------------------------------------
 
-    def begin_reply(self, conversation_id: int, role: Role = Role.ASSISTANT) -> int:
-        """Insert an empty reply in state `streaming`; returns its id."""
-        return self.add(conversation_id, role, "", state=MessageState.STREAMING)
+    def begin_reply(self, conversation_id: int, role: Role = Role.ASSISTANT,
+                    *, parent_id: int | None | object = AT_END) -> int:
+        """Insert an empty reply in state `streaming` (after `parent_id`: a regenerated answer
+        is a new version under the same question); returns its id."""
+        return self.add(conversation_id, role, "", state=MessageState.STREAMING,
+                        parent_id=parent_id)
 
     def checkpoint(self, message_id: int, text: str) -> bool:
         """Save the reply's text so far. False when the row is gone or no longer streaming
@@ -193,42 +224,5 @@ class Messages:
         with self._db.transaction() as conn:
             cursor = conn.execute(
                 "UPDATE messages SET state = 'interrupted' WHERE state = 'streaming'"
-            )
-            return cursor.rowcount
-
-    # -- editing ----------------------------------------------------------------------------
-
-    def edit(self, message_id: int, text: str) -> int:
-        """Replace a message's text and delete every later message of its conversation.
-
-        Returns how many later messages were deleted. A reply still streaming cannot be
-        edited (stop it first): ValueError.
-        """
-        with self._db.transaction() as conn:
-            message = self.get(message_id)
-            if message.state is MessageState.STREAMING:
-                raise ValueError("stop the streaming reply before editing it")
-            removed = self._delete_after(message)
-            conn.execute(
-                "UPDATE messages SET text = ?, token_ids = NULL, token_vocab = '' WHERE id = ?",
-                (text, message_id),
-            )
-            self._conversations.touch(message.conversation_id)
-            return removed
-
-    def truncate_after(self, message_id: int) -> int:
-        """Delete every message after this one (e.g. to regenerate a reply); how many."""
-        with self._db.transaction():
-            message = self.get(message_id)
-            removed = self._delete_after(message)
-            if removed:
-                self._conversations.touch(message.conversation_id)
-            return removed
-
-    def _delete_after(self, message: Message) -> int:
-        with self._db.transaction() as conn:
-            cursor = conn.execute(
-                "DELETE FROM messages WHERE conversation_id = ? AND position > ?",
-                (message.conversation_id, message.position),
             )
             return cursor.rowcount

@@ -109,7 +109,8 @@ class Conversation:
 
 @dataclass(frozen=True)
 class Message:
-    """One turn; `position` orders a conversation, `parent_id` is the turn it follows."""
+    """One turn; `parent_id` is the turn it follows (siblings are versions, ordered by
+    `position`), `chosen` marks the version shown, `trashed` a branch in the trash."""
 
     id: int
     conversation_id: int
@@ -123,6 +124,8 @@ class Message:
     created: datetime
     token_ids: tuple[int, ...] | None = None  # a reply's exact ids (schema 5); None: tokenize the text
     token_vocab: str = ""  # the vocabulary fingerprint of token_ids
+    chosen: bool = True  # the version shown among its siblings (schema 7)
+    trashed: datetime | None = None  # when its branch was moved to the trash (schema 7)
 
 
 MAX_TOKEN_IDS = 1_000_000
@@ -220,6 +223,8 @@ def message_from_row(row: sqlite3.Row) -> Message:
         created=parse_timestamp(row["created"]),
         token_ids=parse_token_ids(row["token_ids"]),
         token_vocab=str(row["token_vocab"] or ""),
+        chosen=bool(row["chosen"]),
+        trashed=_optional_timestamp(row["trashed"]),
     )
 
 

@@ -20,6 +20,14 @@ History:
      the reply exactly as it was generated, so a follow-up re-reads only the new question.
   6. where a conversation came from: `conversations.imported`, the time it was imported from
      an exported file (NULL for one made here, so every older row reads as made here).
+  7. answer versions and branches: a conversation is a tree (`parent_id` is the turn a message
+     follows; siblings are versions, ordered by `position`, which is now insertion order).
+     `messages.chosen` marks the version shown among its siblings (the chosen path is followed
+     from the root, so a restart shows the same branch) and `messages.trashed` the time a
+     deleted branch went to the trash (set on every message of that branch). Older files were
+     one straight line: every row is kept, each parent is set to the row before it by
+     position (only where it says otherwise), and every row is chosen, so the linear history
+     is the single path.
 """
 
 from __future__ import annotations
@@ -157,6 +165,20 @@ def _v6_imported_mark(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE conversations ADD COLUMN imported TEXT")
 
 
+def _v7_answer_branches(conn: sqlite3.Connection) -> None:
+    for statement in (
+        "ALTER TABLE messages ADD COLUMN chosen INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE messages ADD COLUMN trashed TEXT",
+        """UPDATE messages SET parent_id = (
+               SELECT p.id FROM messages AS p WHERE p.conversation_id = messages.conversation_id
+               AND p.position < messages.position ORDER BY p.position DESC LIMIT 1)
+           WHERE parent_id IS NOT (
+               SELECT p.id FROM messages AS p WHERE p.conversation_id = messages.conversation_id
+               AND p.position < messages.position ORDER BY p.position DESC LIMIT 1)""",
+    ):
+        conn.execute(statement)
+
+
 MIGRATIONS: Sequence[_Migration] = (
     _v1_core,
     _v2_search,
@@ -164,6 +186,7 @@ MIGRATIONS: Sequence[_Migration] = (
     _v4_document_memory,
     _v5_reply_token_ids,
     _v6_imported_mark,
+    _v7_answer_branches,
 )
 """Step i (0-based) upgrades version i to i + 1."""
 

@@ -12,7 +12,9 @@ short terms only is ranked by how often they occur, shorter messages first. On a
 old for trigram the index falls back to unicode61 and every term with CJK text takes the LIKE
 path.
 
-Messages in the trash and replies still streaming are never returned.
+Messages in the trash (a trashed conversation or branch) and replies still streaming are never
+returned. Every version of every branch is searched; opening a hit shows its branch
+(`Branches.show`).
 
 A damaged index (the file passes its integrity check, the FTS5 query raises) is rebuilt from
 the messages and the query asked again; where that cannot be done (a read-only file) every
@@ -213,7 +215,7 @@ def _indexed_rows(
         "FROM messages_fts "
         "JOIN messages AS m ON m.id = messages_fts.rowid "
         "JOIN conversations AS c ON c.id = m.conversation_id "
-        f"WHERE messages_fts MATCH ? AND c.deleted_at IS NULL{like_sql} "
+        f"WHERE messages_fts MATCH ? AND c.deleted_at IS NULL AND m.trashed IS NULL{like_sql} "
         "ORDER BY bm25(messages_fts), m.id DESC LIMIT ?",
         (*markers, ellipsis, _SNIPPET_TOKENS[tokenizer], match, *like_args, limit),
     ).fetchall()
@@ -235,7 +237,7 @@ def _scanned_rows(
     return conn.execute(
         f"SELECT m.id, m.conversation_id, m.role, c.title, m.text, ({counts}) AS score "
         "FROM messages AS m JOIN conversations AS c ON c.id = m.conversation_id "
-        f"WHERE c.deleted_at IS NULL AND m.state != 'streaming'{like_sql} "
+        f"WHERE c.deleted_at IS NULL AND m.trashed IS NULL AND m.state != 'streaming'{like_sql} "
         "ORDER BY score DESC, length(m.text), m.id DESC LIMIT ?",
         (*count_args, *like_args, limit),
     ).fetchall()

@@ -25,6 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from app.storage.branches import Branches
 from app.storage.conversations import Conversations
 from app.storage.db import Database, default_path, move_aside
 from app.storage.documents import Documents
@@ -46,6 +47,7 @@ class ConversationStore:
         self.conversations = Conversations(self.db)
         self.messages = Messages(self.db, self.conversations)
         self.documents = Documents(self.db, self.conversations)
+        self.branches = Branches(self.db, self.conversations, self.messages)
         self.settings = Settings(self.db)
         self.recovered_replies = 0 if self.db.read_only else self._recover()
 
@@ -91,10 +93,11 @@ class ConversationStore:
         return search_messages(self.db, query, limit=limit, markers=markers, ellipsis=ellipsis)
 
     def export_dict(self, conversation_id: int) -> dict[str, Any]:
-        """The JSON archive of a conversation as a Python object."""
+        """The JSON archive of a conversation as a Python object: every version (branches in
+        the trash left out) and the chosen path."""
         with self.db.read():
             conversation = self.conversations.get(conversation_id)
-            messages = self.messages.list_for(conversation_id)
+            messages = self.messages.tree_for(conversation_id)
             documents = self.documents.list_for(conversation_id)
         return to_dict(conversation, messages, documents, self.db.now())
 
@@ -105,10 +108,11 @@ class ConversationStore:
     def export_markdown(
         self, conversation_id: int, labels: Mapping[str, str] | None = None
     ) -> str:
-        """A Markdown transcript; `labels` overrides the English words (see MARKDOWN_LABELS)."""
+        """A Markdown transcript of the current path (and how many other versions there are);
+        `labels` overrides the English words (see MARKDOWN_LABELS)."""
         with self.db.read():
             conversation = self.conversations.get(conversation_id)
-            messages = self.messages.list_for(conversation_id)
+            messages = self.messages.tree_for(conversation_id)
             documents = self.documents.list_for(conversation_id)
         return to_markdown(conversation, messages, documents, labels)
 
