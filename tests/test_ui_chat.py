@@ -118,37 +118,46 @@ def test_streaming_reply_is_checkpointed_and_survives_a_kill(
         reopened.close()
 
 
-def test_regenerate_replaces_the_last_reply(qtbot: QtBot, window: MainWindow,
-                                            store: ConversationStore) -> None:
+def test_regenerate_adds_a_version_and_keeps_the_last_reply(qtbot: QtBot, window: MainWindow,
+                                                             store: ConversationStore) -> None:
     first = store.messages.get(_send(qtbot, window, STOP_PROMPT))
     cid = window.controller.conversation_id
     with expect(qtbot, window.controller.replyEnded, "the regenerated reply") as ended:
         window.composer.regenerate_button.click()
     messages = store.messages.list_for(cid)
     assert [m.role for m in messages] == [Role.USER, Role.ASSISTANT]
-    assert messages[1].id == ended.args[1]
-    assert messages[1].created > first.created  # a new row, the old reply is gone
+    assert messages[1].id == ended.args[1] != first.id  # a new version is shown
+    assert messages[1].parent_id == first.parent_id == messages[0].id
+    kept = store.messages.get(first.id)  # the old reply is kept as it was, not shown
+    assert (kept.text, kept.state, kept.stats, kept.token_ids, kept.chosen) == (
+        first.text, first.state, first.stats, first.token_ids, False)
     assert messages[1].state is MessageState.COMPLETE and messages[1].text == first.text  # greedy
 
 
-def test_edit_an_earlier_message_replaces_later_turns(qtbot: QtBot, window: MainWindow,
-                                                      store: ConversationStore) -> None:
+def test_edit_an_earlier_message_starts_a_branch_and_keeps_the_old_one(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore) -> None:
     _send(qtbot, window, "First question")
     _send(qtbot, window, "Second question")
     cid = window.controller.conversation_id
-    first = store.messages.list_for(cid)[0]
+    old = store.messages.list_for(cid)
+    first = old[0]
     window.view.editRequested.emit(first.id)  # the Edit link of the first message
     assert window.composer.input.toPlainText() == "First question"
-    assert "3 later" in window.composer.banner_label.text()
+    banner = window.composer.banner_label.text()
+    assert "new branch" in banner and "3 later" in banner and "kept" in banner
     window.composer.input.setPlainText(STOP_PROMPT)
     with expect(qtbot, window.controller.replyEnded, "the reply to the edited question"):
         window.composer.send_button.click()
     messages = store.messages.list_for(cid)
     assert [(m.role, m.state) for m in messages] == [(Role.USER, MessageState.COMPLETE),
                                                      (Role.ASSISTANT, MessageState.COMPLETE)]
-    assert messages[0].id == first.id and messages[0].text == STOP_PROMPT
+    assert messages[0].id != first.id and messages[0].text == STOP_PROMPT
+    assert messages[0].parent_id == first.parent_id  # a version of the first question
     assert "Second question" not in window.view.toPlainText()
     assert not window.composer.banner_label.isVisible()
+    store.branches.choose(first.id)  # the old branch, whole
+    assert [(m.id, m.text, m.token_ids) for m in store.messages.list_for(cid)] == [
+        (m.id, m.text, m.token_ids) for m in old]
 
 
 def test_everything_is_there_after_reopening(qtbot: QtBot, window: MainWindow, tmp_path: Path,

@@ -15,7 +15,9 @@ with a document, a prompt that does not fit changes nothing and the pane offers 
 then the question is committed, the reply row begun, and the request sent. The streamed text
 is checkpointed every CHECKPOINT_MS; the reply ends `complete` with its stats and its exact
 token ids (the next prompt holds them, so a follow-up reads only the new question),
-`interrupted` (Stop) or `error` (the partial text kept).
+`interrupted` (Stop) or `error` (the partial text kept). Nothing written is replaced: the
+prompt is the current path, Regenerate adds a new version of the last answer and editing a
+question adds a new version of it (app/storage/branches.py); `versions.py` switches them.
 """
 
 from __future__ import annotations
@@ -261,15 +263,17 @@ class ChatController(QObject):
             self.new_conversation()
         cid = self.conversation_id
 
-        def store_question() -> None:
+        def store_question() -> int | None:
             self.store.messages.add(cid, Role.USER, text)
             self.conversationsChanged.emit()
+            return None
 
         return self._prepare(cid, self.store.messages.list_for(cid), text, store_question,
                              Refused("send", text))
 
     def edit_and_resend(self, message_id: int, text: str) -> bool:
-        """Replace an earlier question (later turns are deleted) and answer it again."""
+        """Ask an earlier question again as edited: a new version of it, a new branch (the old
+        question and its later turns are kept as the other version)."""
         if not text.strip() or not self._can_reply():
             return False
         target = self.store.messages.get(message_id)
@@ -277,15 +281,18 @@ class ChatController(QObject):
         if cid != self.conversation_id:
             self.open(cid)
 
-        def edit() -> None:
-            self.store.messages.edit(message_id, text)
-            self.open(cid)
+        def edit() -> int | None:
+            self.store.messages.add_version(message_id, text)
+            return None  # the reply follows the new version, the path's end
 
-        before = [m for m in self.store.messages.list_for(cid) if m.position < target.position]
+        path = self.store.messages.list_for(cid)
+        ids = [m.id for m in path]
+        before = path[:ids.index(message_id)] if message_id in ids else [
+            m for m in path if m.position < target.position]
         return self._prepare(cid, before, text, edit, Refused("edit", text, message_id))
 
     def regenerate(self) -> bool:
-        """Answer the last question again (the last reply is replaced)."""
+        """Answer the last question again: a new version of the answer (the others are kept)."""
         if not self.conversation_id or not self._can_reply():
             return False
         cid = self.conversation_id
@@ -295,18 +302,18 @@ class ChatController(QObject):
             return False
         last = questions[-1]
 
-        def drop_last_reply() -> None:
-            self.store.messages.truncate_after(last.id)
-            self.open(cid)
+        def another_version() -> int | None:
+            return last.id  # the new reply is a sibling of the shown one, under the question
 
-        before = [m for m in messages if m.position < last.position]
-        return self._prepare(cid, before, last.text, drop_last_reply,
+        before = messages[:messages.index(last)]
+        return self._prepare(cid, before, last.text, another_version,
                              Refused("regenerate", last.text, last.id))
 
-    def _prepare(self, cid: int, before: Sequence[Message], question: str, change: Callable[[], None],
-                 refused: Refused) -> bool:
+    def _prepare(self, cid: int, before: Sequence[Message], question: str,
+                 change: Callable[[], int | None], refused: Refused) -> bool:
         """Build the question's prompt off the GUI thread; when it fits, make the stored change
-        (add, edit or truncate) and start the reply with that prompt. When it does not fit (with a
+        (add the question or a version of it; it returns the reply's parent, None: the path's
+        end) and start the reply with that prompt. When it does not fit (with a
         document), nothing is changed and the document pane offers the budget's choices."""
         model = self.model
         assert model is not None
@@ -329,8 +336,8 @@ class ChatController(QObject):
                 self._settle()  # idle again before the window puts the question back
                 self.documents.refuse(fit, question, refused)
             else:
-                change()
-                self._start_reply(cid, fit.request)
+                parent = change()
+                self._start_reply(cid, fit.request, parent)
             self._settle()
 
         def failed(message: str) -> None:
@@ -350,8 +357,9 @@ class ChatController(QObject):
             if key in texts:
                 self.store.messages.set_token_ids(key, texts[key], ids, built.vocab)
 
-    def _start_reply(self, cid: int, request: GenerateRequest) -> None:
-        self.reply_id = self.store.messages.begin_reply(cid)
+    def _start_reply(self, cid: int, request: GenerateRequest, parent: int | None = None) -> None:
+        self.reply_id = (self.store.messages.begin_reply(cid) if parent is None
+                         else self.store.messages.begin_reply(cid, parent_id=parent))
         self.reply_conversation = cid
         self.reply_text = self._saved_text = ""
         self.replyStarted.emit(cid, self.reply_id)

@@ -153,7 +153,8 @@ class Composer(QWidget):
         self.input.setFocus()
 
     def start_edit(self, message_id: int, text: str, later: int) -> None:
-        """Put an earlier question in the box; the banner says the later turns get replaced."""
+        """Put an earlier question in the box; the banner says a new branch starts and the old
+        one (with its later turns) is kept."""
         self.editing_id = message_id
         if len(text) > LARGE_PASTE:
             self.input.clear()
@@ -162,8 +163,9 @@ class Composer(QWidget):
             self.set_pasted("")
             self.input.setPlainText(text)
         self.banner_label.setText(
-            self.tr("Editing an earlier message. Sending it replaces the %n later message(s) "
-                    "of this conversation.", "", later))
+            self.tr("Editing an earlier message. Sending it starts a new branch; the old one and its "
+                    "%n later message(s) are kept.", "", later) if later else
+            self.tr("Editing a message. Sending it starts a new branch; the old one is kept."))
         self._banner.show()
         self.input.setFocus()
 
