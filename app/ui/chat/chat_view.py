@@ -9,13 +9,16 @@ runs on a zero timer, in order, so no step holds the GUI thread long whatever a 
 The view loads nothing a message names (no files, no network, no devices): replies reach it
 without images or links of their own (markdown_render.py) and loadResource() answers every
 name with an empty resource. The app's own links carry a random token of this view, so text
-that looks like `edit:1` cannot act as one (docs/security.md).
+that looks like `edit:1` cannot act as one (docs/security.md). A message with other versions
+(app/storage/tree.py) shows "‹ 2 / 3 ›" and "Delete version" links in its header, through the
+same tokens; `versions_of` (set by versions.VersionSwitcher) says which messages have them.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -64,6 +67,8 @@ class ChatView(QTextBrowser):
     """Read-only rendering of one conversation; `editRequested(message_id)` from Edit links."""
 
     editRequested = Signal(int)
+    versionRequested = Signal(int, int)  # message id, -1 (previous) or +1 (next version)
+    deleteVersionRequested = Signal(int)  # message id
     copied = Signal()
     notice = Signal(str)  # a sentence for the status bar
 
@@ -89,6 +94,9 @@ class ChatView(QTextBrowser):
         self._document = ""  # the attached document's name: the answers made now are about it
         self._about: dict[int, str] = {}  # answer id -> the document it was about
         self._notes: dict[int, document_notes.Note] = {}
+        self.versions_of: Callable[[list[Message]], dict[int, tuple[int, int]]] = lambda _m: {}
+        self._versions: dict[int, tuple[int, int]] = {}  # message id -> (number, how many)
+        self._starts: dict[int, int] = {}  # message id -> where its header starts
         self.follow = True
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._on_scroll)
@@ -129,6 +137,7 @@ class ChatView(QTextBrowser):
     def _attribute(self, messages: list[Message]) -> None:
         found = document_notes.attribute(messages, self._document)
         self._about, self._notes = found.answers, found.notes
+        self._versions = self.versions_of(messages)
 
     def show_messages(self, messages: list[Message], live_id: int = 0, live_text: str = "") -> None:
         """Render a whole conversation (on open, not per token). `live_id`: a reply still
@@ -141,6 +150,7 @@ class ChatView(QTextBrowser):
         self._shown.clear()
         self._codes.clear()
         self._links.clear()
+        self._starts.clear()
         self._tables = 0
         self._stream_start, self._stream_id = -1, 0
         self.follow = True
@@ -189,6 +199,7 @@ class ChatView(QTextBrowser):
             cursor.setBlockFormat(block)
         else:
             cursor.insertBlock(block)
+        self._starts[msg_id] = cursor.position()
         name = QTextCharFormat()
         name.setFontWeight(QFont.Weight.Bold)
         name.setAnchorNames([f"msg-{msg_id}"])
@@ -199,8 +210,37 @@ class ChatView(QTextBrowser):
         if role is Role.USER:
             cursor.insertText("  ", QTextCharFormat())
             self._link(cursor, self.tr("Edit"), self.app_link("edit", msg_id))
+        self._insert_versions(cursor, msg_id)
         cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
         cursor.endEditBlock()
+
+    def _insert_versions(self, cursor: QTextCursor, msg_id: int) -> None:
+        """"‹ 2 / 3 ›" and "Delete version" after the header's links, for a message with versions."""
+        number, count = self._versions.get(msg_id, (1, 1))
+        if count < 2:
+            return
+        cursor.insertText("   ", QTextCharFormat())
+        self._link(cursor, "‹", self.app_link("version-previous", msg_id))
+        cursor.insertText(f" {number} / {count} ", QTextCharFormat())
+        self._link(cursor, "›", self.app_link("version-next", msg_id))
+        cursor.insertText("  ", QTextCharFormat())
+        self._link(cursor, self.tr("Delete version"), self.app_link("version-delete", msg_id))
+
+    def message_at_cursor(self) -> int:
+        """The message the text cursor is in (the user clicked or moved there); 0 for none."""
+        position = self.textCursor().position()
+        found = 0
+        for msg_id, start in self._starts.items():
+            if start <= position and (not found or start >= self._starts[found]):
+                found = msg_id
+        return found
+
+    def versions(self, message_id: int) -> tuple[int, int]:
+        """(its number, how many versions) of a shown message; (1, 1) when it has none."""
+        return self._versions.get(message_id, (1, 1))
+
+    def shown_ids(self) -> list[int]:
+        return list(self._shown)
 
     def app_link(self, kind: str, value: int) -> str:
         """The href of one of the view's own links (copy, edit, copy-code, link)."""
@@ -451,6 +491,10 @@ class ChatView(QTextBrowser):
             self._copy(self._texts.get(index, ""))
         elif kind == "edit":
             self.editRequested.emit(index)
+        elif kind in ("version-previous", "version-next"):
+            self.versionRequested.emit(index, -1 if kind == "version-previous" else 1)
+        elif kind == "version-delete":
+            self.deleteVersionRequested.emit(index)
         elif kind == "link" and index < len(self._links):
             address = self._links[index]
             QGuiApplication.clipboard().setText(address)

@@ -1,7 +1,10 @@
-"""Chat > Trash: the conversations moved to the trash, to restore or delete for good.
+"""Chat > Trash: the conversations and answer versions moved to the trash, to restore or
+delete for good.
 
-Deleting a conversation only moves it here (every message is kept); "Delete for good" and
-"Empty the trash" are the only ways a conversation leaves the database, and both ask first.
+Deleting a conversation only moves it here (every message is kept); so does "Delete version"
+(the version and the turns after it, listed as "A version in «title»: its first words").
+"Delete for good" and "Empty the trash" are the only ways a message leaves the database, and
+both ask first. Restoring a version shows it again as the chosen one in its conversation.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from PySide6.QtWidgets import (
 from app.storage import ConversationStore
 
 _ID = Qt.ItemDataRole.UserRole
+_BRANCH = Qt.ItemDataRole.UserRole + 1  # a version's first message id (0: a conversation)
+_WORDS = 60
 
 
 class TrashDialog(QDialog):
@@ -36,8 +41,8 @@ class TrashDialog(QDialog):
         self.setWindowTitle(self.tr("Trash"))
         self.resize(460, 380)
         layout = QVBoxLayout(self)
-        intro = QLabel(self.tr("Deleted conversations stay here, with every message, until you "
-                               "delete them for good."), self)
+        intro = QLabel(self.tr("Deleted conversations and versions stay here, with every message, "
+                               "until you delete them for good."), self)
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.list = QListWidget(self)
@@ -70,6 +75,19 @@ class TrashDialog(QDialog):
             item = QListWidgetItem(self.tr("%1 (deleted %2)").replace("%1", chat.title or self.tr("New chat"))
                                    .replace("%2", when))
             item.setData(_ID, chat.id)
+            item.setData(_BRANCH, 0)
+            self.list.addItem(item)
+        for branch in self._store.branches.list_trash():
+            first = " ".join(branch.message.text.split())
+            first = first if len(first) <= _WORDS else first[:_WORDS - 1] + "…"
+            stamp = branch.message.trashed
+            when = stamp.astimezone().strftime("%Y-%m-%d %H:%M") if stamp else ""
+            item = QListWidgetItem(
+                self.tr("A version in «%1»: %2 (%n message(s), deleted %3)", "", branch.size)
+                .replace("%1", branch.conversation_title or self.tr("New chat"))
+                .replace("%2", first).replace("%3", when))
+            item.setData(_ID, branch.message.conversation_id)
+            item.setData(_BRANCH, branch.message.id)
             self.list.addItem(item)
         empty = self.list.count() == 0
         self.empty_label.setVisible(empty)
@@ -78,7 +96,13 @@ class TrashDialog(QDialog):
         self._selection_changed()
 
     def selected_ids(self) -> list[int]:
-        return [int(item.data(_ID)) for item in self.list.selectedItems()]
+        """The selected conversations (not the versions)."""
+        return [int(item.data(_ID)) for item in self.list.selectedItems() if not item.data(_BRANCH)]
+
+    def selected_versions(self) -> list[tuple[int, int]]:
+        """The selected versions: (conversation id, first message id)."""
+        return [(int(item.data(_ID)), int(item.data(_BRANCH))) for item in self.list.selectedItems()
+                if item.data(_BRANCH)]
 
     def _selection_changed(self) -> None:
         chosen = bool(self.list.selectedItems())
@@ -86,6 +110,9 @@ class TrashDialog(QDialog):
         self.delete_button.setEnabled(chosen)
 
     def restore_selected(self) -> None:
+        for conversation_id, message_id in self.selected_versions():
+            self._store.branches.restore(message_id)
+            self.restored.emit(conversation_id)
         for conversation_id in self.selected_ids():
             self.restored.emit(conversation_id)
         self.refresh()
@@ -98,14 +125,17 @@ class TrashDialog(QDialog):
 
     def delete_selected(self) -> None:
         ids = self.selected_ids()
-        if ids and self._confirm(self.tr("Delete %n conversation(s) for good? This cannot be undone.",
-                                         "", len(ids))):
+        versions = [message_id for _cid, message_id in self.selected_versions()]
+        if (ids or versions) and self._confirm(self.tr(
+                "Delete %n item(s) for good? This cannot be undone.", "", len(ids) + len(versions))):
             self._store.conversations.purge(ids)
+            self._store.branches.purge(versions)
             self.refresh()
 
     def empty(self) -> None:
         count = self.list.count()
-        if count and self._confirm(self.tr("Delete all %n conversation(s) in the trash for good? "
+        if count and self._confirm(self.tr("Delete all %n item(s) in the trash for good? "
                                            "This cannot be undone.", "", count)):
+            self._store.branches.purge()
             self._store.conversations.purge()
             self.refresh()

@@ -33,6 +33,7 @@ from app.ui.chat.composer import Composer
 from app.ui.chat.conversation_files import ConversationFiles
 from app.ui.chat.conversation_list import ConversationList
 from app.ui.chat.side_panel import SidePanel
+from app.ui.chat.versions import VersionSwitcher
 from app.ui.documents.document_jobs import Fit
 from app.ui.documents.document_pane import DocumentPane
 from app.ui.models.welcome import WelcomePage
@@ -109,6 +110,7 @@ class MainWindow(QMainWindow):
         self.shortcuts_dialog: QDialog | None = None
         self.trash_dialog: QDialog | None = None
         self.files = ConversationFiles(self)  # File > Export / Import conversation
+        self.versions = VersionSwitcher(self)  # "‹ 2 / 3 ›", Alt+Left/Right, a hit's branch
         self.local_server = LocalServerHost(client, self)  # Settings > Local server (off by default)
         self.local_server.stateChanged.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.local_server.servingChanged.connect(self._serving_changed)
@@ -148,6 +150,7 @@ class MainWindow(QMainWindow):
         self.view = ChatView(chat_page)
         self.view.setTabChangesFocus(True)  # Tab leaves the transcript; links stay clickable
         self.view.editRequested.connect(self.start_edit)
+        self.versions.attach(self.view)
         self.view.copied.connect(lambda: self.statusBar().showMessage(self.tr("Copied."), 3000))
         self.view.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         chat_layout.addWidget(self.view, 1)
@@ -186,7 +189,9 @@ class MainWindow(QMainWindow):
     def open_conversation(self, conversation_id: int, message_id: int = 0) -> None:
         self.side.flush()
         self.composer.cancel_edit()
-        if conversation_id != self.controller.conversation_id:
+        if message_id and self.versions.reveal(conversation_id, message_id):
+            self.controller.open(conversation_id)  # the branch that holds the message
+        elif conversation_id != self.controller.conversation_id:
             self.controller.open(conversation_id)
         if message_id:
             self.view.scroll_to_message(message_id)

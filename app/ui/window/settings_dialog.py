@@ -187,6 +187,8 @@ class ShortcutsDialog(QDialog):
             ("Enter / Ctrl+Enter", self.tr("Send the message")),
             ("Shift+Enter", self.tr("New line in the message")),
             ("Esc", self.tr("Stop the reply")),
+            ("Alt+Left / Alt+Right", self.tr("Previous / next version of the message at the cursor "
+                                             "(else of the last one with versions)")),
             ("Ctrl+O", self.tr("Open a model")),
             ("Ctrl+S", self.tr("Export the conversation")),
             ("F2", self.tr("Rename the selected conversation")),
