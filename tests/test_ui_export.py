@@ -108,3 +108,25 @@ def test_export_to_a_missing_folder_and_a_bad_import_say_why(
     qtbot.addWidget(box)
     assert [c.id for c in store.conversations.list_recent()] == [cid]  # nothing half-imported
     assert store.messages.list_for(cid)[0].state is MessageState.COMPLETE
+
+
+def test_the_command_line_export_writes_what_the_window_writes(
+        window: MainWindow, store: ConversationStore, tmp_path: Path) -> None:
+    from app.cli import main
+    from tests.test_cli_export import _without_time
+
+    chat = store.conversations.create(model="internlm2-chat-1_8b")
+    question = store.messages.add(chat.id, Role.USER, "A question with versions")
+    store.messages.add(chat.id, Role.ASSISTANT, "One answer")
+    store.messages.add(chat.id, Role.ASSISTANT, "Another answer", parent_id=question)
+    for fmt, flag in (("json", "json"), ("markdown", "md")):
+        from_window, from_cli = tmp_path / f"window.{flag}", tmp_path / f"cli.{flag}"
+        assert window.files.export_to(chat.id, from_window, fmt)
+        assert main(["export", str(chat.id), "--format", flag, "--output", str(from_cli),
+                     "--db", str(store.path)]) == 0
+        window_text, cli_text = (p.read_text(encoding="utf-8") for p in (from_window, from_cli))
+        if fmt == "json":
+            assert _without_time(window_text) == _without_time(cli_text)
+            assert len(json.loads(cli_text)["messages"]) == 3
+        else:
+            assert window_text == cli_text and "Other versions not shown here: 1" in cli_text

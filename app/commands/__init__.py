@@ -13,4 +13,6 @@ COMMAND_MODULES: dict[str, str] = {
     "download": "app.commands.download",
     "models": "app.commands.models",
     "serve": "app.commands.serve",
+    "conversations": "app.commands.conversations",
+    "export": "app.commands.export",
 }

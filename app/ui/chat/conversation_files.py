@@ -69,6 +69,7 @@ class ConversationFiles(QObject):
             "documents": self.tr("Attached documents"), "characters": self.tr("characters"),
             "interrupted": self.tr("(stopped before the end)"), "error": self.tr("Error"),
             "tokens": self.tr("tokens"), "first_token": self.tr("first token"),
+            "other_versions": self.tr("Other versions not shown here: %1 (the JSON export keeps them all)."),
             Role.SYSTEM.value: self.tr("System"), Role.USER.value: self.tr("User"),
             Role.ASSISTANT.value: self.tr("Assistant"), Role.ENVIRONMENT.value: self.tr("Tool output"),
         }
