@@ -1,8 +1,10 @@
 """Child process of the kill test (tests/test_ui_faults.py): the real chat data path without
 widgets — ConversationStore, ChatController, InferenceClient, llama.cpp on the tiny model —
 answers one short question, then streams a reply far longer than the test lets it live.
+With `regenerate`, the short answer is regenerated once (a second version), and the third
+version is the endless one: the kill lands during a regenerate.
 
-    python -m tests.kill_child DB GGUF
+    python -m tests.kill_child DB GGUF [regenerate]
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ CHECKPOINT_MS = 50
 CONTEXT = 2048  # the tiny model's trained length: the reply would end only when it is full
 
 
-def main(db: Path, gguf: Path) -> int:
+def main(db: Path, gguf: Path, mode: str = "send") -> int:
     app = QCoreApplication([sys.argv[0]])
     store = ConversationStore(db)
     client = InferenceClient()
@@ -44,7 +46,14 @@ def main(db: Path, gguf: Path) -> int:
         if not asked:
             asked.append(SHORT)
             controller.send(SHORT)
-        elif len(asked) == 1:
+        elif mode == "regenerate" and len(asked) < 3:
+            asked.append("regenerate")
+            if len(asked) == 3:
+                holds.enter_context(endless_reply(client.worker.backend))
+            controller.regenerate()
+            if len(asked) == 3:
+                print("long reply started", flush=True)
+        elif mode == "send" and len(asked) == 1:
             asked.append(LONG)
             # The long reply never ends by itself (a token per 50 ms at most, no end-of-sequence):
             # on a loaded machine too, the kill lands mid-stream.
@@ -69,4 +78,4 @@ def main(db: Path, gguf: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1]), Path(sys.argv[2])))
+    sys.exit(main(Path(sys.argv[1]), Path(sys.argv[2]), *sys.argv[3:4]))

@@ -46,10 +46,10 @@ def _rows(db: Path) -> list[tuple[int, str, str, str]]:
         return []
 
 
-def test_sigkill_mid_stream_keeps_committed_messages_and_the_last_checkpoint(
-        tmp_path: Path, stop_model: tuple[Path, Path, int]) -> None:
-    db = tmp_path / "killed.sqlite3"
-    child = subprocess.Popen([sys.executable, "-m", "tests.kill_child", str(db), str(stop_model[1])],
+def _kill_mid_stream(db: Path, gguf: Path, *mode: str) -> tuple[list[str], list[tuple[int, str, str, str]]]:
+    """Run tests/kill_child.py until its 4th message (the long reply) was checkpointed twice,
+    SIGKILL it; the checkpoints seen and the rows before the kill."""
+    child = subprocess.Popen([sys.executable, "-m", "tests.kill_child", str(db), str(gguf), *mode],
                              cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     checkpoints: list[str] = []
@@ -73,6 +73,34 @@ def test_sigkill_mid_stream_keeps_committed_messages_and_the_last_checkpoint(
     assert child.returncode == -signal.SIGKILL
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    return checkpoints, seen
+
+
+def test_sigkill_during_a_regenerate_loses_no_version(
+        tmp_path: Path, stop_model: tuple[Path, Path, int]) -> None:
+    db = tmp_path / "killed.sqlite3"
+    checkpoints, seen = _kill_mid_stream(db, stop_model[1], "regenerate")
+    after = _rows(db)
+    # The question, the first answer and its regeneration as they were; the third version (the
+    # regenerate the kill hit) as far as its last checkpoint.
+    assert [r[:3] for r in after] == [(1, "user", "complete"), (2, "assistant", "complete"),
+                                      (3, "assistant", "complete"), (4, "assistant", "streaming")]
+    assert [r[3] for r in after[:3]] == [r[3] for r in seen[:3]] and after[1][3]
+    assert after[3][3].startswith(checkpoints[-1])
+    with ConversationStore(db) as reopened:
+        assert reopened.recovered_replies == 1
+        versions = [m for m in reopened.messages.tree_for(1) if m.parent_id == 1]
+        assert [(m.id, m.state) for m in versions] == [
+            (2, MessageState.COMPLETE), (3, MessageState.COMPLETE), (4, MessageState.INTERRUPTED)]
+        assert [m.id for m in reopened.messages.list_for(1)] == [1, 4]  # the one being written
+        reopened.branches.choose(2)
+        assert [m.text for m in reopened.messages.list_for(1)] == [after[0][3], after[1][3]]
+
+
+def test_sigkill_mid_stream_keeps_committed_messages_and_the_last_checkpoint(
+        tmp_path: Path, stop_model: tuple[Path, Path, int]) -> None:
+    db = tmp_path / "killed.sqlite3"
+    checkpoints, seen = _kill_mid_stream(db, stop_model[1])
     after = _rows(db)
     # Every committed message is there as it was; the reply as far as its last checkpoint.
     assert [r[:3] for r in after] == [(1, "user", "complete"), (2, "assistant", "complete"),
