@@ -175,3 +175,22 @@ def test_hostile_parents_in_an_import_are_refused_with_nothing_written(store: Co
     with pytest.raises(ImportFormatError):
         store.import_json(data)
     assert len(store.conversations.list_recent()) == count
+
+
+def test_a_damaged_file_with_a_cycle_of_parents_still_opens_and_loses_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite3"
+    with ConversationStore(path) as store:
+        cid, (q1, a1, q2, a2) = _chat(store)
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE messages SET parent_id = ? WHERE id = ?", (a2, q2))  # q2 <-> a2
+    conn.execute("UPDATE messages SET parent_id = ? WHERE id = ?", (a1, a1))  # a1 follows itself
+    conn.commit()
+    conn.close()
+    with ConversationStore(path) as store:
+        shown = [m.id for m in store.messages.list_for(cid)]  # bounded: no endless walk
+        assert len(set(shown)) == len(shown) and set(shown) <= {q1, a1, q2, a2}
+        assert len(store.messages.tree_for(cid)) == 4
+        store.branches.show(q2)
+        assert len(store.messages.tree_for(cid)) == 4

@@ -58,6 +58,8 @@ def test_three_regenerations_switch_and_restart_show_the_same_versions_and_the_c
     _click(window, "version-previous", again[-1])
     _shown(qtbot, window, "3 / 4")
     assert store.messages.list_for(cid)[-1].id == again[1]
+    window.activateWindow()  # the keys are window shortcuts
+    wait_until(qtbot, window.isActiveWindow, "the window to be active")
     qtbot.keyClick(window.composer.input, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
     _shown(qtbot, window, "2 / 4")
     qtbot.keyClick(window.composer.input, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)

@@ -19,7 +19,7 @@ from app.storage.conversations import Conversations
 from app.storage.db import Database
 from app.storage.errors import NotFoundError
 from app.storage.messages import COLUMNS, Messages
-from app.storage.models import Message, message_from_row
+from app.storage.models import Message, MessageState, message_from_row
 from app.storage.tree import subtree_ids, versions_of
 
 
@@ -87,7 +87,8 @@ class Branches:
             if len(versions) < 2:
                 raise ValueError("the only version of a turn cannot be deleted on its own")
             ids = subtree_ids(tree, message_id)
-            if any(m.state.value == "streaming" for m in tree if m.id in set(ids)):
+            below = set(ids)
+            if any(m.state is MessageState.STREAMING for m in tree if m.id in below):
                 raise ValueError("stop the streaming reply before deleting its branch")
             now = self._db.now()
             conn.executemany(

@@ -78,7 +78,7 @@ class Messages:
                 path = self.list_for(conversation_id)
                 parent = path[-1].id if path else None
             else:
-                parent = None if parent_id is None else int(parent_id)  # type: ignore[call-overload]
+                parent = parent_id if isinstance(parent_id, int) else None
                 if parent is not None and self.get(parent).conversation_id != conversation_id:
                     raise NotFoundError(f"no message {parent} in conversation {conversation_id}")
             now = self._db.now()

@@ -74,11 +74,13 @@ def subtree_ids(messages: Sequence[Message], root_id: int) -> list[int]:
     for message in messages:
         below.setdefault(message.parent_id, []).append(message.id)
     found: list[int] = []
+    seen: set[int] = set()
     stack = [root_id]
     while stack:
         current = stack.pop()
-        if current in found:
+        if current in seen:  # a cycle in a damaged file
             continue
+        seen.add(current)
         found.append(current)
         stack.extend(below.get(current, []))
     return found
