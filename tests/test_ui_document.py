@@ -226,12 +226,13 @@ def test_regenerate_and_edit_check_the_fit_first_and_change_nothing_when_it_does
     assert window.composer.editing_id == question.id and window.composer.input.toPlainText() == huge
     next(b for b in pane.choice_buttons if b.text() == "Cancel").click()
     assert not pane.fit_box.isVisible()
-    # A shorter edit fits: the question is replaced and answered again.
+    # A shorter edit fits: a new version of the question is answered; the old one is kept.
     window.composer.input.setPlainText("Which animal jumps over the dog?")
     with qtbot.waitSignal(chat.replyEnded, timeout=60000):
         qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
     edited = store.messages.list_for(cid)
-    assert (edited[0].id, edited[0].text) == (question.id, "Which animal jumps over the dog?")
+    assert edited[0].text == "Which animal jumps over the dog?" and edited[0].parent_id == question.parent_id
+    assert store.messages.get(question.id).text == question.text
     assert len(edited) == 2 and edited[1].state is MessageState.COMPLETE and window.composer.editing_id == 0
 
 
