@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from app.storage.conversations import Conversations
 from app.storage.db import Database
@@ -28,10 +29,11 @@ from app.storage.models import (
     Role,
     message_from_row,
     token_ids_json,
+    tool_json,
 )
 
 _COLUMNS = ("id, conversation_id, position, parent_id, role, text, state, stats, error, created, "
-            "token_ids, token_vocab")
+            "token_ids, token_vocab, tool")
 
 
 def _stats_json(stats: ReplyStats | None) -> str | None:
@@ -56,8 +58,10 @@ class Messages:
         state: MessageState = MessageState.COMPLETE,
         stats: ReplyStats | None = None,
         error: str = "",
+        tool: dict[str, Any] | None = None,
     ) -> int:
         """Append a message at the end of the conversation, committed before this returns.
+        `tool`: a tool turn's field (an `environment` turn's tool and outcome).
 
         The first user message titles an untitled conversation.
         """
@@ -72,7 +76,7 @@ class Messages:
             self._conversations.touch(conversation_id)  # raises NotFoundError first
             cursor = conn.execute(
                 "INSERT INTO messages (conversation_id, position, parent_id, role, text, "
-                "state, stats, error, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "state, stats, error, created, tool) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     conversation_id,
                     0 if last is None else last["position"] + 1,
@@ -83,6 +87,7 @@ class Messages:
                     _stats_json(stats),
                     error,
                     now,
+                    tool_json(tool),
                 ),
             )
             if role is Role.USER:
@@ -130,9 +135,11 @@ class Messages:
         stats: ReplyStats | None = None,
         token_ids: Sequence[int] | None = None,
         vocab: str = "",
+        tool: dict[str, Any] | None = None,
     ) -> bool:
-        """The reply ended normally: final text, figures and exact ids, state `complete`."""
-        return self._end(message_id, MessageState.COMPLETE, text, stats, "", token_ids, vocab)
+        """The reply ended normally: final text, figures and exact ids, state `complete`;
+        `tool` is the call it ends with (or the markup of one that could not be read)."""
+        return self._end(message_id, MessageState.COMPLETE, text, stats, "", token_ids, vocab, tool)
 
     def interrupt(
         self,
@@ -171,6 +178,7 @@ class Messages:
         error: str,
         token_ids: Sequence[int] | None = None,
         vocab: str = "",
+        tool: dict[str, Any] | None = None,
     ) -> bool:
         with self._db.transaction() as conn:
             row = conn.execute(
@@ -181,9 +189,9 @@ class Messages:
                 return False
             conn.execute(
                 "UPDATE messages SET text = coalesce(?, text), state = ?, stats = ?, error = ?, "
-                "token_ids = ?, token_vocab = ? WHERE id = ?",
+                "token_ids = ?, token_vocab = ?, tool = ? WHERE id = ?",
                 (text, state.value, _stats_json(stats), error, token_ids_json(token_ids),
-                 vocab if token_ids is not None else "", message_id),
+                 vocab if token_ids is not None else "", tool_json(tool), message_id),
             )
             self._conversations.touch(row["conversation_id"])
             return True

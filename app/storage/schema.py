@@ -20,6 +20,13 @@ History:
      the reply exactly as it was generated, so a follow-up re-reads only the new question.
   6. where a conversation came from: `conversations.imported`, the time it was imported from
      an exported file (NULL for one made here, so every older row reads as made here).
+  7. function calling: `messages.tool` (JSON, NULL for a plain turn): on an assistant reply
+     the call it ends with (`{"call": {name, parameters, raw}}`) or the markup of a call that
+     could not be read (`{"malformed": raw}`); on an `environment` turn the tool's name and
+     what happened (`{"name": ..., "outcome": "ran" | "denied" | "unavailable"}`).
+     `conversations.tools` (JSON): the tools it offers and those allowed always
+     (`{"enabled": [...], "always": [...]}`, app/engine/tools/registry.py). Self-contained:
+     at a merge this step may be renumbered after another v7 without change.
 """
 
 from __future__ import annotations
@@ -157,6 +164,14 @@ def _v6_imported_mark(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE conversations ADD COLUMN imported TEXT")
 
 
+def _v7_tool_turns(conn: sqlite3.Connection) -> None:
+    for statement in (
+        "ALTER TABLE messages ADD COLUMN tool TEXT",
+        "ALTER TABLE conversations ADD COLUMN tools TEXT NOT NULL DEFAULT '{}'",
+    ):
+        conn.execute(statement)
+
+
 MIGRATIONS: Sequence[_Migration] = (
     _v1_core,
     _v2_search,
@@ -164,6 +179,7 @@ MIGRATIONS: Sequence[_Migration] = (
     _v4_document_memory,
     _v5_reply_token_ids,
     _v6_imported_mark,
+    _v7_tool_turns,
 )
 """Step i (0-based) upgrades version i to i + 1."""
 
