@@ -270,7 +270,7 @@ class Conversation:
         stops = frozenset(stop_ids(self.tokenizer, chat=self.is_chat))
         prefix = self.prefix_ids()
         if not self.is_chat:
-            prompt = self._base_prompt([*path, Turn("user", question)], tokenized)
+            prompt = self._base_prompt([*path, Turn("user", question or "")], tokenized)
             ids = prompt.ids(self.tokenizer)
             return Built(GenerateRequest(ids, sampling, stops), len(prefix), self.document_tokens(), [],
                          len(ids) - len(prefix), tokenized, self.vocab)

@@ -27,7 +27,7 @@ from typing import Any
 from app.engine.backend import Backend
 from app.engine.budget import ModelFacts, Verdict, plan_context
 from app.engine.conversation import messages_prompt_ids, text_prompt_ids
-from app.engine.tools.calls import CallWatch
+from app.engine.tools.calls import CallWatch, parse_call
 from app.engine.types import Finished, GenerateRequest, ReplyStats, StopReason, TextPiece
 from app.internlm2.chat_format import (
     OFFICIAL_SAMPLING,
@@ -42,7 +42,7 @@ from app.internlm2.tokenizer import ACTION_START, PLUGIN
 from app.server.errors import BadRequest
 from app.server.protocol import ChatRequest, CompletionRequest, SamplingFields
 from app.server.stops import StopMatcher
-from app.server.tools import ToolPlan, parse_call, plan_tools, to_messages
+from app.server.tools import ToolPlan, plan_tools, to_messages
 
 CHAT_DEFAULT_ANSWER = OFFICIAL_SAMPLING.max_new_tokens  # 1024, the official chat() default
 COMPLETION_DEFAULT_ANSWER = 16  # OpenAI's and vLLM's default for /v1/completions

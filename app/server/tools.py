@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.engine.tools.calls import parse_call
 from app.internlm2.chat_format import DEFAULT_SYSTEM_PROMPT, Message, ToolCall
 from app.server.errors import BadRequest
 from app.server.protocol import ChatMessageIn, NamedToolChoice, ToolDef
