@@ -239,3 +239,25 @@ def test_a_waiting_call_survives_a_restart_and_tool_turns_round_trip_exactly(
     assert prompt(_messages(store, copy), copy) == original
     no_ids = [m if m.role is not Role.ASSISTANT else replace(m, token_ids=None) for m in _messages(store, copy)]
     assert prompt(no_ids, copy) == original
+
+
+def test_the_call_is_held_back_while_the_reply_streams(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted) -> None:
+    backend = _backend(scripted)
+    _open_with_tools(window, "calculator")
+    backend.script_text("Let me compute.", *_call(CALC)[:-1])
+    backend.hold()  # the reply stays open after the call's markup until released
+    window.composer.input.setPlainText("What is (17+5)*3/4?")
+    from PySide6.QtCore import Qt
+
+    with expect(qtbot, window.controller.tools.permissionNeeded, "the call asking once released",
+                fail_on=[window.controller.client.failed]):
+        qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
+        wait_until(qtbot, lambda: backend.held.is_set() and "Preparing a tool call…" in window.view.toPlainText(),
+                   "the streamed text and the call's placeholder")
+        streamed = window.view.toPlainText()
+        assert "Let me compute." in streamed and '"name"' not in streamed and "expression" not in streamed
+        backend.script_text(Special(IM_END))  # after one sampled token the model ends its turn
+        backend.release()
+    shown = _shown(qtbot, window, "Run calculator?")
+    assert "Preparing a tool call…" not in shown and "Calls the tool calculator with" in shown

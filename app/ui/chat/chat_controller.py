@@ -322,7 +322,10 @@ class ChatController(QObject):
         self._settle()
 
         def finish(result: object) -> None:
-            if self._prep is not token:
+            if self._prep is not token:  # stopped: nothing stored, the call waits again
+                waiting = self.tools.pending(cid) if cid == self.conversation_id else 0
+                if waiting:
+                    self.tools.permissionNeeded.emit(cid, waiting)
                 return
             self._prep = None
             self._settle()
