@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from pytestqt.qtbot import QtBot
 
 from app.engine.loader import LoadSpec
@@ -83,8 +83,6 @@ def _open_with_tools(window: MainWindow, *names: str) -> int:
 
 def _ask(qtbot: QtBot, window: MainWindow, text: str, *, permission: bool = True) -> int:
     """Type and send; return the reply's id once it ended (and, with `permission`, asked)."""
-    from PySide6.QtCore import Qt
-
     window.composer.input.setPlainText(text)
     signal = window.controller.tools.permissionNeeded if permission else window.controller.replyEnded
     with expect(qtbot, signal, f"the reply to {text!r}" + (" asking to run its call" if permission else ""),
@@ -248,8 +246,6 @@ def test_the_call_is_held_back_while_the_reply_streams(
     backend.script_text("Let me compute.", *_call(CALC)[:-1])
     backend.hold()  # the reply stays open after the call's markup until released
     window.composer.input.setPlainText("What is (17+5)*3/4?")
-    from PySide6.QtCore import Qt
-
     with expect(qtbot, window.controller.tools.permissionNeeded, "the call asking once released",
                 fail_on=[window.controller.client.failed]):
         qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
