@@ -257,3 +257,21 @@ def test_the_call_is_held_back_while_the_reply_streams(
         backend.release()
     shown = _shown(qtbot, window, "Run calculator?")
     assert "Preparing a tool call…" not in shown and "Calls the tool calculator with" in shown
+
+
+def test_an_answer_runs_a_bounded_number_of_calls(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted) -> None:
+    backend = _backend(scripted)
+    cid = _open_with_tools(window, "calculator")
+    store.conversations.update(cid, tools={"enabled": ["calculator"], "always": ["calculator"]})
+    backend.script_text(*[part for _ in range(6) for part in _call(CALC)])  # a model that calls forever
+    notices: list[str] = []
+    window.controller.notice.connect(notices.append)
+    window.composer.input.setPlainText("Loop?")
+    qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
+    wait_until(qtbot, lambda: any("already made 4 tool calls" in n for n in notices),
+               "the sentence that the fifth call was not run")
+    wait_until(qtbot, lambda: window.controller.activity.can_send, "the window idle again")
+    roles = [m.role for m in _messages(store, cid)]
+    assert roles.count(Role.ENVIRONMENT) == 4 and roles[-1] is Role.ASSISTANT
+    assert window.controller.tools.pending(cid) == 0
