@@ -202,3 +202,22 @@ def test_tool_turns_enter_the_prompt_in_order(tiny_model: Path) -> None:
     convo.turns = turns
     convo.drop_oldest_turns(1)
     assert [t.role for t in convo.turns] == ["user"]
+
+
+def test_an_import_refuses_a_hostile_tool_field() -> None:
+    from app.storage.errors import ImportFormatError
+    from app.storage.export import FORMAT_NAME, FORMAT_VERSION, parse_archive
+
+    def archive(tool: object) -> str:
+        message = {"role": "environment", "text": "r", "created": "2026-01-01T00:00:00Z", "tool": tool}
+        return json.dumps({"format": FORMAT_NAME, "format_version": FORMAT_VERSION,
+                           "conversation": {"created": "2026-01-01T00:00:00Z", "updated": "2026-01-01T00:00:00Z"},
+                           "messages": [message]})
+
+    ok = parse_archive(archive({"name": "calculator", "outcome": "ran"}))
+    assert json.loads(ok.messages[0]["tool"]) == {"name": "calculator", "outcome": "ran"}
+    for hostile in ([1, 2], "x", {"big": "y" * 300_000}):
+        with pytest.raises(ImportFormatError):
+            parse_archive(archive(hostile))
+    with pytest.raises(ImportFormatError):
+        parse_archive(archive({"n": 1}).replace('{"n": 1}', '{"n": NaN}'))
