@@ -85,7 +85,7 @@ def test_new_file_is_wal_with_foreign_keys_and_latest_schema(tmp_path: Path) -> 
         conn = store.db._conn
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-        assert store.db.schema_version == schema.LATEST_VERSION == 7
+        assert store.db.schema_version == schema.LATEST_VERSION == 8
         with pytest.raises(sqlite3.IntegrityError):  # foreign keys are enforced
             conn.execute(
                 "INSERT INTO messages (conversation_id, position, role, created) "

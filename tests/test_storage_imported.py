@@ -66,8 +66,8 @@ def test_a_version_5_file_gains_the_mark_and_keeps_every_row(tmp_path: Path) -> 
         (msg,) = store.messages.list_for(2)
         assert (msg.text, msg.token_ids, msg.token_vocab) == ("reply 2", (1, 2, 3), "v")
     assert "imported" in _columns(path, "conversations")
-    after = _rows(path, "SELECT * FROM messages ORDER BY id")  # later steps add columns only
-    assert [row[:len(before[0])] for row in after] == before
+    after = _rows(path, "SELECT * FROM messages ORDER BY id")  # later steps add columns at the end
+    assert [tuple(row)[:len(before[0])] for row in after] == [tuple(row) for row in before]
 
 
 def test_the_0_1_0_fixture_opens_with_no_conversation_marked(tmp_path: Path) -> None:

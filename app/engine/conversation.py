@@ -26,6 +26,14 @@ longer be a prefix of the question's prompt. For a base model (no template) the 
 block is its own run too, followed by a blank line. The document's ids come from the
 process's DocumentTokens cache: one tokenization per (document, vocabulary).
 
+Function calling (app/engine/tools): the enabled tools' descriptions are the
+`system name=<|plugin|>` turn right after the system prompt (part of the prefix). A reply that
+calls a tool is an assistant turn whose exact ids hold the call's markup (`Turn.call` rebuilds
+the markup when the reply must be tokenized from its text); the tool's result is an
+`environment name=<|plugin|>` turn, and a path that ends with one is continued by the
+assistant (`build` without a question). A question-and-answer "pair" is a user turn and
+every turn up to the next one (the answer's calls and results included).
+
 Each chat turn starts with a special token, so the prompt's ids are the concatenation of
 each turn's ids; that is how `Built` reports the tokens of every part without tokenizing twice.
 """
@@ -34,12 +42,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from app.engine.budget import MAX_CONTEXT, min_tokens_bound
 from app.engine.token_cache import DOCUMENT_TOKENS, DocumentTokens, content_hash, vocab_fingerprint
 from app.engine.types import GenerateRequest, Tokenizer
 from app.internlm2.chat_format import (
+    ACTION_END,
+    ACTION_START,
     DEFAULT_SYSTEM_PROMPT,
     IM_END,
     IM_START,
@@ -47,12 +57,14 @@ from app.internlm2.chat_format import (
     Prompt,
     Sampling,
     Tokens,
+    ToolCall,
     build_base_prompt,
     build_chat_prompt,
     stop_ids,
 )
+from app.internlm2.tokenizer import PLUGIN
 
-TurnRole = Literal["user", "assistant"]
+TurnRole = Literal["user", "assistant", "environment"]
 
 
 class ModelLike(Protocol):
@@ -82,6 +94,7 @@ class Turn:
     token_ids: tuple[int, ...] | None = None  # a reply's generated ids (None: tokenize the text)
     vocab: str = ""  # the vocabulary fingerprint the ids belong to
     key: int = 0  # the caller's name for it (a message id), echoed in Built.tokenized
+    call: ToolCall | None = None  # the tool call a reply ends with (its markup is in token_ids)
 
 
 @dataclass(frozen=True)
@@ -92,7 +105,7 @@ class Built:
     prefix_tokens: int  # BOS + system + document: what the read-ahead holds
     document_tokens: int
     pair_tokens: list[int]  # each question-and-answer pair of the history, oldest first
-    question_tokens: int  # the question's turn and the reply's header
+    question_tokens: int  # the question's turn and the reply's header (only the header after a tool result)
     tokenized: dict[int, tuple[int, ...]] = field(default_factory=dict)  # Turn.key -> ids made now
     vocab: str = ""
 
@@ -120,7 +133,8 @@ class Conversation:
 
     def __init__(self, model: ModelLike, *, system: str | None = None, document: str | None = None,
                  document_name: str | None = None, turns: Sequence[Turn] = (),
-                 sampling: Sampling | None = None, cache: DocumentTokens | None = None) -> None:
+                 sampling: Sampling | None = None, cache: DocumentTokens | None = None,
+                 tools: Sequence[dict[str, Any]] | None = None) -> None:
         self.tokenizer: Tokenizer = model.tokenizer
         self.is_chat = bool(model.is_chat)
         self.system = DEFAULT_SYSTEM_PROMPT if system is None else system
@@ -128,6 +142,7 @@ class Conversation:
         self.document_name = document_name
         self.turns: list[Turn] = list(turns)  # the current path, oldest first
         self.sampling = sampling or Sampling()
+        self.tools = list(tools) if tools else None  # the `<|plugin|>` turn's descriptions
         self.vocab = vocab_fingerprint(self.tokenizer)
         self._cache = cache or DOCUMENT_TOKENS
         self._pending: str | None = None
@@ -146,8 +161,8 @@ class Conversation:
 
     def _system_ids(self) -> list[int]:
         msgs = [Message("system", self.system)] if self.system else []
-        return build_chat_prompt(msgs, add_generation_prompt=False).ids(self.tokenizer) if self.is_chat \
-            else [self.tokenizer.special.bos]
+        return build_chat_prompt(msgs, add_generation_prompt=False, tools=self.tools).ids(self.tokenizer) \
+            if self.is_chat else [self.tokenizer.special.bos]
 
     def _document_turn_ids(self) -> list[int]:
         run = self._document_ids()
@@ -191,7 +206,8 @@ class Conversation:
 
     def fixed_tokens(self) -> int:
         """Tokens of a prompt without document, turns or question text (system and markup)."""
-        bare = Conversation(CountingModel(self.tokenizer, self.is_chat), system=self.system, cache=self._cache)
+        bare = Conversation(CountingModel(self.tokenizer, self.is_chat), system=self.system, cache=self._cache,
+                            tools=self.tools)
         return bare.build(question="").prompt_tokens
 
     # -- turns -----------------------------------------------------------------------------------
@@ -203,13 +219,23 @@ class Conversation:
             return None
         return ids
 
+    def _reply_ids(self, turn: Turn) -> tuple[int, ...]:
+        """A reply tokenized from its text, as the model writes it: the text, then its call."""
+        ids = self.tokenizer.encode(turn.text)
+        if turn.call is not None:
+            sp = self.tokenizer.special
+            ids = [*ids, sp.id(ACTION_START), sp.id(PLUGIN), *self.tokenizer.encode("\n" + turn.call.raw),
+                   sp.id(ACTION_END)]
+        return tuple(ids)
+
     def _turn_ids(self, turn: Turn, tokenized: dict[int, tuple[int, ...]]) -> list[int]:
         exact = self._exact(turn)
         if exact is None and turn.role == "assistant":
-            exact = tuple(self.tokenizer.encode(turn.text))
+            exact = self._reply_ids(turn)
             if turn.key:
                 tokenized[turn.key] = exact
-        msg = Message(turn.role, turn.text, token_ids=exact)
+        name: Literal["plugin"] | None = "plugin" if turn.role == "environment" else None
+        msg = Message(turn.role, turn.text, name=name, token_ids=exact)
         return build_chat_prompt([msg], add_generation_prompt=False).ids(self.tokenizer, bos=False)
 
     def _base_prompt(self, turns: Sequence[Turn], tokenized: dict[int, tuple[int, ...]]) -> Prompt:
@@ -230,10 +256,12 @@ class Conversation:
         """The prompt after `turns` (default: the conversation's path), asking `question`.
 
         With `question` None the path's last turn is the question (an edit, a regenerate, or
-        an API request whose messages end with the user's).
+        an API request whose messages end with the user's), or a tool's result, which the
+        assistant continues (chat models only).
         """
         path = list(self.turns if turns is None else turns)
-        if question is None:
+        resume = question is None and bool(path) and path[-1].role == "environment" and self.is_chat
+        if question is None and not resume:
             if not path or path[-1].role != "user":
                 raise ValueError("the last turn of the path must be the user's question")
             question = path.pop().text
@@ -242,20 +270,23 @@ class Conversation:
         stops = frozenset(stop_ids(self.tokenizer, chat=self.is_chat))
         prefix = self.prefix_ids()
         if not self.is_chat:
-            prompt = self._base_prompt([*path, Turn("user", question)], tokenized)
+            prompt = self._base_prompt([*path, Turn("user", question or "")], tokenized)
             ids = prompt.ids(self.tokenizer)
             return Built(GenerateRequest(ids, sampling, stops), len(prefix), self.document_tokens(), [],
                          len(ids) - len(prefix), tokenized, self.vocab)
         ids = list(prefix)
         pairs: list[int] = []
-        for i, turn in enumerate(path):
+        for turn in path:
             part = self._turn_ids(turn, tokenized)
             ids.extend(part)
-            if i % 2 == 0:
+            if turn.role == "user" or not pairs:
                 pairs.append(len(part))
             else:
                 pairs[-1] += len(part)
-        tail = build_chat_prompt([Message("user", question)]).ids(self.tokenizer, bos=False)
+        if question is None:  # the assistant continues after a tool's result
+            tail = build_chat_prompt([]).ids(self.tokenizer, bos=False)
+        else:
+            tail = build_chat_prompt([Message("user", question)]).ids(self.tokenizer, bos=False)
         ids.extend(tail)
         return Built(GenerateRequest(ids, sampling, stops), len(prefix), self.document_tokens(), pairs,
                      len(tail), tokenized, self.vocab)
@@ -266,7 +297,7 @@ class Conversation:
 
     def drop_oldest_turns(self, pairs: int) -> None:
         """Leave out the oldest `pairs` question-and-answer pairs (the document stays)."""
-        self.turns = self.turns[2 * pairs:]
+        self.turns = drop_pairs(self.turns, pairs)
 
     # -- one question after another (the command line, needle, tests) ------------------------------
     def ask(self, question: str, sampling: Sampling | None = None) -> GenerateRequest:
@@ -285,9 +316,17 @@ class Conversation:
         """The same system prompt, document and sampling on another path (a branch, an edit)."""
         other = Conversation(CountingModel(self.tokenizer, self.is_chat), system=self.system,
                              document=self.document, document_name=self.document_name, turns=turns,
-                             sampling=replace(self.sampling), cache=self._cache)
+                             sampling=replace(self.sampling), cache=self._cache, tools=self.tools)
         other._prefix = self._prefix
         return other
+
+
+def drop_pairs(turns: Sequence[Turn], pairs: int) -> list[Turn]:
+    """`turns` without the oldest `pairs` pairs (a pair starts at each user turn)."""
+    if pairs <= 0:
+        return list(turns)
+    starts = [i for i, t in enumerate(turns) if t.role == "user"]
+    return list(turns[starts[pairs]:]) if pairs < len(starts) else []
 
 
 # -- requests that arrive as whole message lists (the local server's OpenAI API) -----------------

@@ -27,6 +27,7 @@ from typing import Any
 from app.engine.backend import Backend
 from app.engine.budget import ModelFacts, Verdict, plan_context
 from app.engine.conversation import messages_prompt_ids, text_prompt_ids
+from app.engine.tools.calls import CallWatch, parse_call
 from app.engine.types import Finished, GenerateRequest, ReplyStats, StopReason, TextPiece
 from app.internlm2.chat_format import (
     OFFICIAL_SAMPLING,
@@ -41,7 +42,7 @@ from app.internlm2.tokenizer import ACTION_START, PLUGIN
 from app.server.errors import BadRequest
 from app.server.protocol import ChatRequest, CompletionRequest, SamplingFields
 from app.server.stops import StopMatcher
-from app.server.tools import ToolPlan, parse_call, plan_tools, to_messages
+from app.server.tools import ToolPlan, plan_tools, to_messages
 
 CHAT_DEFAULT_ANSWER = OFFICIAL_SAMPLING.max_new_tokens  # 1024, the official chat() default
 COMPLETION_DEFAULT_ANSWER = 16  # OpenAI's and vLLM's default for /v1/completions
@@ -168,20 +169,14 @@ class EngineAdapter:
         tools = prep.tools
         in_call = tools is not None and tools.force
         watch = tools is not None and not in_call
-        action_start = self.backend.tokenizer.special.by_name.get(ACTION_START, -1)
+        watcher = CallWatch(self.backend.tokenizer.special.by_name.get(ACTION_START, -1), len(prep.ids))
         held: list[str] = [tools.forced_text.lstrip("\n")] if tools is not None and in_call else []
         sent: list[str] = []
-        checked = len(prep.ids)
         done: Finished | None = None
         for event in self.backend.generate(request):
             if isinstance(event, TextPiece):
                 if watch and not in_call:
-                    # TextPiece carries no ids: the tokens before this piece are in the cache
-                    # (the loop runs a token into the cache after streaming it), and a call
-                    # begins with a special token that streams no text.
-                    new = self.backend._tokens[checked:]
-                    checked += len(new)
-                    in_call = action_start in new
+                    in_call = watcher.update(self.backend._tokens)  # see CallWatch
                     if in_call:  # the text before the call is final: a held partial stop goes out
                         self._send(matcher.flush(), sent, emit)
                 if in_call:

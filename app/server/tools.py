@@ -7,7 +7,7 @@
   (`<|action_start|><|plugin|>\\n`, then `{"name": "NAME", "parameters": ` for a named one), so
   the model can only continue a call.
 - A reply's `<|action_start|><|plugin|>\\n{"name": ..., "parameters": {...}}<|action_end|>`
-  becomes `tool_calls` [{id, type "function", function {name, arguments (a JSON string)}}] with
+  becomes `tool_calls` (parsed by app/engine/tools/calls.py, the window's parser too) [{id, type "function", function {name, arguments (a JSON string)}}] with
   finish_reason "tool_calls"; a call that is not valid JSON stays text, nothing is lost.
 - Messages going back: an assistant message's `tool_calls` re-enter as the same markup, and a
   `tool` message is the `<|im_start|>environment name=<|plugin|>` turn.
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.internlm2.chat_format import DEFAULT_SYSTEM_PROMPT, Message, Reply, ToolCall, parse_reply
+from app.internlm2.chat_format import DEFAULT_SYSTEM_PROMPT, Message, ToolCall
 from app.server.errors import BadRequest
 from app.server.protocol import ChatMessageIn, NamedToolChoice, ToolDef
 
@@ -100,14 +100,6 @@ def to_messages(messages: Sequence[ChatMessageIn]) -> list[Message]:
             # InternLM2 makes one call per turn: further calls follow as turns of their own.
             out.extend(Message("assistant", "", tool_call=c) for c in calls[1:])
     return out
-
-
-def parse_call(text_with_specials: str) -> Reply:
-    """The reply split into text and a call; a call without a usable name is no call."""
-    reply = parse_reply(text_with_specials)
-    if reply.tool_call is None or reply.tool_call.kind != "plugin" or not reply.tool_call.name:
-        return Reply(reply.content, None)
-    return reply
 
 
 def tool_calls_json(call: ToolCall) -> list[dict[str, Any]]:

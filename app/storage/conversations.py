@@ -20,7 +20,7 @@ from app.storage.models import Conversation, conversation_from_row
 TITLE_MAX_CHARS = 50
 _ELLIPSIS = "…"
 _COLUMNS = ("id, title, created, updated, model, system_prompt, sampling, deleted_at, drop_turns, "
-            "imported")
+            "imported, tools")
 
 
 def suggest_title(text: str, max_chars: int = TITLE_MAX_CHARS) -> str:
@@ -138,8 +138,9 @@ class Conversations:
         system_prompt: str | None = None,
         sampling: Mapping[str, Any] | None = None,
         drop_turns: int | None = None,
+        tools: Mapping[str, Any] | None = None,
     ) -> None:
-        """Change the model, system prompt, sampling settings or left-out turns (those given)."""
+        """Change the model, system prompt, sampling, left-out turns or tools (those given)."""
         sets: list[str] = []
         values: list[Any] = []
         if model is not None:
@@ -154,6 +155,9 @@ class Conversations:
         if drop_turns is not None:
             sets.append("drop_turns = ?")
             values.append(max(0, int(drop_turns)))
+        if tools is not None:
+            sets.append("tools = ?")
+            values.append(_sampling_json(tools))
         if sets:
             self._update(conversation_id, ", ".join(sets), tuple(values))
 

@@ -11,8 +11,11 @@ written, so an import creates a new conversation equal to the exported one apart
 tokenized from its text once, when a prompt first needs it). A conversation that was itself
 imported records when (`conversation.imported`, absent for one made here); importing a file
 marks the new conversation with the time of this import, whatever the file says. A file with a
-newer `format_version` than this code reads is refused with `ImportFormatError`. Markdown is
-for reading only: the current path, and how many other versions exist.
+newer `format_version` than this code reads is refused with `ImportFormatError`. Tool turns travel
+as they are stored (a reply's `tool`: its call; an `environment` turn's `tool`: the tool and
+what happened; the conversation's `tools`: what it offers), so they re-enter the prompt the
+same way after an import. Markdown is for reading only: the current path, and how many other
+versions exist.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ from app.storage.models import (
     format_timestamp,
     parse_timestamp,
     parse_token_ids,
+    parse_tool,
     token_ids_json,
+    tool_json,
 )
 from app.storage.tree import current_path, other_versions
 
@@ -92,6 +97,7 @@ def to_dict(
             "system_prompt": conversation.system_prompt,
             "sampling": conversation.sampling,
             **_imported_field(conversation),
+            **({"tools": conversation.tools} if conversation.tools else {}),
         },
         "messages": [
             {
@@ -104,6 +110,7 @@ def to_dict(
                 **_ids_fields(message),
                 "parent": index.get(message.parent_id) if message.parent_id is not None else None,
                 "chosen": message.chosen,
+                **({"tool": message.tool} if message.tool is not None else {}),
             }
             for message in live
         ],
@@ -163,6 +170,11 @@ def to_markdown(
         lines += [f"## {words['system_prompt']}", "", conversation.system_prompt, ""]
     for message in messages:
         lines += [f"## {words[message.role.value]}", "", message.text, ""]
+        call = (message.tool or {}).get("call")
+        if isinstance(call, Mapping):  # the tool call a reply ends with
+            body = json.dumps({"name": call.get("name"), "parameters": call.get("parameters")},
+                              ensure_ascii=False)
+            lines += ["```json", body, "```", ""]
         if message.state is MessageState.INTERRUPTED:
             lines += [f"*{words['interrupted']}*", ""]
         elif message.state is MessageState.ERROR:
@@ -233,6 +245,7 @@ def parse_archive(data: str | bytes | Mapping[str, Any]) -> Archive:
         "model": _get(head, "model", str, ""),
         "system_prompt": _get(head, "system_prompt", str, ""),
         "sampling": _get(head, "sampling", dict, {}),
+        "tools": _tool_text(head, "tools") or "{}",
     }
     items = _get(data, "messages", list, [])
     messages = [_parse_message(item, index) for index, item in enumerate(items)]
@@ -273,6 +286,7 @@ def _parse_message(item: Any, index: int) -> dict[str, Any]:
         if ids is None:
             raise ImportFormatError("the field 'token_ids' is not a list of token numbers")
     return {
+        "tool": _tool_text(item, "tool"),
         "token_ids": token_ids_json(ids),
         "token_vocab": _get(item, "token_vocab", str, "") if ids is not None else "",
         "role": role.value,
@@ -285,6 +299,19 @@ def _parse_message(item: Any, index: int) -> dict[str, Any]:
         "parent": _parent(item, index),
         "chosen": int(chosen),
     }
+
+
+def _tool_text(obj: Mapping[str, Any], key: str) -> str | None:
+    """A tool field (an object) as the column stores it; None when absent."""
+    if obj.get(key) is None:
+        return None
+    try:
+        text = tool_json(_get(obj, key, dict))
+    except ValueError:
+        raise ImportFormatError(f"the field '{key}' holds a number JSON cannot store") from None
+    if text is None or parse_tool(text) is None:
+        raise ImportFormatError(f"the field '{key}' is too large")
+    return text
 
 
 def _parse_document(item: Any) -> dict[str, Any]:
@@ -311,7 +338,7 @@ def write_archive(db: Database, archive: Archive) -> int:
     with db.transaction() as conn:
         cursor = conn.execute(
             "INSERT INTO conversations (title, created, updated, model, system_prompt, sampling, "
-            "imported) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "imported, tools) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 head["title"],
                 head["created"],
@@ -320,6 +347,7 @@ def write_archive(db: Database, archive: Archive) -> int:
                 head["system_prompt"],
                 json.dumps(head["sampling"], ensure_ascii=False, sort_keys=True),
                 imported,
+                head["tools"],
             ),
         )
         conversation_id = int(cursor.lastrowid or 0)
@@ -328,9 +356,9 @@ def write_archive(db: Database, archive: Archive) -> int:
             parent = message["parent"]
             cursor = conn.execute(
                 "INSERT INTO messages (conversation_id, position, parent_id, role, text, state, "
-                "stats, error, created, token_ids, token_vocab, chosen) VALUES (:cid, :position, "
-                ":parent_id, :role, :text, :state, :stats, :error, :created, :token_ids, "
-                ":token_vocab, :chosen)",
+                "stats, error, created, token_ids, token_vocab, chosen, tool) VALUES (:cid, "
+                ":position, :parent_id, :role, :text, :state, :stats, :error, :created, "
+                ":token_ids, :token_vocab, :chosen, :tool)",
                 {**message, "cid": conversation_id, "position": position,
                  "parent_id": None if parent is None else ids[parent]},
             )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from app.storage.conversations import Conversations
 from app.storage.db import Database
@@ -29,11 +30,12 @@ from app.storage.models import (
     Role,
     message_from_row,
     token_ids_json,
+    tool_json,
 )
 from app.storage.tree import current_path
 
 COLUMNS = ("id, conversation_id, position, parent_id, role, text, state, stats, error, created, "
-           "token_ids, token_vocab, chosen, trashed")
+           "token_ids, token_vocab, chosen, trashed, tool")
 _COLUMNS = COLUMNS
 
 AT_END: object = object()
@@ -63,10 +65,12 @@ class Messages:
         stats: ReplyStats | None = None,
         error: str = "",
         parent_id: int | None | object = AT_END,
+        tool: dict[str, Any] | None = None,
     ) -> int:
         """Add a message after the current path's last one (or after `parent_id`; None: a
         first message), committed before this returns. It becomes the chosen version among
-        its siblings. The first user message titles an untitled conversation.
+        its siblings. `tool`: a tool turn's field (an `environment` turn's tool and outcome).
+        The first user message titles an untitled conversation.
         """
         role = Role(role)
         with self._db.transaction() as conn:
@@ -89,7 +93,7 @@ class Messages:
             )
             cursor = conn.execute(
                 "INSERT INTO messages (conversation_id, position, parent_id, role, text, "
-                "state, stats, error, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "state, stats, error, created, tool) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     conversation_id,
                     0 if last["position"] is None else last["position"] + 1,
@@ -100,6 +104,7 @@ class Messages:
                     _stats_json(stats),
                     error,
                     now,
+                    tool_json(tool),
                 ),
             )
             if role is Role.USER:
@@ -161,9 +166,11 @@ class Messages:
         stats: ReplyStats | None = None,
         token_ids: Sequence[int] | None = None,
         vocab: str = "",
+        tool: dict[str, Any] | None = None,
     ) -> bool:
-        """The reply ended normally: final text, figures and exact ids, state `complete`."""
-        return self._end(message_id, MessageState.COMPLETE, text, stats, "", token_ids, vocab)
+        """The reply ended normally: final text, figures and exact ids, state `complete`;
+        `tool` is the call it ends with (or the markup of one that could not be read)."""
+        return self._end(message_id, MessageState.COMPLETE, text, stats, "", token_ids, vocab, tool)
 
     def interrupt(
         self,
@@ -202,6 +209,7 @@ class Messages:
         error: str,
         token_ids: Sequence[int] | None = None,
         vocab: str = "",
+        tool: dict[str, Any] | None = None,
     ) -> bool:
         with self._db.transaction() as conn:
             row = conn.execute(
@@ -212,9 +220,9 @@ class Messages:
                 return False
             conn.execute(
                 "UPDATE messages SET text = coalesce(?, text), state = ?, stats = ?, error = ?, "
-                "token_ids = ?, token_vocab = ? WHERE id = ?",
+                "token_ids = ?, token_vocab = ?, tool = ? WHERE id = ?",
                 (text, state.value, _stats_json(stats), error, token_ids_json(token_ids),
-                 vocab if token_ids is not None else "", message_id),
+                 vocab if token_ids is not None else "", tool_json(tool), message_id),
             )
             self._conversations.touch(row["conversation_id"])
             return True

@@ -101,6 +101,7 @@ class Conversation:
     deleted_at: datetime | None = None
     drop_turns: int = 0  # oldest user/assistant pairs left out of the prompt (the user chose so)
     imported: datetime | None = None  # when it was imported from an exported file (schema 6)
+    tools: dict[str, Any] = field(default_factory=dict)  # tools offered and allowed (schema 7)
 
     @property
     def in_trash(self) -> bool:
@@ -126,6 +127,28 @@ class Message:
     token_vocab: str = ""  # the vocabulary fingerprint of token_ids
     chosen: bool = True  # the version shown among its siblings (schema 7)
     trashed: datetime | None = None  # when its branch was moved to the trash (schema 7)
+    tool: dict[str, Any] | None = None  # a call, its markup or a tool's outcome (schema 7)
+
+
+MAX_TOOL_JSON = 200_000
+"""Characters of a message's tool field: a longer one (damaged or hostile) is ignored."""
+
+
+def parse_tool(value: Any) -> dict[str, Any] | None:
+    """A stored or imported tool field (JSON text or object); None when absent or malformed."""
+    if isinstance(value, str):
+        if len(value) > MAX_TOOL_JSON:
+            return None
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, dict) else None
+
+
+def tool_json(value: Mapping[str, Any] | None) -> str | None:
+    """The column's form of a tool field (None stays NULL)."""
+    return None if value is None else json.dumps(dict(value), ensure_ascii=False, allow_nan=False)
 
 
 MAX_TOKEN_IDS = 1_000_000
@@ -195,6 +218,7 @@ def conversation_from_row(row: sqlite3.Row) -> Conversation:
         deleted_at=parse_timestamp(deleted) if deleted else None,
         drop_turns=int(row["drop_turns"]),
         imported=_optional_timestamp(row["imported"]),
+        tools=parse_tool(row["tools"]) or {},
     )
 
 
@@ -225,6 +249,7 @@ def message_from_row(row: sqlite3.Row) -> Message:
         token_vocab=str(row["token_vocab"] or ""),
         chosen=bool(row["chosen"]),
         trashed=_optional_timestamp(row["trashed"]),
+        tool=parse_tool(row["tool"]),
     )
 
 

@@ -28,6 +28,12 @@ History:
      one straight line: every row is kept, each parent is set to the row before it by
      position (only where it says otherwise), and every row is chosen, so the linear history
      is the single path.
+  8. function calling: `messages.tool` (JSON, NULL for a plain turn): on an assistant reply
+     the call it ends with (`{"call": {name, parameters, raw}}`) or the markup of a call that
+     could not be read (`{"malformed": raw}`); on an `environment` turn the tool's name and
+     what happened (`{"name": ..., "outcome": "ran" | "denied" | "unavailable"}`).
+     `conversations.tools` (JSON): the tools it offers and those allowed always
+     (`{"enabled": [...], "always": [...]}`, app/engine/tools/registry.py).
 """
 
 from __future__ import annotations
@@ -179,6 +185,14 @@ def _v7_answer_branches(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _v8_tool_turns(conn: sqlite3.Connection) -> None:
+    for statement in (
+        "ALTER TABLE messages ADD COLUMN tool TEXT",
+        "ALTER TABLE conversations ADD COLUMN tools TEXT NOT NULL DEFAULT '{}'",
+    ):
+        conn.execute(statement)
+
+
 MIGRATIONS: Sequence[_Migration] = (
     _v1_core,
     _v2_search,
@@ -187,6 +201,7 @@ MIGRATIONS: Sequence[_Migration] = (
     _v5_reply_token_ids,
     _v6_imported_mark,
     _v7_answer_branches,
+    _v8_tool_turns,
 )
 """Step i (0-based) upgrades version i to i + 1."""
 

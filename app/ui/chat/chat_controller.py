@@ -18,6 +18,9 @@ token ids (the next prompt holds them, so a follow-up reads only the new questio
 `interrupted` (Stop) or `error` (the partial text kept). Nothing written is replaced: the
 prompt is the current path, Regenerate adds a new version of the last answer and editing a
 question adds a new version of it (app/storage/branches.py); `versions.py` switches them.
+A reply that ends with a tool call is handed to the ToolController (tool_controller.py):
+permission, the tool on a helper thread, its result as an `environment` turn, then
+`continue_reply` builds the prompt after it.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from app.internlm2.chat_format import Sampling
 from app.settings import AppSettings, sampling_from_dict, sampling_to_dict
 from app.storage import ConversationStore, Message, ReplyStats, Role
 from app.ui.chat.prompting import conversation_for
+from app.ui.chat.tool_controller import ToolController, reply_tool
 from app.ui.documents.document_controller import DocumentController, Refused
 from app.ui.documents.document_jobs import Fit, check_fit
 from app.ui.workers.inference_worker import InferenceClient, ReadResult
@@ -96,6 +100,7 @@ class ChatController(QObject):
         self.documents = DocumentController(self)
         self.documents.readingChanged.connect(lambda _on: self._settle())
         self.documents.readEnded.connect(self._after_reading)
+        self.tools = ToolController(self)
 
     # -- the one state ----------------------------------------------------------------------
     @property
@@ -309,17 +314,51 @@ class ChatController(QObject):
         return self._prepare(cid, before, last.text, another_version,
                              Refused("regenerate", last.text, last.id))
 
-    def _prepare(self, cid: int, before: Sequence[Message], question: str,
+    def continue_reply(self, cid: int) -> bool:
+        """After a tool's result (the conversation's last turn) the assistant goes on."""
+        if cid != self.conversation_id or not self._can_reply():
+            return False
+        return self._prepare(cid, self.store.messages.list_for(cid), None, lambda: None,
+                             Refused("send", ""))
+
+    def run_tool(self, cid: int, work: Callable[[], object], done: Callable[[object], None]) -> None:
+        """Run a tool the user allowed on a helper thread (activity: generating; Stop drops it,
+        and nothing is stored), then `done(result)` on the GUI thread."""
+        token = object()
+        self._prep = token
+        self._settle()
+
+        def finish(result: object) -> None:
+            if self._prep is not token:  # stopped: nothing stored, the call waits again
+                waiting = self.tools.pending(cid) if cid == self.conversation_id else 0
+                if waiting:
+                    self.tools.permissionNeeded.emit(cid, waiting)
+                return
+            self._prep = None
+            self._settle()
+            if cid == self.conversation_id:
+                done(result)
+
+        def failed(message: str) -> None:
+            if self._prep is token:
+                self._prep = None
+                self._settle()
+                self.notice.emit(message)
+
+        self.documents.run(work, finish, failed)
+
+    def _prepare(self, cid: int, before: Sequence[Message], question: str | None,
                  change: Callable[[], int | None], refused: Refused) -> bool:
         """Build the question's prompt off the GUI thread; when it fits, make the stored change
         (add the question or a version of it; it returns the reply's parent, None: the path's
         end) and start the reply with that prompt. When it does not fit (with a
-        document), nothing is changed and the document pane offers the budget's choices."""
+        document), nothing is changed and the document pane offers the budget's choices.
+        `question` None: the path ends with a tool's result, and the assistant continues."""
         model = self.model
         assert model is not None
         convo = conversation_for(model, self.store.conversations.get(cid), before,
                                  self.documents.document(cid), replace(self.sampling()))
-        path = [*convo.turns, Turn("user", question)]
+        path = [*convo.turns, Turn("user", question)] if question is not None else list(convo.turns)
         token = object()
         self._prep = token
         self._settle()
@@ -332,9 +371,14 @@ class ChatController(QObject):
             if cid != self.conversation_id or self.model is not model:
                 self._settle()
                 self.notice.emit(self.tr("The question was not sent: the conversation changed meanwhile."))
+            elif not fit.fits and question is None:
+                self._settle()
+                self.notice.emit(self.tr("The tool's result does not fit the model's context, so the answer "
+                                         "cannot go on. Ask a shorter question, or load the model with a "
+                                         "larger context."))
             elif not fit.fits:
                 self._settle()  # idle again before the window puts the question back
-                self.documents.refuse(fit, question, refused)
+                self.documents.refuse(fit, question or "", refused)
             else:
                 parent = change()
                 self._start_reply(cid, fit.request, parent)
@@ -441,8 +485,13 @@ class ChatController(QObject):
         stats = stored_stats(finished.stats) if finished else None
         ids = finished.token_ids if finished else None
         vocab = self.model.vocab if self.model else ""
+        tool = None
+        if state == "complete" and ids and self.model is not None:
+            found = reply_tool(self.model.tokenizer, ids)  # a call: shown as a call, not as markup
+            if found is not None:
+                self.reply_text, tool = found
         if state == "complete":
-            self.store.messages.finish(reply, self.reply_text, stats, ids, vocab)
+            self.store.messages.finish(reply, self.reply_text, stats, ids, vocab, tool)
         elif state == "interrupted":
             self.store.messages.interrupt(reply, self.reply_text, stats, ids, vocab)
         else:
@@ -458,6 +507,8 @@ class ChatController(QObject):
         self._settle()
         if error:
             self.notice.emit(error)
+        if tool is not None and "call" in tool:
+            self.tools.reply_ended(cid, reply)
 
     def message(self, message_id: int) -> Message:
         return self.store.messages.get(message_id)

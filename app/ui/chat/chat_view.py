@@ -12,11 +12,17 @@ name with an empty resource. The app's own links carry a random token of this vi
 that looks like `edit:1` cannot act as one (docs/security.md). A message with other versions
 (app/storage/tree.py) shows "‹ 2 / 3 ›" and "Delete version" links in its header, through the
 same tokens; `versions_of` (set by versions.VersionSwitcher) says which messages have them.
+
+Tool turns (function calling, tool_controller.py): a reply that ends with a call shows the
+call (the tool's name and its arguments) under its text; a call waiting for the user gets a
+line of links at the end (Allow once / Always for this conversation / Deny, `toolDecision`),
+removed once answered; a tool's result is its own turn, shown as plain text.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 from collections.abc import Callable
 from functools import partial
@@ -69,6 +75,7 @@ class ChatView(QTextBrowser):
     editRequested = Signal(int)
     versionRequested = Signal(int, int)  # message id, -1 (previous) or +1 (next version)
     deleteVersionRequested = Signal(int)  # message id
+    toolDecision = Signal(int, str)  # the reply's message id, "once" | "always" | "deny"
     copied = Signal()
     notice = Signal(str)  # a sentence for the status bar
 
@@ -97,6 +104,7 @@ class ChatView(QTextBrowser):
         self.versions_of: Callable[[list[Message]], dict[int, tuple[int, int]]] = lambda _m: {}
         self._versions: dict[int, tuple[int, int]] = {}  # message id -> (number, how many)
         self._starts: dict[int, int] = {}  # message id -> where its header starts
+        self._ask_start = -1  # where the tool-call question begins (-1: none shown)
         self.follow = True
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._on_scroll)
@@ -153,6 +161,7 @@ class ChatView(QTextBrowser):
         self._starts.clear()
         self._tables = 0
         self._stream_start, self._stream_id = -1, 0
+        self._ask_start = -1
         self.follow = True
         for msg in messages:
             if msg.id == live_id:
@@ -203,8 +212,10 @@ class ChatView(QTextBrowser):
         name = QTextCharFormat()
         name.setFontWeight(QFont.Weight.Bold)
         name.setAnchorNames([f"msg-{msg_id}"])
-        name.setForeground(QColor("#3b82f6" if role is Role.USER else "#10a37f"))
-        cursor.insertText(self.tr("You") if role is Role.USER else self.tr("Assistant"), name)
+        colour = {Role.USER: "#3b82f6", Role.ENVIRONMENT: "#a371f7"}.get(role, "#10a37f")
+        name.setForeground(QColor(colour))
+        label = {Role.USER: self.tr("You"), Role.ENVIRONMENT: self.tr("Tool")}.get(role, self.tr("Assistant"))
+        cursor.insertText(label, name)
         cursor.insertText("   ", QTextCharFormat())
         self._link(cursor, self.tr("Copy"), self.app_link("copy", msg_id))
         if role is Role.USER:
@@ -278,9 +289,78 @@ class ChatView(QTextBrowser):
                 shown = shown[:_SHOWN_CHARS] + "\n" + self.tr("… and %1 more characters").replace(
                     "%1", f"{more:,}")
             self._insert_reply(shown, notes)  # the user's Markdown too (a code block in a question)
+        elif msg.role is Role.ENVIRONMENT:
+            shown = msg.text[:_SHOWN_CHARS]
+            self._queue.add(budget.plain_cost_ms(shown), partial(self._insert_plain, shown, True))
+            notes.append(self._outcome_note(msg))
         elif msg.text:
             self._insert_reply(msg.text, notes)
+        if msg.role is Role.ASSISTANT and msg.tool:
+            self._tool_parts(msg, notes)
         self._queue.add(_SMALL_MS, lambda: self._insert_footer(self._footer(msg, notes), msg.state))
+
+    def _tool_parts(self, msg: Message, notes: list[str]) -> None:
+        """The call a reply ends with, shown as a call (never as its markup)."""
+        tool = msg.tool or {}
+        call = tool.get("call")
+        if isinstance(call, dict):
+            args = json.dumps(call.get("parameters", {}), ensure_ascii=False)[:_SHOWN_CHARS]
+            text = self.tr("Calls the tool %1 with %2").replace("%1", str(call.get("name", ""))[:80]) \
+                .replace("%2", args)
+            self._queue.add(budget.plain_cost_ms(text), partial(self._insert_plain, text, True))
+        elif "malformed" in tool:
+            notes.append(self.tr("This looks like a tool call, but it could not be read (it is shown as "
+                                 "text); nothing ran."))
+
+    def _outcome_note(self, msg: Message) -> str:
+        tool = msg.tool or {}
+        name = str(tool.get("name", ""))[:80]
+        outcome = tool.get("outcome")
+        if outcome == "denied":
+            return self.tr("You did not allow %1 to run.").replace("%1", name)
+        if outcome == "unavailable":
+            return self.tr("%1 is not switched on for this conversation; nothing ran.").replace("%1", name)
+        return self.tr("The result of %1.").replace("%1", name)
+
+    # -- the question a tool call asks ------------------------------------------------------
+    def show_permission(self, message_id: int, name: str) -> None:
+        """At the end: may the call of reply `message_id` run? Answered by `toolDecision`."""
+        self._queue.add(_SMALL_MS, lambda: self._insert_permission(message_id, name))
+
+    def _insert_permission(self, message_id: int, name: str) -> None:
+        if self._ask_start >= 0:
+            self._remove_permission()
+        cursor = self._end_cursor()
+        self._ask_start = cursor.position()
+        cursor.beginEditBlock()
+        block = QTextBlockFormat()
+        block.setTopMargin(6)
+        cursor.insertBlock(block)
+        cursor.insertText(self.tr("Run %1?").replace("%1", name[:80]) + "   ", QTextCharFormat())
+        for kind, label in (("tool-once", self.tr("Allow once")),
+                            ("tool-always", self.tr("Always for this conversation")),
+                            ("tool-deny", self.tr("Deny"))):
+            self._link(cursor, label, self.app_link(kind, message_id))
+            cursor.insertText("   ", QTextCharFormat())
+        cursor.endEditBlock()
+
+    def clear_permission(self) -> None:
+        """Remove the question (the call was answered, or another turn follows)."""
+        self._queue.add(_SMALL_MS, self._remove_permission)
+
+    def _remove_permission(self) -> None:
+        if self._ask_start < 0:
+            return
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(min(self._ask_start, self.document().characterCount() - 1))
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        self._ask_start = -1
+
+    @property
+    def asking(self) -> bool:
+        """A tool-call question is shown (or about to be)."""
+        return self._ask_start >= 0
 
     def _insert_reply(self, text: str, notes: list[str]) -> None:
         """Add a reply's steps: each part (prose slice, code block) is planned in a step of its
@@ -495,6 +575,8 @@ class ChatView(QTextBrowser):
             self.versionRequested.emit(index, -1 if kind == "version-previous" else 1)
         elif kind == "version-delete":
             self.deleteVersionRequested.emit(index)
+        elif kind in ("tool-once", "tool-always", "tool-deny"):
+            self.toolDecision.emit(index, kind.removeprefix("tool-"))
         elif kind == "link" and index < len(self._links):
             address = self._links[index]
             QGuiApplication.clipboard().setText(address)

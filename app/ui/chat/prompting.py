@@ -4,22 +4,26 @@
 `app.engine.conversation.Conversation` (system prompt, document, the path of turns with each
 reply's exact ids, sampling); the window then calls its `build()` on a helper thread, exactly
 as `ask` does on its own thread. The oldest pairs the user chose to leave out are left out
-here, so the fit check and the reply see the same turns.
+here, so the fit check and the reply see the same turns. Tool turns come too: a reply with
+its call (`Message.tool["call"]`), the tool's result as an `environment` turn, and the
+conversation's enabled tools as the `<|plugin|>` system turn.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.engine.conversation import Conversation, ModelLike, Turn
+from app.engine.conversation import Conversation, ModelLike, Turn, drop_pairs
+from app.engine.tools.calls import call_from_json
+from app.engine.tools.registry import ToolSettings
 from app.internlm2.chat_format import Sampling
 from app.storage import Document, Message, MessageState, Role
 from app.storage import models as storage_models
 
 
 def turns_from(messages: Sequence[Message]) -> list[Turn]:
-    """The turns that go into a prompt: questions and replies (with their stored ids); an empty
-    reply that did not complete is left out."""
+    """The turns that go into a prompt: questions, replies (with their stored ids and calls) and
+    tools' results; an empty reply that did not complete is left out."""
     turns: list[Turn] = []
     for msg in messages:
         if msg.role is Role.USER:
@@ -27,13 +31,17 @@ def turns_from(messages: Sequence[Message]) -> list[Turn]:
         elif msg.role is Role.ASSISTANT:
             if not msg.text and msg.state is not MessageState.COMPLETE:
                 continue
-            turns.append(Turn("assistant", msg.text, msg.token_ids, msg.token_vocab, key=msg.id))
+            call = call_from_json((msg.tool or {}).get("call"))
+            turns.append(Turn("assistant", msg.text, msg.token_ids, msg.token_vocab, key=msg.id, call=call))
+        elif msg.role is Role.ENVIRONMENT:
+            turns.append(Turn("environment", msg.text, key=msg.id))
     return turns
 
 
 def conversation_for(model: ModelLike, chat: storage_models.Conversation, messages: Sequence[Message],
                      document: Document | None, sampling: Sampling) -> Conversation:
     """The engine's conversation for a stored one (`messages`: the path before the question)."""
-    turns = turns_from(messages)[2 * max(0, chat.drop_turns):]
+    turns = drop_pairs(turns_from(messages), max(0, chat.drop_turns))
     return Conversation(model, system=chat.system_prompt, document=document.text if document else None,
-                        document_name=document.name if document else None, turns=turns, sampling=sampling)
+                        document_name=document.name if document else None, turns=turns, sampling=sampling,
+                        tools=ToolSettings.from_json(chat.tools).specs())

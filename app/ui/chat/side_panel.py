@@ -1,19 +1,27 @@
-"""The right pane: this conversation's system prompt and sampling settings."""
+"""The right pane: this conversation's system prompt, sampling settings and tools.
+
+The tools (function calling: a calculator, the date and time, a search of the attached
+document) are off for every conversation until switched on here; a switched-on tool is
+described to the model and still runs only after the user allowed the call (tool_controller.py).
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
+from app.engine.tools.registry import CALCULATOR, DATE_TIME, SEARCH_DOCUMENT, ToolSettings
 from app.internlm2.chat_format import DEFAULT_SYSTEM_PROMPT, Sampling
 from app.ui.chat.sampling_form import SamplingForm
 
 
 class SidePanel(QWidget):
-    """Edits go to `systemPromptChanged(str)` (debounced) and `samplingChanged(Sampling)`."""
+    """Edits go to `systemPromptChanged(str)` (debounced), `samplingChanged(Sampling)` and
+    `toolSwitched(name, on)`."""
 
     systemPromptChanged = Signal(str)
     samplingChanged = Signal(object)
+    toolSwitched = Signal(str, bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -35,6 +43,18 @@ class SidePanel(QWidget):
         self.form = SamplingForm(self)
         self.form.changed.connect(self.samplingChanged)
         layout.addWidget(self.form)
+        layout.addWidget(QLabel(self.tr("Tools"), self))
+        self.tools: dict[str, QCheckBox] = {}
+        for name, label, tip in (
+                (CALCULATOR, self.tr("Calculator"), self.tr("Exact arithmetic; no code is run.")),
+                (DATE_TIME, self.tr("Date and time"), self.tr("This computer's local date, time and time zone.")),
+                (SEARCH_DOCUMENT, self.tr("Search the attached document"),
+                 self.tr("Passages of the attached document that match, with their positions."))):
+            box = QCheckBox(label, self)
+            box.setToolTip(tip + " " + self.tr("Each call runs only after you allow it."))
+            box.toggled.connect(lambda on, name=name: None if self._quiet else self.toolSwitched.emit(name, on))
+            self.tools[name] = box
+            layout.addWidget(box)
         layout.addStretch(1)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -60,3 +80,12 @@ class SidePanel(QWidget):
         finally:
             self._quiet = False
         self.form.set_sampling(sampling)
+
+    def show_tools(self, tools: ToolSettings) -> None:
+        """The open conversation's switches (all off for a new one)."""
+        self._quiet = True
+        try:
+            for name, box in self.tools.items():
+                box.setChecked(name in tools.enabled)
+        finally:
+            self._quiet = False

@@ -32,6 +32,7 @@ from app.engine.activity import Activity
 from app.engine.budget import Choice, ChoiceKind
 from app.engine.conversation import Conversation
 from app.engine.doc_cache import DEFAULT_CAP_BYTES, SETTING_KEY, DocStateCache
+from app.engine.tools.registry import ToolSettings
 from app.storage import Document, Role
 from app.ui.documents import document_notes as notes
 from app.ui.documents.document_jobs import (
@@ -117,7 +118,10 @@ class DocumentController(QObject):
         """The prefix (system prompt + document) as the engine builds it for the loaded model."""
         model = self.chat.model
         assert model is not None
-        return Conversation(model, system=self._system(conversation_id), document=text, document_name=name)
+        tools = ToolSettings.from_json(self.store.conversations.get(conversation_id).tools).specs() \
+            if conversation_id else None  # the `<|plugin|>` turn is part of the prefix read ahead
+        return Conversation(model, system=self._system(conversation_id), document=text, document_name=name,
+                            tools=tools)
 
     def _answer_tokens(self) -> int:
         return self.chat.sampling().max_new_tokens

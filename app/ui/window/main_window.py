@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app import APP_NAME
 from app.engine.activity import Activity
+from app.engine.tools.registry import ToolSettings
 from app.engine.types import ModelInfo, ReplyStats
 from app.internlm2.chat_format import Sampling
 from app.paths import start_folder
@@ -91,6 +92,9 @@ class MainWindow(QMainWindow):
         c.replyStarted.connect(self._reply_started)
         c.replyText.connect(self._reply_text)
         c.replyEnded.connect(self._reply_ended)
+        c.tools.permissionNeeded.connect(self._tool_permission)
+        c.tools.resultAdded.connect(self._tool_result)
+        client.callStarted.connect(self._call_started)
         c.activityChanged.connect(lambda _activity: self._activity_changed())
         c.modelChanged.connect(self._model_changed)
         c.loadFailed.connect(self._load_failed)
@@ -151,6 +155,7 @@ class MainWindow(QMainWindow):
         self.view.setTabChangesFocus(True)  # Tab leaves the transcript; links stay clickable
         self.view.editRequested.connect(self.start_edit)
         self.versions.attach(self.view)
+        self.view.toolDecision.connect(self._tool_decision)
         self.view.copied.connect(lambda: self.statusBar().showMessage(self.tr("Copied."), 3000))
         self.view.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         chat_layout.addWidget(self.view, 1)
@@ -163,6 +168,7 @@ class MainWindow(QMainWindow):
         self.side = SidePanel(self)
         self.side.systemPromptChanged.connect(self.controller.set_system_prompt)
         self.side.samplingChanged.connect(self._sampling_changed)
+        self.side.toolSwitched.connect(self._tool_switched)
         self.document_pane = DocumentPane(self.controller.documents, self)
         self.document_pane.choiceChosen.connect(self._fit_choice)
         self.panels = Panels(self, self.stack)
@@ -218,6 +224,7 @@ class MainWindow(QMainWindow):
             self.view.set_document(None)
             self.view.show_messages([])
             self.side.show_settings(self.settings.system_prompt, self.settings.default_sampling())
+            self.side.show_tools(ToolSettings())
             self.side.setEnabled(False)
             self.document_pane.show_document(None)
             self.panels.conversation_shown(False)
@@ -236,6 +243,8 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(self.tr("%1 — Imported conversation").replace("%1", APP_NAME))
         self.side.setEnabled(True)
         self.side.show_settings(chat.system_prompt, c.sampling())
+        self.side.show_tools(c.tools.settings(conversation_id))
+        self._ask_pending(conversation_id)
         self.document_pane.show_document(document)
         self.panels.conversation_shown(document is not None)
         item = self.conversations.item_for(conversation_id)
@@ -326,9 +335,40 @@ class MainWindow(QMainWindow):
 
     def _reply_started(self, conversation_id: int, message_id: int) -> None:
         if conversation_id == self.controller.conversation_id:
+            self.view.clear_permission()  # a waiting tool call is left unanswered by a new turn
             messages = self.store.messages.list_for(conversation_id)
             if not self.view.extend_messages(messages, message_id):  # only the new turn
                 self.view.show_messages(messages, message_id, "")
+
+    # -- tool calls (app/ui/chat/tool_controller.py) -------------------------------------------
+    def _ask_pending(self, conversation_id: int) -> None:
+        """A call that waits for the user (also after a restart) shows its question."""
+        pending = self.controller.tools.pending(conversation_id)
+        if pending:
+            self._tool_permission(conversation_id, pending)
+
+    def _tool_permission(self, conversation_id: int, message_id: int) -> None:
+        if conversation_id == self.controller.conversation_id:
+            call = (self.store.messages.get(message_id).tool or {}).get("call") or {}
+            self.view.show_permission(message_id, str(call.get("name", "")))
+
+    def _tool_switched(self, name: str, on: bool) -> None:
+        self.controller.tools.switch(self.controller.conversation_id, name, on)
+
+    def _tool_decision(self, message_id: int, decision: str) -> None:
+        if self.controller.tools.decide(message_id, decision):
+            self.view.clear_permission()
+
+    def _tool_result(self, conversation_id: int, _message_id: int) -> None:
+        if conversation_id == self.controller.conversation_id:
+            self.view.clear_permission()
+            messages = self.store.messages.list_for(conversation_id)
+            if not self.view.extend_messages(messages):
+                self.view.show_messages(messages)
+
+    def _call_started(self) -> None:
+        if self.view.streaming and self.controller.reply_conversation == self.controller.conversation_id:
+            self.view.append_stream("\n" + self.tr("Preparing a tool call…"))
 
     def _reply_text(self, conversation_id: int, text: str) -> None:
         if conversation_id == self.controller.conversation_id:

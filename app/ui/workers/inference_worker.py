@@ -25,6 +25,7 @@ from app.engine.doc_cache import DocStateCache
 from app.engine.loader import LoadSpec, open_backend
 from app.engine.model_info import describe
 from app.engine.read_ahead import PrefixReader
+from app.engine.tools.calls import CallWatch
 from app.engine.types import (
     Finished,
     GenerateRequest,
@@ -35,6 +36,7 @@ from app.engine.types import (
     TextPiece,
 )
 from app.errors import UserError
+from app.internlm2.tokenizer import ACTION_START
 from app.sentences import say
 from app.ui.window.core_text import error_text
 
@@ -114,6 +116,7 @@ class InferenceWorker(QObject):
     prefixRead = Signal(object)  # ReadResult
     serving = Signal(bool)  # a local-server request runs on the model (True), or ended (False)
     ropeRebased = Signal(object)  # RopeRebase: the cache is read again with another rope base
+    callStarted = Signal()  # the reply entered a tool call: its markup is held back, not streamed
 
     def __init__(self, factory: Callable[..., Backend] = open_backend) -> None:
         super().__init__()
@@ -150,9 +153,21 @@ class InferenceWorker(QObject):
             return
         pending: list[str] = []
         last = time.monotonic()
+        # A tool call's JSON is not the reply's text: from `<|action_start|>` on nothing streams
+        # (the controller parses the call from the reply's ids when it ends).
+        watch = CallWatch(backend.tokenizer.special.by_name.get(ACTION_START, -1), len(request.prompt_ids))
+        announced = False
         try:
             for event in backend.generate(request):
                 if isinstance(event, TextPiece):
+                    if watch.update(backend._tokens):
+                        if not announced:
+                            announced = True
+                            if pending:
+                                self.textReady.emit("".join(pending))
+                                pending.clear()
+                            self.callStarted.emit()
+                        continue
                     pending.append(event.text)
                     now = time.monotonic()
                     if now - last >= TEXT_BATCH_S:
@@ -257,6 +272,7 @@ class InferenceClient(QObject):
     prefixRead = Signal(object)  # ReadResult
     serving = Signal(bool)
     ropeRebased = Signal(object)  # RopeRebase
+    callStarted = Signal()
 
     _load = Signal(object)
     _generate = Signal(object)
@@ -280,7 +296,7 @@ class InferenceClient(QObject):
                          (w.loadFailed, self.loadFailed), (w.prefillProgress, self.prefillProgress), (w.textReady, self.textReady),
                          (w.finished, self.finished), (w.failed, self.failed), (w.unloaded, self.unloaded),
                          (w.prefixRead, self.prefixRead), (w.serving, self.serving),
-                         (w.ropeRebased, self.ropeRebased)):
+                         (w.ropeRebased, self.ropeRebased), (w.callStarted, self.callStarted)):
             src.connect(dst)
         for sig in (self.finished, self.failed, self.loaded, self.loadFailed, self.unloaded, self.prefixRead):
             sig.connect(self._idle)

@@ -1,0 +1,122 @@
+"""The calculator tool: exact arithmetic on an expression, parsed by the app (never evaluated as code).
+
+The expression is parsed with `ast` in "eval" mode only to get a tree; the tree is then
+walked here, and any node that is not a number, a parenthesised group, + - * / // % ** or a
+sign is refused. Numbers are exact fractions (0.1 + 0.2 is 3/10), so the result is exact.
+Bounds keep a hostile expression cheap: its length, the depth of the tree, the exponent, and
+the size of every intermediate number.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from fractions import Fraction
+
+MAX_EXPRESSION = 500  # characters
+MAX_DEPTH = 60  # nested operations
+MAX_BITS = 20_000  # of any numerator or denominator (about 6,000 digits)
+MAX_EXPONENT = 10_000
+_DECIMALS = 15  # digits after the point in the decimal form of a fraction
+
+
+class CalculatorError(ValueError):
+    """The expression is not plain arithmetic, or too large to compute."""
+
+
+_SIGNS = str.maketrans({"×": "*", "÷": "/", "−": "-", "（": "(", "）": ")", "^": "**"})
+
+
+def _check(value: Fraction) -> Fraction:
+    if value.numerator.bit_length() > MAX_BITS or value.denominator.bit_length() > MAX_BITS:
+        raise CalculatorError("the numbers get too large (over 6,000 digits)")
+    return value
+
+
+def _power(base: Fraction, exponent: Fraction) -> Fraction:
+    if exponent.denominator != 1:
+        raise CalculatorError("only whole-number exponents are exact")
+    n = exponent.numerator
+    if abs(n) > MAX_EXPONENT:
+        raise CalculatorError(f"the exponent is over {MAX_EXPONENT:,}")
+    if base == 0 and n < 0:
+        raise CalculatorError("division by zero")
+    bits = max(base.numerator.bit_length(), base.denominator.bit_length())
+    if bits * abs(n) > MAX_BITS:
+        raise CalculatorError("the result gets too large (over 6,000 digits)")
+    return base ** n
+
+
+def _eval(node: ast.AST, depth: int) -> Fraction:
+    if depth > MAX_DEPTH:
+        raise CalculatorError("the expression is nested too deeply")
+    if isinstance(node, ast.Expression):
+        return _eval(node.body, depth + 1)
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise CalculatorError("only numbers are allowed")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise CalculatorError("the number is too large")
+        return _check(Fraction(value) if isinstance(value, int) else Fraction(repr(value)))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
+        inner = _eval(node.operand, depth + 1)
+        return -inner if isinstance(node.op, ast.USub) else inner
+    if isinstance(node, ast.BinOp):
+        left, right = _eval(node.left, depth + 1), _eval(node.right, depth + 1)
+        op = node.op
+        if isinstance(op, ast.Add):
+            return _check(left + right)
+        if isinstance(op, ast.Sub):
+            return _check(left - right)
+        if isinstance(op, ast.Mult):
+            return _check(left * right)
+        if isinstance(op, ast.Pow):
+            return _check(_power(left, right))
+        if isinstance(op, (ast.Div, ast.FloorDiv, ast.Mod)):
+            if right == 0:
+                raise CalculatorError("division by zero")
+            if isinstance(op, ast.Div):
+                return _check(left / right)
+            return _check(Fraction(left // right) if isinstance(op, ast.FloorDiv) else left % right)
+    raise CalculatorError("only numbers, parentheses and + - * / // % ** are allowed")
+
+
+def _literal_digits(text: str) -> None:
+    """Python's int() refuses literals over 4,300 digits with its own error: say it as ours."""
+    run = 0
+    for ch in text:
+        run = run + 1 if ch.isdigit() else 0
+        if run > 1000:
+            raise CalculatorError("a number in the expression has over 1,000 digits")
+
+
+def evaluate(expression: str) -> Fraction:
+    """The exact value of an arithmetic expression; CalculatorError says what is wrong."""
+    if not isinstance(expression, str) or not expression.strip():
+        raise CalculatorError("the expression is empty")
+    if len(expression) > MAX_EXPRESSION:
+        raise CalculatorError(f"the expression is over {MAX_EXPRESSION} characters")
+    text = expression.translate(_SIGNS).strip()
+    _literal_digits(text)
+    try:
+        tree = ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        raise CalculatorError("the expression is not arithmetic") from None
+    return _eval(tree, 0)
+
+
+def format_value(value: Fraction) -> str:
+    """An integer as itself; a fraction as `p/q ≈ decimal`."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    sign = "-" if value < 0 else ""
+    size = abs(value)
+    digits = str(size.numerator * 10 ** _DECIMALS // size.denominator).rjust(_DECIMALS + 1, "0")
+    decimal = f"{sign}{digits[:-_DECIMALS]}.{digits[-_DECIMALS:]}".rstrip("0")
+    return f"{value.numerator}/{value.denominator} ≈ {decimal}"
+
+
+def calculate(expression: str) -> str:
+    """The tool's answer: `expression = value`."""
+    return f"{expression.strip()} = {format_value(evaluate(expression))}"

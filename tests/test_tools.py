@@ -1,0 +1,223 @@
+"""The built-in tools and the call parser, without Qt: exact, bounded, and safe on hostile input.
+
+Inputs are generated: random arithmetic trees checked against an independent evaluation,
+random hostile expressions, random documents with planted passages, malformed call bodies.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+import time
+from datetime import datetime, timedelta, timezone
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from app.engine.conversation import Conversation, CountingModel, Turn
+from app.engine.tools import calculator, doc_search
+from app.engine.tools.calls import call_from_json, split_reply
+from app.engine.tools.clock import now_text
+from app.engine.tools.registry import (
+    CALCULATOR,
+    MAX_RESULT,
+    SEARCH_DOCUMENT,
+    ToolSettings,
+    run_call,
+)
+from app.internlm2.chat_format import ToolCall
+from app.internlm2.tokenizer import InternLM2Tokenizer
+
+_OPS = ["+", "-", "*", "/", "//", "%"]
+
+
+def _tree(rng: random.Random, depth: int) -> tuple[str, Fraction]:
+    """A random expression and its value, computed here on Fractions (not by the calculator)."""
+    if depth == 0 or rng.random() < 0.3:
+        if rng.random() < 0.5:
+            n = rng.randint(0, 10 ** rng.randint(1, 12))
+            return str(n), Fraction(n)
+        whole, frac = rng.randint(0, 999), rng.randint(0, 9999)
+        return f"{whole}.{frac:04d}", Fraction(f"{whole}.{frac:04d}")
+    op = rng.choice([*_OPS, "**", "neg"])
+    if op == "neg":
+        text, value = _tree(rng, depth - 1)
+        return f"-({text})", -value
+    if op == "**":
+        text, value = _tree(rng, depth - 1)
+        e = rng.randint(-3, 3)
+        if value == 0 and e < 0:
+            e = 2
+        return f"({text})**{e}", value ** e
+    (lt, lv), (rt, rv) = _tree(rng, depth - 1), _tree(rng, depth - 1)
+    if op in ("/", "//", "%") and rv == 0:
+        op = "+"
+    value = {"+": lv + rv, "-": lv - rv, "*": lv * rv, "/": lv / rv if rv else 0,
+             "//": Fraction(lv // rv) if rv else 0, "%": lv % rv if rv else 0}[op]
+    return f"({lt}) {op} ({rt})", Fraction(value)
+
+
+def test_calculator_is_exact_on_generated_expressions() -> None:
+    rng = random.Random(15)
+    for _ in range(400):
+        text, value = _tree(rng, 4)
+        try:
+            assert calculator.evaluate(text) == value, text
+        except calculator.CalculatorError as exc:  # only the size bound may refuse
+            assert "large" in str(exc), (text, exc)
+    assert calculator.calculate("0.1 + 0.2") == "0.1 + 0.2 = 3/10 ≈ 0.3"
+    assert calculator.calculate("2^10 × 3 ÷ 4") == "2^10 × 3 ÷ 4 = 768"
+    assert calculator.format_value(Fraction(-1, 3)) == "-1/3 ≈ -0.333333333333333"
+
+
+_HOSTILE_PIECES = ["__import__('os')", "open('/etc/passwd')", "().__class__", "lambda: 1", "[1, 2]",
+                   "x", "1 if 1 else 2", "f'{1}'", "'a' * 9", "1 < 2", "1 and 2", "True", "1j", "a.b",
+                   "(yield)", "1; 2", "exec('1')", "{}", "1 @ 2", "~1", "1 << 9999", "None"]
+
+
+def test_calculator_refuses_everything_but_arithmetic_within_bounds() -> None:
+    rng = random.Random(7)
+    cases = list(_HOSTILE_PIECES)
+    cases += [f"{rng.choice(['1 + ', '(2 * ', ''])}{piece}" for piece in _HOSTILE_PIECES]
+    cases += ["".join(rng.choice(string.printable) for _ in range(rng.randint(1, 80))) for _ in range(300)]
+    cases += ["9" * 5000, "(" * 400 + "1" + ")" * 400, "9**9**9**9", "10**10**6", "2**-99999", "1/0",
+              "(2**20000)*(2**20000)", "1e999", "", "   ", "1" * 600]
+    start = time.perf_counter()
+    for text in cases:
+        try:
+            value = calculator.evaluate(text)
+        except calculator.CalculatorError:
+            continue
+        assert isinstance(value, Fraction), text  # a random string may still be arithmetic
+    assert time.perf_counter() - start < 10, "refusing hostile expressions must stay bounded"
+
+
+def test_calculator_bounds_sizes() -> None:
+    with pytest.raises(calculator.CalculatorError, match="exponent"):
+        calculator.evaluate("2 ** 100000")
+    with pytest.raises(calculator.CalculatorError, match="large"):
+        calculator.evaluate("(10 ** 3000) * (10 ** 3000) * (10 ** 3000)")
+    with pytest.raises(calculator.CalculatorError, match="division by zero"):
+        calculator.evaluate("5 % (3 - 3)")
+
+
+def test_clock_says_date_time_and_zone() -> None:
+    moment = datetime(2026, 12, 1, 13, 5, 42, tzinfo=timezone(timedelta(hours=8)))
+    text = now_text(moment)
+    assert "time zone" in text and "(UTC" in text
+    assert text.count(":") >= 3 and text[:4].isdigit()
+
+
+def _words(rng: random.Random, n: int) -> str:
+    return " ".join("".join(rng.choice("abcdefghij") for _ in range(rng.randint(2, 7))) for _ in range(n))
+
+
+def test_document_search_finds_planted_passages_with_their_positions() -> None:
+    rng = random.Random(3)
+    for _ in range(30):
+        parts = [_words(rng, rng.randint(50, 400)) for _ in range(4)]
+        needle = "Zanzibar quokka"
+        doc = f"{parts[0]} {needle} {parts[1]} 上海人工智能实验室 {parts[2]}"
+        found = doc_search.search(doc, "quokka zanzibar")
+        assert found, "the planted words are found"
+        for p in found:
+            assert doc[p.start:p.end] == p.text and p.end - p.start <= doc_search.PASSAGE_CHARS
+        assert any(needle in p.text for p in found)
+        assert any("人工智能" in p.text for p in doc_search.search(doc, "人工智能"))
+    with pytest.raises(doc_search.SearchError):
+        doc_search.search("text", "!!! ?")
+    assert "No document" in doc_search.search_text(None, "a.txt", "x y")
+    assert "Nothing in a.txt" in doc_search.search_text("abc def", "a.txt", "zzz")
+
+
+def test_document_search_is_bounded_on_a_large_document() -> None:
+    doc = ("ab " * 2_000_000) + "needle"
+    start = time.perf_counter()
+    text = doc_search.search_text(doc, "big.txt", "ab " * 500 + " needle")
+    assert time.perf_counter() - start < 10, "a search of 6 M characters must stay bounded"
+    assert len(text) < MAX_RESULT + 200 and text.count("[characters") <= doc_search.MAX_PASSAGES
+
+
+def test_run_call_turns_bad_arguments_into_a_sentence() -> None:
+    hostile = [{"expression": 5}, {"expression": None}, {}, {"expression": ["1"]}, {"expression": "1+"},
+               {"expression": "x" * 10_000}]
+    for params in hostile:
+        result = run_call(ToolCall("plugin", CALCULATOR, params, ""))
+        assert isinstance(result.text, str) and len(result.text) <= MAX_RESULT + 100
+    assert run_call(ToolCall("plugin", CALCULATOR, {"expression": 5}, "")).text == "5 = 5"
+    assert run_call(ToolCall("plugin", "rm_rf", {}, "")).ran is False
+    found = run_call(ToolCall("plugin", SEARCH_DOCUMENT, {"query": "cat"}, ""), document="a cat sat",
+                     document_name="pets.txt")
+    assert "[characters 0-9]" in found.text and "pets.txt" in found.text
+
+
+def test_tool_settings_read_hostile_json() -> None:
+    for value in [None, 1, "x", [], {"enabled": "calculator"}, {"enabled": [1, None, "rm"]},
+                  {"enabled": ["calculator"], "always": ["calculator", "search_document"]}]:
+        settings = ToolSettings.from_json(value)
+        assert settings.always <= settings.enabled <= {"calculator", "current_date_time", "search_document"}
+    s = ToolSettings().switched(CALCULATOR, True).allowed_always(CALCULATOR).allowed_always(SEARCH_DOCUMENT)
+    assert s.to_json() == {"enabled": ["calculator"], "always": ["calculator"]}
+    assert s.switched(CALCULATOR, False).to_json() == {"enabled": [], "always": []}
+    assert ToolSettings().specs() is None
+
+
+def test_split_reply_on_generated_malformed_bodies() -> None:
+    rng = random.Random(5)
+    good = split_reply('Sure.<|action_start|><|plugin|>\n{"name": "calculator", "parameters": {"expression": "1+1"}}'
+                       '<|action_end|>')
+    assert good.text == "Sure." and good.call is not None and good.call.name == "calculator"
+    body = '{"name": "calculator", "parameters": {"expression": "1+1"}}'
+    for _ in range(200):
+        cut = body[:rng.randint(0, len(body) - 1)] + "".join(rng.choice('{}[]",:') for _ in range(3))
+        parsed = split_reply(f"x<|action_start|><|plugin|>\n{cut}<|action_end|>")
+        assert parsed.call is None or parsed.call.name  # never a crash; a call needs a name
+        if parsed.call is None:
+            assert parsed.malformed
+    assert split_reply("no call here").text == "no call here"
+    assert call_from_json({"name": "", "parameters": {}}) is None and call_from_json("x") is None
+    assert call_from_json({"name": "calculator", "parameters": {"a": 1}}) is not None
+
+
+def test_tool_turns_enter_the_prompt_in_order(tiny_model: Path) -> None:
+    tok = InternLM2Tokenizer.from_folder(tiny_model)
+    tools = ToolSettings.from_json({"enabled": ["calculator"]}).specs()
+    call = ToolCall("plugin", CALCULATOR, {"expression": "1+1"},
+                    json.dumps({"name": CALCULATOR, "parameters": {"expression": "1+1"}}))
+    convo = Conversation(CountingModel(tok), system="S", tools=tools)
+    turns = [Turn("user", "Q"), Turn("assistant", "A", call=call), Turn("environment", "1+1 = 2"),
+             Turn("assistant", "Two."), Turn("user", "Next?")]
+    built = convo.build(turns)
+    text = tok.decode(list(built.request.prompt_ids), skip_special=False)
+    assert text.index("system name=<|plugin|>") < text.index("<|im_start|>user\nQ")
+    assert ("A<|action_start|><|plugin|>\n" + call.raw + "<|action_end|><|im_end|>\n"
+            "<|im_start|>environment name=<|plugin|>\n1+1 = 2<|im_end|>\n") in text
+    assert text.endswith("<|im_start|>user\nNext?<|im_end|>\n<|im_start|>assistant\n")
+    assert len(built.pair_tokens) == 1  # the call, its result and the answer are one pair
+    resumed = convo.build(turns[:3])  # after a result the assistant continues
+    assert tok.decode(list(resumed.request.prompt_ids), skip_special=False).endswith(
+        "1+1 = 2<|im_end|>\n<|im_start|>assistant\n")
+    convo.turns = turns
+    convo.drop_oldest_turns(1)
+    assert [t.role for t in convo.turns] == ["user"]
+
+
+def test_an_import_refuses_a_hostile_tool_field() -> None:
+    from app.storage.errors import ImportFormatError
+    from app.storage.export import FORMAT_NAME, FORMAT_VERSION, parse_archive
+
+    def archive(tool: object) -> str:
+        message = {"role": "environment", "text": "r", "created": "2026-01-01T00:00:00Z", "tool": tool}
+        return json.dumps({"format": FORMAT_NAME, "format_version": FORMAT_VERSION,
+                           "conversation": {"created": "2026-01-01T00:00:00Z", "updated": "2026-01-01T00:00:00Z"},
+                           "messages": [message]})
+
+    ok = parse_archive(archive({"name": "calculator", "outcome": "ran"}))
+    assert json.loads(ok.messages[0]["tool"]) == {"name": "calculator", "outcome": "ran"}
+    for hostile in ([1, 2], "x", {"big": "y" * 300_000}):
+        with pytest.raises(ImportFormatError):
+            parse_archive(archive(hostile))
+    with pytest.raises(ImportFormatError):
+        parse_archive(archive({"n": 1}).replace('{"n": 1}', '{"n": NaN}'))

@@ -1,0 +1,277 @@
+"""Function calling through the real window: parse -> permission -> the tool -> its result -> the reply goes on.
+
+The random tiny model never writes a call by itself, so its sampling is scripted
+(tests/server_helpers.ScriptedBackend: the real llama.cpp backend and loop, only the sampled
+ids dictated). Everything else is the app's: the worker thread, the controller, the store, the
+view's links, the prompt built by the one conversation model. Every wait says what it waited for.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt, QUrl
+from pytestqt.qtbot import QtBot
+
+from app.engine.loader import LoadSpec
+from app.internlm2.chat_format import Special
+from app.internlm2.tokenizer import ACTION_END, ACTION_START, IM_END, PLUGIN
+from app.storage import ConversationStore, Message, Role
+from app.storage.export import parse_archive, to_dict, write_archive
+from app.ui.chat.prompting import conversation_for
+from app.ui.window.main_window import MainWindow
+from app.ui.workers.inference_worker import InferenceClient
+from tests.server_helpers import ScriptedBackend
+from tests.ui_helpers import expect, load, make_window, quick_settings, wait_until
+
+CALC = {"name": "calculator", "parameters": {"expression": "(17+5)*3/4"}}
+CLOCK = {"name": "current_date_time", "parameters": {}}
+
+
+class _Scripted:
+    """The window's model factory: a ScriptedBackend, kept for the test to script."""
+
+    def __init__(self) -> None:
+        self.backend: ScriptedBackend | None = None
+
+    def __call__(self, spec: LoadSpec, progress: Any = None) -> ScriptedBackend:
+        self.backend = ScriptedBackend(spec.path, n_ctx=spec.n_ctx or 1024, kv_type=spec.kv_type)
+        return self.backend
+
+
+@pytest.fixture()
+def scripted() -> _Scripted:
+    return _Scripted()
+
+
+@pytest.fixture()
+def scripted_client(scripted: _Scripted) -> Iterator[InferenceClient]:
+    c = InferenceClient(scripted)
+    yield c
+    c.shutdown()
+
+
+@pytest.fixture()
+def window(qtbot: QtBot, store: ConversationStore, scripted_client: InferenceClient,
+           tiny_gguf: Path) -> MainWindow:
+    w = make_window(qtbot, store, scripted_client, quick_settings())
+    load(qtbot, w, tiny_gguf)
+    return w
+
+
+def _backend(scripted: _Scripted) -> ScriptedBackend:
+    assert scripted.backend is not None
+    return scripted.backend
+
+
+def _call(body: dict[str, Any] | str) -> list[str | Special]:
+    raw = body if isinstance(body, str) else json.dumps(body)
+    return [Special(ACTION_START), Special(PLUGIN), "\n" + raw, Special(ACTION_END), Special(IM_END)]
+
+
+def _open_with_tools(window: MainWindow, *names: str) -> int:
+    cid = window.controller.new_conversation()
+    for name in names:
+        window.side.tools[name].setChecked(True)  # the side panel's real switch
+    return cid
+
+
+def _ask(qtbot: QtBot, window: MainWindow, text: str, *, permission: bool = True) -> int:
+    """Type and send; return the reply's id once it ended (and, with `permission`, asked)."""
+    window.composer.input.setPlainText(text)
+    signal = window.controller.tools.permissionNeeded if permission else window.controller.replyEnded
+    with expect(qtbot, signal, f"the reply to {text!r}" + (" asking to run its call" if permission else ""),
+                fail_on=[window.controller.client.failed]) as got:
+        qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
+    return int(got.args[1])
+
+
+def _click(qtbot: QtBot, window: MainWindow, kind: str, message_id: int, what: str) -> None:
+    """Click one of the view's tool links and wait for the reply that continues after the result."""
+    with expect(qtbot, window.controller.replyEnded, what, fail_on=[window.controller.client.failed]):
+        window.view.anchorClicked.emit(QUrl(window.view.app_link(kind, message_id)))
+
+
+def _shown(qtbot: QtBot, window: MainWindow, text: str) -> str:
+    wait_until(qtbot, lambda: window.view.pending == 0 and text in window.view.toPlainText(),
+               f"the view showing {text!r}")
+    return window.view.toPlainText()
+
+
+def _messages(store: ConversationStore, cid: int) -> list[Message]:
+    return store.messages.list_for(cid)
+
+
+def test_a_call_is_shown_allowed_run_and_the_answer_goes_on(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted) -> None:
+    backend = _backend(scripted)
+    cid = _open_with_tools(window, "calculator")
+    backend.script_text("Let me compute.", *_call(CALC), "It is 16.5.", Special(IM_END))
+    reply = _ask(qtbot, window, "What is (17+5)*3/4?")
+
+    # Parsed: the reply is its text plus a call, never the markup.
+    msg = store.messages.get(reply)
+    assert msg.text == "Let me compute."
+    assert msg.tool is not None and msg.tool["call"]["name"] == "calculator"
+    assert msg.tool["call"]["parameters"] == CALC["parameters"]
+    first_prompt = backend.tokenizer.decode(list(backend.cached_tokens), skip_special=False)
+    assert "<|im_start|>system name=<|plugin|>\n" in first_prompt and '"calculator"' in first_prompt
+    shown = _shown(qtbot, window, "Run calculator?")
+    assert "Calls the tool calculator with" in shown and "(17+5)*3/4" in shown
+    assert "<|action" not in shown and '"name"' not in shown
+    assert [m.role for m in _messages(store, cid)] == [Role.USER, Role.ASSISTANT]  # nothing ran yet
+
+    _click(qtbot, window, "tool-once", reply, "the answer after the calculator's result")
+    roles = [m.role for m in _messages(store, cid)]
+    assert roles == [Role.USER, Role.ASSISTANT, Role.ENVIRONMENT, Role.ASSISTANT]
+    result, final = _messages(store, cid)[2:]
+    assert result.text == "(17+5)*3/4 = 33/2 ≈ 16.5"
+    assert result.tool == {"name": "calculator", "outcome": "ran"}
+    assert final.text == "It is 16.5."
+    # The result went back as the environment turn, after the call's exact ids, and the model
+    # continued from there; only the new part was read (the rest came from the cache).
+    after = backend.tokenizer.decode(list(backend.cached_tokens), skip_special=False)
+    assert ("<|action_end|><|im_end|>\n<|im_start|>environment name=<|plugin|>\n(17+5)*3/4 = 33/2 ≈ 16.5"
+            "<|im_end|>\n<|im_start|>assistant\n") in after
+    assert msg.stats is not None and final.stats is not None
+    assert final.stats.cached_tokens >= msg.stats.prompt_tokens + msg.stats.new_tokens - 1
+    shown = _shown(qtbot, window, "It is 16.5.")
+    assert "The result of calculator." in shown and "33/2" in shown and "Run calculator?" not in shown
+    assert window.controller.tools.pending(cid) == 0
+
+
+def test_several_calls_always_and_deny(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted) -> None:
+    backend = _backend(scripted)
+    cid = _open_with_tools(window, "calculator", "current_date_time")
+    backend.script_text(*_call(CALC), *_call(CLOCK), "Done.", Special(IM_END))
+    first = _ask(qtbot, window, "Two things, please.")
+    # "Always" runs the calculator; the model's next call (the clock) asks again, and is denied.
+    with expect(qtbot, window.controller.tools.permissionNeeded, "the second call asking"):
+        window.view.anchorClicked.emit(QUrl(window.view.app_link("tool-always", first)))
+    second = [m for m in _messages(store, cid) if m.role is Role.ASSISTANT][-1].id
+    _click(qtbot, window, "tool-deny", second, "the answer after the denied call")
+    messages = _messages(store, cid)
+    assert [m.role for m in messages] == [Role.USER, Role.ASSISTANT, Role.ENVIRONMENT, Role.ASSISTANT,
+                                          Role.ENVIRONMENT, Role.ASSISTANT]
+    assert messages[2].tool == {"name": "calculator", "outcome": "ran"}
+    assert messages[4].tool == {"name": "current_date_time", "outcome": "denied"}
+    assert "did not allow" in messages[4].text and messages[5].text == "Done."
+    assert store.conversations.get(cid).tools == {"enabled": ["calculator", "current_date_time"],
+                                                  "always": ["calculator"]}
+    assert "You did not allow current_date_time to run." in _shown(qtbot, window, "Done.")
+    # A stale link (that call was answered) does nothing.
+    window.view.anchorClicked.emit(QUrl(window.view.app_link("tool-once", second)))
+    assert len(_messages(store, cid)) == 6
+
+    # Allowed always: the next calculator call runs without asking.
+    backend.script_text("Again:", *_call(CALC), "Same.", Special(IM_END))
+    asked: list[object] = []
+    window.controller.tools.permissionNeeded.connect(lambda *a: asked.append(a))
+    _ask(qtbot, window, "Once more?", permission=False)
+    wait_until(qtbot, lambda: _messages(store, cid)[-1].text == "Same.", "the answer after the allowed call")
+    assert asked == [] and _messages(store, cid)[-2].tool == {"name": "calculator", "outcome": "ran"}
+
+
+def test_malformed_call_is_text_with_a_note_and_an_unoffered_tool_runs_nothing(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted) -> None:
+    backend = _backend(scripted)
+    cid = _open_with_tools(window)  # every tool off
+    backend.script_text("Hmm", *_call('{"name": "calculator", "parameters": {broken'))
+    reply = _ask(qtbot, window, "Broken?", permission=False)
+    msg = store.messages.get(reply)
+    assert msg.tool is not None and "malformed" in msg.tool and "{broken" in msg.text
+    assert "could not be read" in _shown(qtbot, window, "{broken")
+    assert [m.role for m in _messages(store, cid)] == [Role.USER, Role.ASSISTANT]
+
+    # A well-formed call of a tool this conversation does not offer: nothing runs, nothing asks,
+    # the result says so and the model goes on.
+    backend.script_text(*_call(CALC), "Without it, then.", Special(IM_END))
+    _ask(qtbot, window, "Compute?", permission=False)
+    wait_until(qtbot, lambda: _messages(store, cid)[-1].text == "Without it, then.",
+               "the answer after the refused call")
+    env = _messages(store, cid)[-2]
+    assert env.role is Role.ENVIRONMENT and env.tool == {"name": "calculator", "outcome": "unavailable"}
+    assert "is not switched on" in _shown(qtbot, window, "Without it, then.")
+
+
+def test_a_waiting_call_survives_a_restart_and_tool_turns_round_trip_exactly(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted) -> None:
+    backend = _backend(scripted)
+    cid = _open_with_tools(window, "calculator")
+    script = backend.script_text("Let me compute.", *_call(CALC))
+    reply = _ask(qtbot, window, "What is (17+5)*3/4?")
+    msg = store.messages.get(reply)
+    assert msg.token_ids == tuple(script[:-1])  # the reply's exact ids, call markup included
+    # The waiting call is read from the store: reopened, the conversation asks again.
+    window.controller.open(0)
+    assert "Run calculator?" not in window.view.toPlainText()
+    assert not window.side.tools["calculator"].isChecked()
+    window.controller.open(cid)
+    assert window.controller.tools.pending(cid) == reply
+    _shown(qtbot, window, "Run calculator?")
+    assert window.side.tools["calculator"].isChecked() and not window.side.tools["search_document"].isChecked()
+
+    # Export -> import: the tool turns and the switches travel; the prompt is the same ids, and a
+    # reply without its ids is tokenized (text + call markup) back to exactly what was generated.
+    store.messages.add(cid, Role.ENVIRONMENT, "(17+5)*3/4 = 33/2 ≈ 16.5",
+                       tool={"name": "calculator", "outcome": "ran"})
+    chat = store.conversations.get(cid)
+    archive = to_dict(chat, _messages(store, cid), [], "2026-01-01T00:00:00.000000Z")
+    copy = write_archive(store.db, parse_archive(json.dumps(archive)))
+    assert store.conversations.get(copy).tools == chat.tools
+    info = window.controller.model
+    assert info is not None
+
+    def prompt(messages: list[Message], conversation: int) -> list[int]:
+        convo = conversation_for(info, store.conversations.get(conversation), messages, None,
+                                 window.controller.sampling())
+        return list(convo.build(convo.turns).request.prompt_ids)
+
+    original = prompt(_messages(store, cid), cid)
+    assert prompt(_messages(store, copy), copy) == original
+    no_ids = [m if m.role is not Role.ASSISTANT else replace(m, token_ids=None) for m in _messages(store, copy)]
+    assert prompt(no_ids, copy) == original
+
+
+def test_the_call_is_held_back_while_the_reply_streams(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted) -> None:
+    backend = _backend(scripted)
+    _open_with_tools(window, "calculator")
+    backend.script_text("Let me compute.", *_call(CALC)[:-1])
+    backend.hold()  # the reply stays open after the call's markup until released
+    window.composer.input.setPlainText("What is (17+5)*3/4?")
+    with expect(qtbot, window.controller.tools.permissionNeeded, "the call asking once released",
+                fail_on=[window.controller.client.failed]):
+        qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
+        wait_until(qtbot, lambda: backend.held.is_set() and "Preparing a tool call…" in window.view.toPlainText(),
+                   "the streamed text and the call's placeholder")
+        streamed = window.view.toPlainText()
+        assert "Let me compute." in streamed and '"name"' not in streamed and "expression" not in streamed
+        backend.script_text(Special(IM_END))  # after one sampled token the model ends its turn
+        backend.release()
+    shown = _shown(qtbot, window, "Run calculator?")
+    assert "Preparing a tool call…" not in shown and "Calls the tool calculator with" in shown
+
+
+def test_an_answer_runs_a_bounded_number_of_calls(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted) -> None:
+    backend = _backend(scripted)
+    cid = _open_with_tools(window, "calculator")
+    store.conversations.update(cid, tools={"enabled": ["calculator"], "always": ["calculator"]})
+    backend.script_text(*[part for _ in range(6) for part in _call(CALC)])  # a model that calls forever
+    notices: list[str] = []
+    window.controller.notice.connect(notices.append)
+    window.composer.input.setPlainText("Loop?")
+    qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
+    wait_until(qtbot, lambda: any("already made 4 tool calls" in n for n in notices),
+               "the sentence that the fifth call was not run")
+    wait_until(qtbot, lambda: window.controller.activity.can_send, "the window idle again")
+    roles = [m.role for m in _messages(store, cid)]
+    assert roles.count(Role.ENVIRONMENT) == 4 and roles[-1] is Role.ASSISTANT
+    assert window.controller.tools.pending(cid) == 0
