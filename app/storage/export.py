@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from app.sentences import say
 from app.storage.db import Database
 from app.storage.errors import ImportFormatError
 from app.storage.models import (
@@ -181,10 +182,10 @@ def _get(obj: Mapping[str, Any], key: str, kind: type, default: Any = _MISSING) 
     value = obj.get(key)
     if value is None:
         if default is _MISSING:
-            raise ImportFormatError(f"the field '{key}' is missing")
+            raise ImportFormatError(say("the field '{key}' is missing", key=key))
         return default
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ImportFormatError(f"the field '{key}' has the wrong type")
+        raise ImportFormatError(say("the field '{key}' has the wrong type", key=key))
     return value
 
 
@@ -192,7 +193,7 @@ def _timestamp(obj: Mapping[str, Any], key: str) -> str:
     try:
         return format_timestamp(parse_timestamp(_get(obj, key, str)))
     except ValueError as err:
-        raise ImportFormatError(f"the field '{key}' is not a date") from err
+        raise ImportFormatError(say("the field '{key}' is not a date", key=key)) from err
 
 
 def parse_archive(data: str | bytes | Mapping[str, Any]) -> Archive:
@@ -201,14 +202,14 @@ def parse_archive(data: str | bytes | Mapping[str, Any]) -> Archive:
         try:
             data = json.loads(data)
         except (ValueError, UnicodeDecodeError) as err:
-            raise ImportFormatError("it is not valid JSON") from err
+            raise ImportFormatError(say("it is not valid JSON")) from err
     if not isinstance(data, Mapping) or data.get("format") != FORMAT_NAME:
-        raise ImportFormatError("it is not an InternLM2 Desktop conversation export")
+        raise ImportFormatError(say("it is not an InternLM2 Desktop conversation export"))
     version = _get(data, "format_version", int)
     if version > FORMAT_VERSION:
         raise ImportFormatError(
-            f"it was exported by a newer version of the app (format {version}); "
-            "update the app to import it"
+            say("it was exported by a newer version of the app (format {version}); update the app to import it",
+                version=version)
         )
     head = _get(data, "conversation", dict)
     conversation = {
@@ -226,20 +227,20 @@ def parse_archive(data: str | bytes | Mapping[str, Any]) -> Archive:
 
 def _parse_message(item: Any) -> dict[str, Any]:
     if not isinstance(item, Mapping):
-        raise ImportFormatError("a message is not an object")
+        raise ImportFormatError(say("a message is not an object"))
     try:
         role = Role(_get(item, "role", str))
         state = MessageState(_get(item, "state", str, MessageState.COMPLETE.value))
     except ValueError as err:
-        raise ImportFormatError("a message has an unknown role or state") from err
+        raise ImportFormatError(say("a message has an unknown role or state")) from err
     stats = item.get("stats")
     if stats is not None and not isinstance(stats, Mapping):
-        raise ImportFormatError("the field 'stats' has the wrong type")
+        raise ImportFormatError(say("the field '{key}' has the wrong type", key="stats"))
     ids: tuple[int, ...] | None = None
     if item.get("token_ids") is not None:
         ids = parse_token_ids(_get(item, "token_ids", list))
         if ids is None:
-            raise ImportFormatError("the field 'token_ids' is not a list of token numbers")
+            raise ImportFormatError(say("the field '{key}' is not a list of token numbers", key="token_ids"))
     return {
         "token_ids": token_ids_json(ids),
         "token_vocab": _get(item, "token_vocab", str, "") if ids is not None else "",
@@ -255,7 +256,7 @@ def _parse_message(item: Any) -> dict[str, Any]:
 
 def _parse_document(item: Any) -> dict[str, Any]:
     if not isinstance(item, Mapping):
-        raise ImportFormatError("a document is not an object")
+        raise ImportFormatError(say("a document is not an object"))
     text = _get(item, "text", str)
     return {
         "name": _get(item, "name", str),
