@@ -297,10 +297,11 @@ class _Interrupt(Exception):
     """Raised inside a body generator to drop or stall the connection."""
 
 
-class _Handler(BaseHTTPRequestHandler):
+class QuietHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1, no request log, HEAD and GET answered by `_handle` (with or without the body):
+    the base of this fake hub's handler and of the fake sources' API handler."""
+
     protocol_version = "HTTP/1.1"
-    fake: FakeHub
-    server_role: str
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass
@@ -310,6 +311,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._handle(send_body=True)
+
+    def _handle(self, send_body: bool) -> None:
+        raise NotImplementedError
+
+
+class _Handler(QuietHandler):
+    fake: FakeHub
+    server_role: str
 
     def _handle(self, send_body: bool) -> None:
         proxied = self.path.startswith(("http://", "https://"))

@@ -14,11 +14,10 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.fakehub import FakeFile, Request, _QuietServer
+from tests.fakehub import FakeFile, QuietHandler, Request, _QuietServer
 
 _CHUNK = 64 * 1024
 _LFS_SUFFIXES = (".safetensors", ".model", ".bin", ".gguf")
@@ -180,18 +179,8 @@ class FakeOpenXLab(FakeApiHub):
         return None
 
 
-class _ApiHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _ApiHandler(QuietHandler):
     fake: FakeApiHub
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-    def do_HEAD(self) -> None:
-        self._handle(send_body=False)
-
-    def do_GET(self) -> None:
-        self._handle(send_body=True)
 
     def _handle(self, send_body: bool) -> None:
         fake = self.fake

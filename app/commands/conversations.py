@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import UserError
+from app.sentences import say
 
 
 class NoDatabaseError(UserError):
@@ -41,8 +42,8 @@ def open_store(path: Path | None) -> Any:
 
     target = path or default_path()
     if not target.is_file():
-        raise NoDatabaseError(f"There is no conversation database at {target}.",
-                              "Give its path with --db PATH (the window's --db, if it was started with one).")
+        raise NoDatabaseError(say("There is no conversation database at {path}.", path=str(target)),
+                              say("Give its path with --db PATH (the window's --db, if it was started with one)."))
     try:
         conn = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True)
         try:
@@ -52,9 +53,9 @@ def open_store(path: Path | None) -> Any:
     except sqlite3.Error:
         version = schema.LATEST_VERSION  # the store's own checks say what is wrong
     if 0 < version < schema.LATEST_VERSION:
-        raise NoDatabaseError(f"The conversation database {target} was written by an older version "
-                              "of the app.", "Open it once in the window (it is upgraded then), "
-                              "then run this again.")
+        raise NoDatabaseError(say("The conversation database {path} was written by an older version "
+                                  "of the app.", path=str(target)),
+                              say("Open it once in the window (it is upgraded then), then run this again."))
     logging.getLogger("app.storage.db").setLevel(logging.ERROR)  # "opened read-only" is the point
     return ConversationStore(target, read_only=True)
     return ConversationStore(target, read_only=True)

@@ -8,6 +8,8 @@ import threading
 from pathlib import Path
 from typing import Any, TextIO
 
+from app.sentences import say
+
 # Listed here so that building the parser imports nothing heavy (same list as app.hub.manager).
 CONVERT_TYPES = ("f32", "f16", "bf16", "q8_0", "q4_k_m", "q5_k_m", "q6_k")
 SOURCES = ("auto", "huggingface", "modelscope", "openxlab")  # as app.hub.manager.SOURCE_CHOICES
@@ -62,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
     from app.hub.sources import AUTO, SOURCE_LABELS
 
     if args.endpoint and args.source == AUTO:
-        raise UserError("--endpoint names the address of one source, so it cannot go with --source auto.",
-                        "Add --source huggingface, modelscope or openxlab.")
+        raise UserError(say("--endpoint names the address of one source, so it cannot go with --source auto."),
+                        say("Add --source huggingface, modelscope or openxlab."))
     manager = ModelManager(HubSettings(endpoint=args.endpoint, proxy=args.proxy,
                                        cache_dir=args.cache_dir, source=args.source))
     model = manager.find(args.model)

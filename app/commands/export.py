@@ -13,6 +13,7 @@ from typing import Any
 
 from app.commands.conversations import add_db_option, open_store
 from app.errors import UserError
+from app.sentences import say
 
 
 class ExportError(UserError):
@@ -41,16 +42,18 @@ def _write(path: Path, text: str) -> None:
     try:
         handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
     except OSError as err:
-        raise ExportError(f"Could not write {path}: {err.strerror or err}.",
-                          "Choose another folder, or check that you may write there.") from err
+        raise ExportError(say("Could not write {path}.", path=str(path)),
+                          say("Choose another folder, or check that you may write there."),
+                          detail=str(err.strerror or err)) from err
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(text.encode("utf-8"))
         os.replace(temp, path)
     except OSError as err:
         Path(temp).unlink(missing_ok=True)
-        raise ExportError(f"Could not write {path}: {err.strerror or err}.",
-                          "Check the free disk space and try again.") from err
+        raise ExportError(say("Could not write {path}.", path=str(path)),
+                          say("Check the free disk space and try again."),
+                          detail=str(err.strerror or err)) from err
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,8 +63,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             store.conversations.get(args.conversation_id)
         except NotFoundError:
-            raise ExportError(f"There is no conversation {args.conversation_id}.",
-                              "`conversations` lists the ids.") from None
+            raise ExportError(say("There is no conversation {id}.", id=str(args.conversation_id)),
+                              say("`conversations` lists the ids.")) from None
         text = (store.export_json(args.conversation_id) if args.format == "json"
                 else store.export_markdown(args.conversation_id))
     if args.output is None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from app.commands.options import add_model_options
+from app.sentences import say
 
 _DEFAULT_DEPTHS = "0,25,50,75,100"
 
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
     lengths = args.lengths or [args.chars]
     if min(lengths) < 100:
-        raise UserError("A haystack needs at least 100 characters.", "Use --chars 200000 or similar.")
+        raise UserError(say("A haystack needs at least 100 characters."), say("Use --chars 200000 or similar."))
     depths = args.depths
     spec = LoadSpec(args.model, backend=args.backend, device=args.device, n_threads=args.threads,
                     kv_type=args.kv_type)

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from app.errors import UserError
+from app.sentences import say
 
 
 class ModelNotFound(UserError):
@@ -58,25 +59,26 @@ def resolve_model(value: Path, backend: str = "auto", cache_dir: Path | None = N
         model = manager.find(text)
     except ModelManagerError as err:
         ids = ", ".join(m.id for m in manager.catalog)
-        raise ModelNotFound(f"There is no model file or folder named {text!r}, and no catalog model "
-                            f"of that name.",
-                            f"Give a .gguf file, a checkpoint folder, or a catalog id ({ids}); "
-                            f"`{command('models')}` lists what is on this computer.") from err
+        raise ModelNotFound(say("There is no model file or folder named {name!r}, and no catalog model of that "
+                                "name.", name=text),
+                            say("Give a .gguf file, a checkpoint folder, or a catalog id ({ids}); `{command}` "
+                                "lists what is on this computer.", ids=ids, command=command("models"))) from err
     view = manager.overview(model)
     fetch = command(f"download {model.id} --convert {model.default_quant}")
     if backend == "torch":
         if view.snapshot is None:
-            raise ModelNotFound(f"{model.name} is not downloaded yet ({view.phase.value}); the "
-                                f"PyTorch backend needs its checkpoint folder.",
-                                f"Download it with: {command(f'download {model.id}')}")
+            raise ModelNotFound(say("{model} is not downloaded yet ({phase}); the PyTorch backend needs its "
+                                    "checkpoint folder.", model=model.name, phase=view.phase.value),
+                                say("Download it with: {command}", command=command(f"download {model.id}")))
         return view.snapshot
     if backend == "llamacpp" and not view.ggufs:
-        state = "downloaded but not converted" if view.snapshot is not None else view.phase.value
-        raise ModelNotFound(f"{model.name} has no GGUF file yet ({state}); the llama.cpp backend "
-                            f"needs one.", f"Convert it with: {fetch}")
+        state = say("downloaded but not converted") if view.snapshot is not None else view.phase.value
+        raise ModelNotFound(say("{model} has no GGUF file yet ({state}); the llama.cpp backend needs one.",
+                                model=model.name, state=state), say("Convert it with: {command}", command=fetch))
     path = view.best_path()
     if path is None:
-        verb = "Resume the download" if view.phase is Phase.PARTIAL else "Download and convert it"
-        raise ModelNotFound(f"{model.name} is not on this computer yet ({view.phase.value}).",
-                            f"{verb} with: {fetch}")
+        hint = (say("Resume the download with: {command}", command=fetch) if view.phase is Phase.PARTIAL
+                else say("Download and convert it with: {command}", command=fetch))
+        raise ModelNotFound(say("{model} is not on this computer yet ({phase}).", model=model.name,
+                                phase=view.phase.value), hint)
     return path

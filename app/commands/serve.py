@@ -16,6 +16,7 @@ from typing import Any
 
 from app.commands.options import add_model_options
 from app.errors import UserError
+from app.sentences import say
 
 KEY_VARIABLE = "INTERNLM2_DESKTOP_API_KEY"
 _MIB = 1024 * 1024
@@ -54,7 +55,8 @@ def _api_key(args: argparse.Namespace) -> str | None:
         return None
     key = args.api_key or os.environ.get(KEY_VARIABLE) or f"sk-local-{secrets.token_urlsafe(24)}"
     if len(key) < 8 or any(c.isspace() for c in key):
-        raise UserError("The API key must have at least 8 characters and no spaces.")
+        raise UserError(say("The API key must have at least 8 characters and no spaces."),
+                        say("Give another with --api-key or the {variable} variable.", variable=KEY_VARIABLE))
     return str(key)
 
 
@@ -65,14 +67,17 @@ def run(args: argparse.Namespace) -> int:
 
     loopback = is_loopback(args.host)
     if not loopback and not args.allow_network:
-        raise UserError(f"Listening on {args.host} lets other computers use the model.",
-                        "Add --allow-network if that is what you want, or use --host 127.0.0.1.")
+        raise UserError(say("Listening on {host} lets other computers use the model.", host=args.host),
+                        say("Add --allow-network if that is what you want, or use --host 127.0.0.1."))
     if not loopback and args.no_api_key:
-        raise UserError("--no-api-key is allowed only on a loopback address (127.0.0.1, ::1, localhost).")
+        raise UserError(say("--no-api-key is allowed only on a loopback address (127.0.0.1, ::1, localhost)."),
+                        say("Drop --no-api-key, or use --host 127.0.0.1."))
     if not 0 <= args.port <= 65535:
-        raise UserError(f"--port {args.port} is not a port number (0 to 65535).")
+        raise UserError(say("--port {port} is not a port number (0 to 65535).", port=args.port),
+                        say("Give a port such as --port 8080."))
     if args.max_body < 1 or args.queue < 0:
-        raise UserError("--max-body must be at least 1 MiB and --queue at least 0.")
+        raise UserError(say("--max-body must be at least 1 MiB and --queue at least 0."),
+                        say("Give --max-body 1 or more and --queue 0 or more."))
     key = _api_key(args)
     spec = LoadSpec(args.model, backend=args.backend, n_ctx=args.ctx, device=args.device,
                     n_threads=args.threads, kv_type=args.kv_type)

@@ -26,6 +26,7 @@ from app.documents.kinds import KIND_BY_SUFFIX, SUPPORTED_KINDS, advice_for
 from app.documents.limits import MAX_TEXT_CHARS, Cancel, check_cancel, open_checked_zip
 from app.documents.result import DocumentKind, DocumentText, Extraction, normalize_text, sha256_hex
 from app.documents.text import decode_bytes
+from app.sentences import say
 
 
 def _lazy(module: str, name: str) -> Callable[..., Extraction]:
@@ -127,7 +128,7 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     except FileNotFoundError as exc:
         raise DocumentNotFoundError(path) from exc
     except PermissionError as exc:
-        raise DocumentAccessError(path, "permission denied") from exc
+        raise DocumentAccessError(path, say("permission denied")) from exc
     except OSError as exc:
         raise DocumentAccessError(path, exc.strerror or type(exc).__name__) from exc
     if len(data) > max_bytes:  # the file grew after stat()

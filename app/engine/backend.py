@@ -31,6 +31,7 @@ from app.engine.types import (
 )
 from app.internlm2.chat_format import Sampling
 from app.internlm2.rope import RopeScaling
+from app.sentences import say
 
 
 class Aborted(Exception):
@@ -153,8 +154,9 @@ class Backend(ABC):
         need = len(ids) + (0 if request.prefill_only else 1)
         if need > self.n_ctx:
             raise ContextOverflow(
-                f"The prompt needs {len(ids):,} tokens but the context holds {self.n_ctx:,}.",
-                "Start a new conversation, remove the document, or load the model with a larger context.",
+                say("The prompt needs {tokens} tokens but the context holds {n_ctx}.", tokens=f"{len(ids):,}",
+                    n_ctx=f"{self.n_ctx:,}"),
+                say("Start a new conversation, remove the document, or load the model with a larger context."),
             )
         rebase = self.prepare_rope(request.rope_length, ids)
         self._rope_rebased = rebase is not None

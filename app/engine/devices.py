@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.engine.types import EngineError
+from app.sentences import say
 
 
 @dataclass(frozen=True)
@@ -47,15 +48,15 @@ def pick_device(preference: str = "auto", dtype: str | None = None) -> DeviceCho
             return DeviceChoice(f"cuda:{index}", dt, f"{name} (CUDA, {_short(dt)})",
                                 "a CUDA GPU is available")
         if pref != "auto":
-            raise EngineError(f"No CUDA GPU can be used: {_cuda_reason(torch)}.",
-                              "Choose the CPU or the llama.cpp backend in Settings.")
+            raise EngineError(say("No CUDA GPU can be used: {reason}.", reason=_cuda_reason(torch)),
+                              say("Choose the CPU or the llama.cpp backend in Settings."))
     mps = getattr(torch.backends, "mps", None)
     if pref in ("auto", "mps") and mps is not None and mps.is_available():
         dt = dtype or "float16"
         return DeviceChoice("mps", dt, f"Apple GPU (MPS, {_short(dt)})", "Apple Metal (MPS) is available")
     if pref == "mps":
-        raise EngineError("Apple's MPS GPU backend is not available on this computer.",
-                          "Choose the CPU or the llama.cpp backend in Settings.")
+        raise EngineError(say("Apple's MPS GPU backend is not available on this computer."),
+                          say("Choose the CPU or the llama.cpp backend in Settings."))
     dt = dtype or "float32"
     why = "chosen in Settings" if pref == "cpu" else f"no GPU: {_cuda_reason(torch)}"
     return DeviceChoice("cpu", dt, f"CPU ({_short(dt)})", why)

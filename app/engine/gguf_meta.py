@@ -10,6 +10,7 @@ from typing import Any, BinaryIO
 
 from app.engine.types import ModelLoadError
 from app.internlm2.rope import GGUF_ROPE_FACTOR_KEY, GGUF_ROPE_SCALING_KEY
+from app.sentences import say
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,8 @@ def read_gguf_info(path: Path) -> GGUFInfo:
     try:
         fields = read_gguf_metadata(path)
     except (OSError, ValueError, struct.error) as exc:
-        raise ModelLoadError(f"{path.name} is not a readable GGUF file ({exc}).",
-                             "Convert the model again or pick another file.") from exc
+        raise ModelLoadError(say("{name} is not a readable GGUF file: it is damaged or incomplete.", name=path.name),
+                             say("Convert the model again or pick another file."), str(exc)) from exc
     arch = str(fields.get("general.architecture") or "unknown")
 
     def get(key: str, default: Any = None) -> Any:
@@ -140,6 +141,6 @@ def read_gguf_info(path: Path) -> GGUFInfo:
             n_heads=heads,
         )
     except (TypeError, ValueError, ZeroDivisionError) as exc:  # a value of the wrong type
-        raise ModelLoadError(f"{path.name} is not a readable GGUF file ({exc}).",
-                             "Convert the model again or pick another file.") from exc
+        raise ModelLoadError(say("{name} is not a readable GGUF file: it is damaged or incomplete.", name=path.name),
+                             say("Convert the model again or pick another file."), str(exc)) from exc
     return info

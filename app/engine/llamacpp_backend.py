@@ -16,6 +16,7 @@ from app.engine.llamacpp_runtime import check_cpu, import_llama_cpp, safe_model_
 from app.engine.types import EngineError, ModelLoadError, OutOfMemory
 from app.internlm2.chat_format import Sampling
 from app.internlm2.rope import RopeScaling
+from app.sentences import say
 
 _log = logging.getLogger(__name__)
 KV_TYPES = {"f32": 0, "f16": 1, "q8_0": 8}  # GGML_TYPE_*
@@ -91,12 +92,13 @@ class LlamaCppBackend(Backend):
         super().__init__()
         path = Path(path)
         if not path.is_file():
-            raise ModelLoadError(f"There is no model file at {path}.", "Pick a .gguf file or convert a checkpoint first.")
+            raise ModelLoadError(say("There is no model file at {path}.", path=path),
+                                 say("Pick a .gguf file or convert a checkpoint first."))
         self.info: GGUFInfo = read_gguf_info(path)
         llama_cpp = import_llama_cpp()
         check_cpu()
         if kv_type not in KV_TYPES:
-            raise EngineError(f"Unknown KV cache type {kv_type!r}; choose f16 or q8_0.")
+            raise EngineError(say("Unknown KV cache type {kv_type!r}.", kv_type=kv_type), say("Choose f16 or q8_0."))
         gpu = bool(llama_cpp.llama_supports_gpu_offload())
         layers = n_gpu_layers if n_gpu_layers is not None else (-1 if gpu else 0)
         threads = n_threads or default_threads()
@@ -117,8 +119,10 @@ class LlamaCppBackend(Backend):
                 )
         except (ValueError, RuntimeError) as exc:
             raise ModelLoadError(
-                f"llama.cpp could not load {path.name} with a context of {n_ctx:,} tokens ({exc}).",
-                "The file may be damaged or not a GGUF; convert the model again, or choose a smaller context.",
+                say("llama.cpp could not load {name} with a context of {n_ctx} tokens.", name=path.name,
+                    n_ctx=f"{n_ctx:,}"),
+                say("The file may be damaged or not a GGUF; convert the model again, or choose a smaller context."),
+                str(exc),
             ) from exc
         if progress:
             progress(1, 1)
@@ -180,10 +184,11 @@ class LlamaCppBackend(Backend):
                 return
             break
         else:
-            raise ModelLoadError("llama.cpp could not set up its context again.", "Load the model again.")
+            raise ModelLoadError(say("llama.cpp could not set up its context again."), say("Load the model again."))
         raise OutOfMemory(
-            f"There is not enough memory to read a conversation of this length ({self.n_ctx:,}-token context).",
-            "Close other programs, or load the model with a smaller context.")
+            say("There is not enough memory to read a conversation of this length ({n_ctx}-token context).",
+                n_ctx=f"{self.n_ctx:,}"),
+            say("Close other programs, or load the model with a smaller context."))
 
     def _should_abort(self, _data: Any) -> bool:
         return self._aborting and self._cancel.is_set()
@@ -205,10 +210,11 @@ class LlamaCppBackend(Backend):
                 raise Aborted from exc
             if code == "1":
                 raise OutOfMemory(
-                    "llama.cpp found no room in its KV cache for these tokens.",
-                    "Use a larger context or a shorter conversation.",
+                    say("llama.cpp found no room in its KV cache for these tokens."),
+                    say("Use a larger context or a shorter conversation."),
                 ) from exc
-            raise EngineError(f"llama.cpp failed while computing ({exc}).") from exc
+            raise EngineError(say("llama.cpp failed while computing."),
+                              say("Try again; if it keeps failing, load the model again."), str(exc)) from exc
         finally:
             if self._aborting:
                 self._set_abort(self._ctx.ctx, self._no_abort_cb, None)
@@ -265,7 +271,8 @@ class LlamaCppBackend(Backend):
         ok = llama_cpp.llama_state_save_file(self._ctx.ctx, str(tmp).encode(), arr, len(self._tokens))
         if not ok:
             tmp.unlink(missing_ok=True)
-            raise EngineError(f"Could not save the model state to {path}.", "Check the free disk space.")
+            raise EngineError(say("Could not save the model state to {path}.", path=path),
+                              say("Check the free disk space."))
         os.replace(tmp, path)
 
     def load_state(self, path: Path) -> list[int]:
@@ -277,7 +284,8 @@ class LlamaCppBackend(Backend):
         ok = llama_cpp.llama_state_load_file(self._ctx.ctx, str(path).encode(), arr, cap, ctypes.byref(count))
         if not ok:
             self._reset_cache()
-            raise EngineError(f"The saved model state {path.name} cannot be used.")
+            raise EngineError(say("The saved model state {name} cannot be used.", name=path.name),
+                              say("The reading is done again from the start."))
         self._tokens = list(arr[: count.value])
         self._llm.n_tokens = len(self._tokens)
         return list(self._tokens)

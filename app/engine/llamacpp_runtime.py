@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from app.errors import UserError
+from app.sentences import say
 
 
 class LlamaCppUnavailable(UserError):
@@ -39,8 +40,8 @@ def import_llama_cpp() -> ModuleType:
         import llama_cpp
     except ImportError as exc:
         raise LlamaCppUnavailable(
-            "The llama.cpp backend is not installed (llama-cpp-python is missing).",
-            "Reinstall the app, or choose the PyTorch backend in Settings.",
+            say("The llama.cpp backend is not installed (llama-cpp-python is missing)."),
+            say("Reinstall the app, or choose the PyTorch backend in Settings."),
         ) from exc
     if _log_callback is None:
         def _to_logging(level: int, text: bytes, _data: Any) -> None:
@@ -80,10 +81,10 @@ def check_cpu() -> None:
     missing = missing_cpu_features(build_features(), cpu_flags())
     if missing:
         raise LlamaCppUnavailable(
-            f"This build of the llama.cpp backend needs CPU instructions this computer lacks "
-            f"({', '.join(missing)}).",
-            "Rebuild llama-cpp-python for this CPU (scripts/llama_wheel.sh with "
-            "INTERNLM2_LLAMA_CMAKE_ARGS) or use the PyTorch backend.",
+            say("This build of the llama.cpp backend needs CPU instructions this computer lacks ({missing}).",
+                missing=", ".join(missing)),
+            say("Rebuild llama-cpp-python for this CPU (scripts/llama_wheel.sh with "
+                "INTERNLM2_LLAMA_CMAKE_ARGS) or use the PyTorch backend."),
         )
 
 

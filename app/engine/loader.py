@@ -8,6 +8,7 @@ from pathlib import Path
 
 from app.engine.backend import Backend
 from app.engine.types import ModelLoadError
+from app.sentences import say
 
 BACKENDS = ("auto", "torch", "llamacpp")
 
@@ -29,20 +30,23 @@ def choose_backend(spec: LoadSpec) -> str:
     """'llamacpp' for a .gguf file, 'torch' for a checkpoint folder, or the explicit choice."""
     path = Path(spec.path)
     if not path.exists():
-        raise ModelLoadError(f"There is no model at {path}.", "Pick a .gguf file or a checkpoint folder.")
+        raise ModelLoadError(say("There is no model at {path}.", path=path),
+                             say("Pick a .gguf file or a checkpoint folder."))
     if spec.backend not in BACKENDS:
-        raise ModelLoadError(f"Unknown backend {spec.backend!r}; choose torch or llamacpp.")
+        raise ModelLoadError(say("Unknown backend {backend!r}.", backend=spec.backend),
+                             say("Choose torch or llamacpp."))
     kind = "llamacpp" if path.is_file() else "torch"
     if spec.backend == "auto":
         return kind
     if spec.backend == "llamacpp" and kind == "torch":
         raise ModelLoadError(
-            f"{path.name} is a checkpoint folder; the llama.cpp backend needs a GGUF file.",
-            f"Convert it first: python main.py convert {path} model.gguf",
+            say("{name} is a checkpoint folder; the llama.cpp backend needs a GGUF file.", name=path.name),
+            say("Convert it first: python main.py convert {path} model.gguf", path=path),
         )
     if spec.backend == "torch" and kind == "llamacpp":
-        raise ModelLoadError(f"{path.name} is a GGUF file; the PyTorch backend needs the checkpoint folder.",
-                             "Pick the model's folder, or use the llama.cpp backend.")
+        raise ModelLoadError(say("{name} is a GGUF file; the PyTorch backend needs the checkpoint folder.",
+                                 name=path.name),
+                             say("Pick the model's folder, or use the llama.cpp backend."))
     return spec.backend
 
 
@@ -58,7 +62,8 @@ def open_backend(spec: LoadSpec, progress: Callable[[int, int], None] | None = N
         from app.engine.torch_backend import TorchBackend
     except ImportError as exc:
         raise ModelLoadError(
-            "The PyTorch backend is not installed (torch and transformers are missing).",
-            "Install the app with its [torch] extra, or convert the model to GGUF for the llama.cpp backend.",
+            say("The PyTorch backend is not installed (torch and transformers are missing)."),
+            say("Install the app with its [torch] extra, or convert the model to GGUF for the llama.cpp backend."),
+            str(exc),
         ) from exc
     return TorchBackend(spec.path, device=spec.device, n_ctx=spec.n_ctx, progress=progress)

@@ -19,6 +19,7 @@ from app.internlm2.errors import CheckpointError, TokenizerError
 from app.internlm2.llama_map import load_llama_model
 from app.internlm2.rope import RopeScaling
 from app.internlm2.tokenizer import InternLM2Tokenizer
+from app.sentences import say
 
 _log = logging.getLogger(__name__)
 
@@ -60,12 +61,12 @@ class TorchBackend(Backend):
             self.model = load_llama_model(ckpt, self.choice.device, self.choice.dtype, progress=progress)
             ckpt.close()
         except (CheckpointError, TokenizerError) as exc:
-            raise ModelLoadError(str(exc)) from exc
+            raise ModelLoadError(exc.message, exc.hint, exc.detail) from exc
         except Exception as exc:
             if _is_oom(exc):
                 raise OutOfMemory(
-                    f"{self.choice.label} does not have enough free memory for this model.",
-                    "Close other programs using the GPU, or use the llama.cpp (GGUF) backend.",
+                    say("{device} does not have enough free memory for this model.", device=self.choice.label),
+                    say("Close other programs using the GPU, or use the llama.cpp (GGUF) backend."),
                 ) from exc
             raise
         self.device = self.choice.label
@@ -181,10 +182,12 @@ class TorchBackend(Backend):
         """The sentence for a failure while running the model (out of memory said as such)."""
         if _is_oom(exc):
             return OutOfMemory(
-                f"{self.choice.label} ran out of memory while reading {n_tokens:,} tokens.",
-                "Use a shorter context (remove the document or older turns) or the llama.cpp backend.",
+                say("{device} ran out of memory while reading {tokens} tokens.", device=self.choice.label,
+                    tokens=f"{n_tokens:,}"),
+                say("Use a shorter context (remove the document or older turns) or the llama.cpp backend."),
             )
-        return EngineError(f"The model failed while computing: {exc}")
+        return EngineError(say("The model failed while computing."),
+                           say("Try again; if it keeps failing, load the model again."), f"{type(exc).__name__}: {exc}")
 
     def _start_sampling(self, sampling: Sampling, history: list[int]) -> None:
         self._sampler = TorchSampler(sampling, history, self.choice.device)

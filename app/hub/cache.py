@@ -30,6 +30,7 @@ from urllib.parse import quote
 from huggingface_hub import constants
 
 from app.hub.safety import (
+    CATALOG,
     UnsafeAnswerError,
     check_blob_name,
     check_commit,
@@ -38,6 +39,7 @@ from app.hub.safety import (
     inside,
     is_safe_filename,
 )
+from app.sentences import say
 
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 _BAD = ".bad-"
@@ -96,7 +98,7 @@ class RepoCache:
 
     def ref(self, revision: str) -> Path:
         if not is_safe_filename(revision):
-            raise UnsafeAnswerError("the catalog", "revision", revision, "")
+            raise UnsafeAnswerError(CATALOG, say("revision"), revision, "")
         return self.root / "refs" / revision
 
     def kept_aside(self, filename: str) -> list[Path]:
@@ -177,7 +179,7 @@ def link_into_snapshot(blob: Path, pointer: Path, cache_dir: Path) -> None:
         try:
             os.symlink(os.path.relpath(blob, pointer.parent), tmp)
             if os.path.realpath(tmp) != os.path.realpath(blob):
-                raise UnsafeAnswerError("", "path outside the cache", str(pointer), pointer.name)
+                raise UnsafeAnswerError("", say("path outside the cache"), str(pointer), pointer.name)
         except OSError:  # no symlinks (Windows without developer mode, some mounts)
             if os.path.lexists(tmp):
                 tmp.unlink()

@@ -48,6 +48,7 @@ from app.hub.state import complete_snapshots, source_commit
 from app.hub.transfer import TransferCancelled, TransferFailed, TransferSettings, transfer
 from app.hub.verify import check_or_keep_aside
 from app.internlm2.catalog import CatalogModel, SourceRef
+from app.sentences import say
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +69,10 @@ class NoSourceAnsweredError(HubUnreachableError):
 
     def __init__(self, details: str) -> None:
         HubError.__init__(
-            self, f"None of the model sources answered ({details}).",
-            "Check your internet connection, or set a mirror address in Settings if the hubs "
-            "are blocked where you are.",
+            self, say("None of the model sources answered."),
+            say("Check your internet connection, or set a mirror address in Settings if the hubs "
+                "are blocked where you are."),
+            details,
         )
         self.endpoint = ""
 
@@ -80,8 +82,9 @@ class NotOnSourceError(HubError):
 
     def __init__(self, model: CatalogModel, source: str) -> None:
         others = ", ".join(SOURCE_LABELS[s] for s in model.source_names)
-        super().__init__(f"The catalog does not list {model.name} on {SOURCE_LABELS.get(source, source)}.",
-                         f"Choose one of: {others}.")
+        super().__init__(say("The catalog does not list {model} on {source}.", model=model.name,
+                             source=SOURCE_LABELS.get(source, source)),
+                         say("Choose one of: {choices}.", choices=others))
 
 
 @dataclass(frozen=True)
@@ -213,7 +216,7 @@ class ModelDownloader:
             raise
         commit = files[0].commit
         if source_commit(ref, None) not in (None, commit):  # a pinned commit must be what came back
-            raise UnsafeAnswerError(endpoint, "commit id (not the one asked for)", commit, "")
+            raise UnsafeAnswerError(endpoint, say("commit id (not the one asked for)"), commit, "")
         for path in (cache.blobs, cache.snapshot(commit), cache.ref(ref_name(ref)),
                      cache.lock(files[0].expected.etag)):
             inside(cache.cache_dir, path)  # a link planted in the cache never leads outside

@@ -29,6 +29,7 @@ from app.hub.sources import AUTO, endpoint_configured
 from app.hub.state import ModelState, Status, model_state
 from app.hub.transfer import TransferSettings
 from app.internlm2.catalog import SOURCE_NAMES, CatalogModel, load_catalog
+from app.sentences import say
 from app.settings_keys import HUB_ENDPOINT, HUB_OFFLINE, HUB_PROXY, HUB_SOURCE
 
 _log = logging.getLogger(__name__)
@@ -177,7 +178,8 @@ class ModelManager:
             if wanted in (m.id.lower(), m.repo.lower(), m.name.lower()):
                 return m
         known = ", ".join(m.id for m in self.catalog)
-        raise ModelManagerError(f"There is no model {key!r} in the catalog.", f"Choose one of: {known}.")
+        raise ModelManagerError(say("There is no model {key!r} in the catalog.", key=key),
+                                say("Choose one of: {choices}.", choices=known))
 
     def overview(self, model: CatalogModel) -> ModelOverview:
         """The state of one catalog model, from the disk alone (no network)."""
@@ -204,7 +206,8 @@ class ModelManager:
         s = self.settings
         chosen = source or s.effective_source()
         if chosen not in SOURCE_CHOICES:
-            raise ModelManagerError(f"Unknown source {chosen!r}.", f"Choose one of: {', '.join(SOURCE_CHOICES)}.")
+            raise ModelManagerError(say("Unknown source {source!r}.", source=chosen),
+                                    say("Choose one of: {choices}.", choices=", ".join(SOURCE_CHOICES)))
         owner = s.source if s.source not in (None, AUTO) else "huggingface"
         endpoints = dict(s.endpoints)
         if s.endpoint:
@@ -257,8 +260,8 @@ class ModelManager:
         state = self.overview(model).hub
         snapshot = state.snapshot
         if snapshot is None:
-            raise ModelManagerError(f"{model.name} is not downloaded yet.",
-                                    f"Download it first: python main.py download {model.id}")
+            raise ModelManagerError(say("{model} is not downloaded yet.", model=model.name),
+                                    say("Download it first: python main.py download {id}", id=model.id))
         out = export_gguf(snapshot, self.gguf_path(model, gguf_type), gguf_type, progress=progress,
                           cancel=cancel, free_space=self.free_space, name=model.name, threads=threads)
         return self.registry.register(LocalModel(
@@ -312,8 +315,8 @@ class ModelManager:
         """
         entry = self.registry.find(path)
         if entry is None or entry.source != "converted":
-            raise ModelManagerError(f"{path} is not a GGUF converted by this app, so it is not deleted.",
-                                    "Remove it from the list instead, or delete it in your file manager.")
+            raise ModelManagerError(say("{path} is not a GGUF converted by this app, so it is not deleted.", path=path),
+                                    say("Remove it from the list instead, or delete it in your file manager."))
         freed = _size(entry.path)
         entry.path.unlink(missing_ok=True)
         self.registry.forget(entry.path)
@@ -335,12 +338,13 @@ class ModelManager:
 
             info = read_gguf_info(path)
             if info.arch != "internlm2":
-                raise ModelManagerError(f"{path.name} is a GGUF of a {info.arch!r} model, not InternLM2.",
-                                        "Pick a GGUF converted from an InternLM2 model.")
+                raise ModelManagerError(say("{name} is a GGUF of a {arch!r} model, not InternLM2.", name=path.name,
+                                            arch=info.arch),
+                                        say("Pick a GGUF converted from an InternLM2 model."))
             return self.registry.register(LocalModel(path=path, kind="gguf", name=path.stem,
                                                      source="added", size_bytes=_size(path)))
-        raise ModelManagerError(f"There is nothing at {path}.",
-                                "Pick a checkpoint folder or a .gguf file.")
+        raise ModelManagerError(say("There is nothing at {path}.", path=path),
+                                say("Pick a checkpoint folder or a .gguf file."))
 
     def convert_local(self, folder: Path, gguf_type: str, *, progress: ConvertProgress | None = None,
                       cancel: threading.Event | None = None, threads: int = 0) -> LocalModel:
@@ -366,8 +370,8 @@ class ModelManager:
 def _check_type(gguf_type: str) -> str:
     lowered = gguf_type.lower()
     if lowered not in CONVERT_TYPES:
-        raise ModelManagerError(f"Unknown GGUF type {gguf_type!r}.",
-                                f"Choose one of: {', '.join(CONVERT_TYPES)}.")
+        raise ModelManagerError(say("Unknown GGUF type {type!r}.", type=gguf_type),
+                                say("Choose one of: {choices}.", choices=", ".join(CONVERT_TYPES)))
     return lowered
 
 

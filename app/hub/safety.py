@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urljoin, urlsplit
 
 from app.hub.errors import HubError
+from app.sentences import Sentence, say
 
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 _BLOB = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -34,39 +35,52 @@ class UnsafeAnswerError(HubError):
         self.value = value
         self.filename = filename
         shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
-        about = f" for {filename}" if filename else ""
+        who = describe_source(source)
+        if filename:
+            message = say("{source} gave an unusable {what} {value} for {filename}, so the download was "
+                          "stopped before anything was written.", source=who, what=what, value=shown,
+                          filename=filename)
+        else:
+            message = say("{source} gave an unusable {what} {value}, so the download was stopped before "
+                          "anything was written.", source=who, what=what, value=shown)
         super().__init__(
-            f"{describe_source(source)} gave an unusable {what} {shown}{about}, so the download "
-            f"was stopped before anything was written.",
-            "The hub or mirror may be misconfigured: try again later or choose another source.",
-        )
+            message, say("The hub or mirror may be misconfigured: try again later or choose another source."))
 
 
-def describe_source(source: str) -> str:
-    """"The model hub at URL" for an address, else the words given ("The catalog", ...)."""
+CATALOG = "the catalog"  # the source of a value the app's own catalog gave
+_CATALOG_ENTRY = "the catalog entry of "
+
+
+def describe_source(source: str) -> Sentence:
+    """"The model hub at URL" for an address, "The catalog" (or its entry of a model) for the
+    catalog's values, and the folder for a path."""
     if source.startswith(("http://", "https://")):
-        return f"The model hub at {source}"
-    return source[:1].upper() + source[1:] if source else "The model hub"
+        return say("The model hub at {address}", address=source)
+    if source == CATALOG:
+        return say("The catalog")
+    if source.startswith(_CATALOG_ENTRY):
+        return say("The catalog entry of {model}", model=source[len(_CATALOG_ENTRY):])
+    return say("The folder {path}", path=source) if source else say("The model hub")
 
 
 def check_commit(value: str | None, *, source: str, filename: str) -> str:
     """A commit id: exactly 40 lowercase hex characters."""
     if not isinstance(value, str) or _COMMIT.fullmatch(value) is None:
-        raise UnsafeAnswerError(source, "commit id", value, filename)
+        raise UnsafeAnswerError(source, say("commit id"), value, filename)
     return value
 
 
 def check_blob_name(value: str | None, *, source: str, filename: str) -> str:
     """A blob name: a 40-hex git sha1 or a 64-hex sha256 (lowercase), and nothing else."""
     if not isinstance(value, str) or _BLOB.fullmatch(value) is None:
-        raise UnsafeAnswerError(source, "file hash (ETag)", value, filename)
+        raise UnsafeAnswerError(source, say("file hash (ETag)"), value, filename)
     return value
 
 
 def check_size(value: int | None, *, source: str, filename: str) -> int:
     """A file size: a whole number of bytes, not negative, not absurd."""
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _MAX_FILE_BYTES:
-        raise UnsafeAnswerError(source, "file size", value, filename)
+        raise UnsafeAnswerError(source, say("file size"), value, filename)
     return value
 
 
@@ -92,7 +106,7 @@ def is_safe_filename(name: object) -> bool:
 def check_filename(name: object, *, source: str) -> str:
     """A file name of the repo: relative, no `..`, no absolute part, backslash or drive letter."""
     if not is_safe_filename(name):
-        raise UnsafeAnswerError(source, "file name", name, "")
+        raise UnsafeAnswerError(source, say("file name"), name, "")
     assert isinstance(name, str)
     return name
 
@@ -101,21 +115,21 @@ def check_repo_id(repo: object, *, source: str) -> str:
     """A repository id `org/name` whose two parts are plain names (they become one folder name)."""
     parts = repo.split("/") if isinstance(repo, str) else []
     if len(parts) != 2 or not all(_REPO_PART.fullmatch(p) and ".." not in p for p in parts):
-        raise UnsafeAnswerError(source, "repository id", repo, "")
+        raise UnsafeAnswerError(source, say("repository id"), repo, "")
     return str(repo)
 
 
 def check_download_url(location: str | None, base: str, *, source: str, filename: str) -> str:
     """Where the bytes come from: an http(s) address (a relative one is taken against `base`)."""
     if not isinstance(location, str) or not location:
-        raise UnsafeAnswerError(source, "download address", location, filename)
+        raise UnsafeAnswerError(source, say("download address"), location, filename)
     given = urlsplit(location)
     if given.scheme and (given.scheme not in ("http", "https") or not given.hostname):
-        raise UnsafeAnswerError(source, "download address", location, filename)
+        raise UnsafeAnswerError(source, say("download address"), location, filename)
     url = urljoin(base, location)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UnsafeAnswerError(source, "download address", location, filename)
+        raise UnsafeAnswerError(source, say("download address"), location, filename)
     return url
 
 
@@ -129,5 +143,5 @@ def inside(root: Path, path: Path, *, source: str = "", filename: str = "") -> P
     real_root = Path(os.path.realpath(root))
     real = Path(os.path.realpath(path.parent)) / path.name
     if path.name in ("", ".", "..") or real_root not in real.parents:
-        raise UnsafeAnswerError(source or str(root), "path outside the cache", str(path), filename)
+        raise UnsafeAnswerError(source or str(root), say("path outside the cache"), str(path), filename)
     return path

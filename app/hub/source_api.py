@@ -45,6 +45,7 @@ from app.hub.safety import (
 from app.hub.sources import FetchContext, RemoteFile, SourceOffline
 from app.hub.verify import Expected
 from app.internlm2.catalog import CatalogModel, SourceRef
+from app.sentences import say
 
 _MAX_JSON = 16 * 1024 * 1024  # a listing of a 1.8B model is a few KB; more is not an answer
 _POINTER_MAX = 1024  # git-lfs pointer files are about 130 bytes
@@ -105,10 +106,10 @@ class ModelScopeSource:
         e = ctx.endpoint
         query = urlencode({"Revision": ref.revision, "Recursive": "true"})
         answer = get_json(ctx, f"{e}/api/v1/models/{quote(ref.repo)}/repo/files?{query}",
-                          repo=ref.repo, revision=ref.revision, what="the file list")
+                          repo=ref.repo, revision=ref.revision, what=say("the file list"))
         entries = _field(answer, "Data", "Files")
         if not isinstance(entries, list):
-            raise _not_an_answer(ctx, "the file list")
+            raise _not_an_answer(ctx, say("the file list"))
         by_path = {str(x.get("Path")): x for x in entries
                    if isinstance(x, dict) and is_safe_filename(x.get("Path"))}
         files: list[RemoteFile] = []
@@ -118,10 +119,10 @@ class ModelScopeSource:
                 raise RemoteFileNotFoundError(ref.repo, ref.revision, name)
             commit = check_commit(entry.get("Revision"), source=e, filename=name)
             if files and commit != files[0].commit:
-                raise UnsafeAnswerError(e, "commit id (not the one of the other files)", commit, name)
+                raise UnsafeAnswerError(e, say("commit id (not the one of the other files)"), commit, name)
             sha = entry.get("Sha256")
             if not (isinstance(sha, str) and len(sha) == 64):
-                raise UnsafeAnswerError(e, "file hash (Sha256)", sha, name)
+                raise UnsafeAnswerError(e, say("file hash (Sha256)"), sha, name)
             query = urlencode({"Revision": commit, "FilePath": name})
             url = check_download_url(f"{e}/api/v1/models/{quote(ref.repo)}/repo?{query}", e,
                                      source=e, filename=name)
@@ -154,12 +155,12 @@ class OpenXLabSource:
             commit = ref.revision
         else:
             branch = get_json(ctx, f"{base}/branches/{quote(ref.revision, safe='')}",
-                              repo=ref.repo, revision=ref.revision, what="the revision")
+                              repo=ref.repo, revision=ref.revision, what=say("the revision"))
             commit = check_commit(_field(branch, "commit", "id"), source=e, filename="")
         tree = _field(get_json(ctx, f"{base}/git/trees/{commit}?recursive=true&per_page=10000",
-                               repo=ref.repo, revision=ref.revision, what="the file list"), "tree")
+                               repo=ref.repo, revision=ref.revision, what=say("the file list")), "tree")
         if not isinstance(tree, list):
-            raise _not_an_answer(ctx, "the file list")
+            raise _not_an_answer(ctx, say("the file list"))
         by_path = {str(x.get("path")): x for x in tree
                    if isinstance(x, dict) and x.get("type") == "blob" and is_safe_filename(x.get("path"))}
         files: list[RemoteFile] = []
@@ -169,7 +170,7 @@ class OpenXLabSource:
                 raise RemoteFileNotFoundError(ref.repo, ref.revision, name)
             sha1 = entry.get("sha")
             if not (isinstance(sha1, str) and len(sha1) == 40):
-                raise UnsafeAnswerError(e, "git blob id", sha1, name)
+                raise UnsafeAnswerError(e, say("git blob id"), sha1, name)
             size = check_size(entry.get("size"), source=e, filename=name)
             etag = check_blob_name(sha1, source=e, filename=name)
             if size <= _POINTER_MAX:  # maybe an LFS pointer: the real file's sha256 and size are in it
@@ -196,7 +197,7 @@ class OpenXLabSource:
             return None
         oid, size = _POINTER_OID.search(data), _POINTER_SIZE.search(data)
         if oid is None or size is None:
-            raise UnsafeAnswerError(ctx.endpoint, "LFS pointer", data[:80].decode("ascii", "replace"), name)
+            raise UnsafeAnswerError(ctx.endpoint, say("LFS pointer"), data[:80].decode("ascii", "replace"), name)
         return (check_blob_name(oid.group(1).decode(), source=ctx.endpoint, filename=name),
                 check_size(int(size.group(1)), source=ctx.endpoint, filename=name))
 

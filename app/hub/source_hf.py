@@ -24,6 +24,7 @@ from app.hub.safety import (
 from app.hub.sources import FetchContext, RemoteFile, SourceOffline
 from app.hub.verify import Expected
 from app.internlm2.catalog import CatalogModel, SourceRef
+from app.sentences import say
 
 
 class HuggingFaceSource:
@@ -52,7 +53,7 @@ class HuggingFaceSource:
                 )
             commit = check_commit(meta.commit_hash, source=endpoint, filename=filename)
             if files and commit != files[0].commit:
-                raise UnsafeAnswerError(endpoint, "commit id (not the one of the other files)",
+                raise UnsafeAnswerError(endpoint, say("commit id (not the one of the other files)"),
                                         commit, filename)
             url = check_download_url(
                 meta.location, hf_hub_url(ref.repo, filename, revision=revision, endpoint=endpoint),

@@ -9,6 +9,7 @@ from pathlib import Path
 from app.internlm2.config import InternLM2Config, load_config
 from app.internlm2.errors import CheckpointError
 from app.internlm2.safetensors_io import SafetensorsReader, TensorInfo, read_header
+from app.sentences import say
 
 _INDEX = "model.safetensors.index.json"
 _SINGLE = "model.safetensors"
@@ -42,13 +43,13 @@ def _shard_files(folder: Path) -> list[Path]:
         try:
             weight_map = json.loads(index.read_text(encoding="utf-8"))["weight_map"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise CheckpointError(f"{_INDEX} in {folder} is damaged ({exc}).",
-                                  "Download the model again.") from exc
+            raise CheckpointError(say("{index} in {folder} is damaged.", index=_INDEX, folder=folder),
+                                  say("Download the model again."), str(exc)) from exc
         files = sorted({folder / name for name in weight_map.values()})
         missing = [f.name for f in files if not f.exists()]
         if missing:
-            raise CheckpointError(f"Weight file {missing[0]} is missing from {folder}.",
-                                  "The download is incomplete; download the model again.")
+            raise CheckpointError(say("Weight file {name} is missing from {folder}.", name=missing[0], folder=folder),
+                                  say("The download is incomplete; download the model again."))
         return files
     if (folder / _SINGLE).exists():
         return [folder / _SINGLE]
@@ -56,10 +57,11 @@ def _shard_files(folder: Path) -> list[Path]:
     if found:
         return found
     if (folder / "pytorch_model.bin").exists():
-        raise CheckpointError(f"{folder} holds only pytorch_model.bin, which the app does not load.",
-                              "Download the safetensors files of the model.")
-    raise CheckpointError(f"No weights (*.safetensors) in {folder}.",
-                          "Pick the folder that holds the model's safetensors files.")
+        raise CheckpointError(say("{folder} holds only pytorch_model.bin, which the app does not load.",
+                                  folder=folder),
+                              say("Download the safetensors files of the model."))
+    raise CheckpointError(say("No weights (*.safetensors) in {folder}.", folder=folder),
+                          say("Pick the folder that holds the model's safetensors files."))
 
 
 @dataclass
@@ -100,30 +102,34 @@ def open_checkpoint(folder: Path | str) -> Checkpoint:
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise CheckpointError(f"{folder} is not a folder.",
-                              "Pick the folder that holds config.json and the safetensors files.")
+        raise CheckpointError(say("{folder} is not a folder.", folder=folder),
+                              say("Pick the folder that holds config.json and the safetensors files."))
     cfg = load_config(folder)
     if not (folder / "tokenizer.model").exists():
-        raise CheckpointError(f"tokenizer.model is missing from {folder}.",
-                              "Download the model again: the tokenizer file is required.")
+        raise CheckpointError(say("tokenizer.model is missing from {folder}.", folder=folder),
+                              say("Download the model again: the tokenizer file is required."))
     tensors: dict[str, TensorInfo] = {}
     for shard in _shard_files(folder):
         tensors.update(read_header(shard))
     expected = expected_shapes(cfg)
     missing = sorted(set(expected) - set(tensors))
     if missing:
-        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
-        raise CheckpointError(f"The checkpoint lacks tensor {missing[0]}{more}.",
-                              "The files are incomplete or not InternLM2; download the model again.")
+        raise CheckpointError(say("The checkpoint lacks tensor {name} and {more} more.", name=missing[0],
+                                  more=len(missing) - 1) if len(missing) > 1 else
+                              say("The checkpoint lacks tensor {name}.", name=missing[0]),
+                              say("The files are incomplete or not InternLM2; download the model again."))
     extra = sorted(set(tensors) - set(expected))
     if extra:
-        more = f" and {len(extra) - 1} more" if len(extra) > 1 else ""
-        raise CheckpointError(f"The checkpoint has an unexpected tensor {extra[0]}{more}.",
-                              "It does not match its config.json; pick an official InternLM2 checkpoint.")
+        raise CheckpointError(say("The checkpoint has an unexpected tensor {name} and {more} more.",
+                                  name=extra[0], more=len(extra) - 1) if len(extra) > 1 else
+                              say("The checkpoint has an unexpected tensor {name}.", name=extra[0]),
+                              say("It does not match its config.json; pick an official InternLM2 checkpoint."))
     for name, shape in expected.items():
         if tensors[name].shape != shape:
             raise CheckpointError(
-                f"Tensor {name} has shape {list(tensors[name].shape)}, config.json implies {list(shape)}.",
-                "The weights do not match config.json; download the model again.",
+                say("Tensor {name} does not have the shape its config.json implies.", name=name),
+                say("The weights do not match config.json; download the model again."),
+                f"it has shape {list(tensors[name].shape)}, config.json implies {list(shape)}",
             )
+
     return Checkpoint(folder=folder, config=cfg, reader=SafetensorsReader(tensors))

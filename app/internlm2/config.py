@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from app.internlm2.errors import CheckpointError
+from app.sentences import say
 
 _ARCHITECTURE = "InternLM2ForCausalLM"
 _MODEL_TYPE = "internlm2"
@@ -55,20 +56,23 @@ def _read_json(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise CheckpointError(
-            f"{path.name} is missing from {path.parent}.",
-            "Download the model again or pick the folder that holds config.json.",
+            say("{name} is missing from {folder}.", name=path.name, folder=path.parent),
+            say("Download the model again or pick the folder that holds config.json."),
         ) from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{path.name} in {path.parent} cannot be read ({exc}).") from exc
+        raise CheckpointError(say("{name} in {folder} cannot be read.", name=path.name, folder=path.parent),
+                              say("Download the model again."), str(exc)) from exc
     if not isinstance(data, dict):
-        raise CheckpointError(f"{path.name} in {path.parent} is not a JSON object.")
+        raise CheckpointError(say("{name} in {folder} is not a JSON object.", name=path.name, folder=path.parent),
+                              say("Download the model again."))
     return data
 
 
 def _require_int(raw: dict[str, Any], key: str) -> int:
     value = raw.get(key)
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise CheckpointError(f"config.json has no valid '{key}' (found {value!r}).")
+        raise CheckpointError(say("config.json has no valid '{key}'.", key=key),
+                              say("Pick an official InternLM2 checkpoint."), f"found {value!r}")
     return value
 
 
@@ -78,25 +82,26 @@ def parse_config(raw: dict[str, Any], generation: dict[str, Any] | None = None) 
     if raw.get("model_type") != _MODEL_TYPE and _ARCHITECTURE not in archs:
         found = ", ".join(archs) if archs else raw.get("model_type", "unknown")
         raise CheckpointError(
-            f"This is not an InternLM2 checkpoint (architecture: {found}).",
-            "Pick a folder with an InternLM2-1.8B model.",
+            say("This is not an InternLM2 checkpoint (architecture: {found}).", found=found),
+            say("Pick a folder with an InternLM2-1.8B model."),
         )
     if raw.get("bias", False):
         raise CheckpointError(
-            "This InternLM2 checkpoint uses bias=true, which the InternLM2-1.8B models never do.",
-            "Pick an official InternLM2-1.8B checkpoint.",
+            say("This InternLM2 checkpoint uses bias=true, which the InternLM2-1.8B models never do."),
+            say("Pick an official InternLM2-1.8B checkpoint."),
         )
     heads = _require_int(raw, "num_attention_heads")
     kv_heads = raw.get("num_key_value_heads", heads)
     hidden = _require_int(raw, "hidden_size")
     if not isinstance(kv_heads, int) or kv_heads <= 0 or heads % kv_heads or hidden % heads:
         raise CheckpointError(
-            f"config.json has inconsistent heads: {heads} attention heads, {kv_heads} KV heads, "
-            f"hidden size {hidden}."
+            say("config.json has inconsistent attention heads."), say("Pick an official InternLM2 checkpoint."),
+            f"{heads} attention heads, {kv_heads} KV heads, hidden size {hidden}",
         )
     scaling = raw.get("rope_scaling") or {}
     if not isinstance(scaling, dict):
-        raise CheckpointError(f"config.json has an unreadable rope_scaling ({scaling!r}).")
+        raise CheckpointError(say("config.json has an unreadable rope_scaling."),
+                              say("Pick an official InternLM2 checkpoint."), repr(scaling))
     scaling_type = scaling.get("type") or scaling.get("rope_type")
     factor = scaling.get("factor")
     eos_ids: tuple[int, ...] = ()

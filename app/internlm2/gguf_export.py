@@ -32,6 +32,7 @@ from app.internlm2.errors import ExportCancelled, ExportError
 from app.internlm2.gguf_quantize import K_QUANTS, estimate_quantized_bytes, quantize_gguf
 from app.internlm2.gguf_vocab import metadata_bytes_estimate, read_vocabulary, write_metadata
 from app.internlm2.safetensors_io import SafetensorsReader, bf16_bits_to_f32
+from app.sentences import say
 
 ProgressFn = Callable[[str, int, int], None]
 """progress(stage, done, total): stage "convert" or "quantize", done/total in output bytes."""
@@ -224,7 +225,7 @@ class _BackgroundWriter:
 
 def _check_cancel(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
-        raise ExportCancelled("The conversion was cancelled.")
+        raise ExportCancelled(say("The conversion was cancelled."))
 
 
 def _temp_path(dst: Path, tag: str) -> Path:
@@ -300,9 +301,9 @@ def _check_space(folder: Path, needed: int, free_space: FreeSpaceFn) -> None:
     free = free_space(folder)
     if free < needed:
         raise ExportError(
-            f"Not enough disk space in {folder}: the conversion needs {needed / 1e9:.2f} GB, "
-            f"{free / 1e9:.2f} GB are free.",
-            "Free some space or pick another folder for the GGUF file.")
+            say("Not enough disk space in {folder}: the conversion needs {needed} GB, {free} GB are free.",
+                folder=folder, needed=f"{needed / 1e9:.2f}", free=f"{free / 1e9:.2f}"),
+            say("Free some space or pick another folder for the GGUF file."))
 
 
 def export_gguf(src: Path | str, dst: Path | str, out_type: str = DEFAULT_OUT_TYPE, *,
@@ -319,16 +320,17 @@ def export_gguf(src: Path | str, dst: Path | str, out_type: str = DEFAULT_OUT_TY
     """
     out_type = out_type.lower()
     if out_type not in OUT_TYPES:
-        raise ExportError(f"Unknown GGUF type '{out_type}'.", f"Choose one of: {', '.join(OUT_TYPES)}.")
+        raise ExportError(say("Unknown GGUF type '{type}'.", type=out_type),
+                          say("Choose one of: {choices}.", choices=", ".join(OUT_TYPES)))
     dst = Path(dst)
     if dst.is_dir():
-        raise ExportError(f"{dst} is a folder.", "Give a file name for the GGUF, e.g. model.gguf.")
+        raise ExportError(say("{path} is a folder.", path=dst), say("Give a file name for the GGUF, e.g. model.gguf."))
     with open_checkpoint(src) as ck:
         try:
             dst.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ExportError(f"Cannot create the folder {dst.parent} ({exc.strerror or exc}).",
-                              "Pick another place for the GGUF file.") from exc
+            raise ExportError(say("Cannot create the folder {folder}.", folder=dst.parent),
+                              say("Pick another place for the GGUF file."), str(exc.strerror or exc)) from exc
         model_name = name or ck.folder.resolve().name
         direct = out_type if out_type in _DIRECT else _lossless_intermediate(ck)
         qtype, file_type = _DIRECT[direct]
@@ -351,8 +353,9 @@ def export_gguf(src: Path | str, dst: Path | str, out_type: str = DEFAULT_OUT_TY
             os.replace(final, dst)
             temps.remove(final)
         except OSError as exc:
-            raise ExportError(f"Writing {dst} failed ({exc.strerror or exc}).",
-                              "Check that the folder is writable and has free space.") from exc
+            raise ExportError(say("Writing {path} failed.", path=dst),
+                              say("Check that the folder is writable and has free space."),
+                              str(exc.strerror or exc)) from exc
         finally:
             for tmp in temps:
                 tmp.unlink(missing_ok=True)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.internlm2.errors import ExportCancelled, ExportError
+from app.sentences import say
 
 # name -> (llama_cpp ftype constant name, approximate bits per weight of the whole file)
 _FTYPES: dict[str, tuple[str, float]] = {
@@ -66,11 +67,11 @@ def quantize_gguf(src: Path, dst: Path, out_type: str, *,
     (default: guessed from the size of `src`) sizes the progress total.
     """
     if out_type not in _FTYPES:
-        raise ExportError(f"{out_type} is not a llama.cpp K-quant type.",
-                          f"Choose one of: {', '.join(K_QUANTS)}.")
+        raise ExportError(say("{type} is not a llama.cpp K-quant type.", type=out_type),
+                          say("Choose one of: {choices}.", choices=", ".join(K_QUANTS)))
     if importlib.util.find_spec("llama_cpp") is None:  # a sentence here, not a child's traceback
-        raise ExportError("llama-cpp-python is not installed, so K-quants cannot be made.",
-                          "Install llama-cpp-python or choose f16, bf16 or q8_0.")
+        raise ExportError(say("llama-cpp-python is not installed, so K-quants cannot be made."),
+                          say("Install llama-cpp-python or choose f16, bf16 or q8_0."))
     log = dst.with_name(dst.name + ".log")
     total = estimate_quantized_bytes(n_params or src.stat().st_size // 2, out_type)
     ctx = multiprocessing.get_context("spawn")
@@ -85,7 +86,7 @@ def quantize_gguf(src: Path, dst: Path, out_type: str, *,
             if cancel is not None and cancel.is_set():  # honoured even if the child just ended
                 child.kill()
                 child.join()
-                raise ExportCancelled("The conversion was cancelled.")
+                raise ExportCancelled(say("The conversion was cancelled."))
             if not child.is_alive():
                 break
             if progress is not None:
@@ -93,10 +94,10 @@ def quantize_gguf(src: Path, dst: Path, out_type: str, *,
                 progress("quantize", min(size, total - 1), total)
         if child.exitcode != 0:
             detail = _last_log_line(log)
-            how = (f"crashed (signal {-child.exitcode})" if child.exitcode is not None
-                   and child.exitcode < 0 else f"failed (exit code {child.exitcode})")
-            raise ExportError(f"llama.cpp's quantizer {how}" + (f": {detail}" if detail else "."),
-                              "Try another type such as q8_0 or f16.")
+            crashed = child.exitcode is not None and child.exitcode < 0
+            how = f"signal {-(child.exitcode or 0)}" if crashed else f"exit code {child.exitcode}"
+            raise ExportError(say("llama.cpp's quantizer crashed.") if crashed else say("llama.cpp's quantizer failed."),
+                              say("Try another type such as q8_0 or f16."), f"{how}: {detail}" if detail else how)
         if progress is not None:
             size = dst.stat().st_size
             progress("quantize", size, size)

@@ -24,6 +24,7 @@ from app.internlm2.config import InternLM2Config
 from app.internlm2.errors import ExportError
 from app.internlm2.rope import GGUF_ROPE_FACTOR_KEY, GGUF_ROPE_SCALING_KEY
 from app.internlm2.tokenizer import IM_END
+from app.sentences import say
 
 # protobuf-generated, without type information: typed as Any on purpose
 _sp_pb2: Any = importlib.import_module("sentencepiece.sentencepiece_model_pb2")
@@ -57,8 +58,8 @@ def _read_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ExportError(f"{path.name} in {path.parent} cannot be read ({exc}).",
-                          "Download the model again.") from exc
+        raise ExportError(say("{name} in {folder} cannot be read.", name=path.name, folder=path.parent),
+                          say("Download the model again."), str(exc)) from exc
     return data if isinstance(data, dict) else {}
 
 
@@ -67,10 +68,11 @@ def _read_proto(path: Path) -> Any:
     try:
         proto.ParseFromString(path.read_bytes())
     except OSError as exc:
-        raise ExportError(f"{path.name} cannot be read ({exc}).", "Download the model again.") from exc
+        raise ExportError(say("{name} cannot be read.", name=path.name), say("Download the model again."),
+                          str(exc)) from exc
     except Exception as exc:  # protobuf's DecodeError
-        raise ExportError(f"{path} is not a SentencePiece tokenizer ({exc}).",
-                          "Download the model again.") from exc
+        raise ExportError(say("{path} is not a SentencePiece tokenizer.", path=path),
+                          say("Download the model again."), str(exc)) from exc
     return proto
 
 
@@ -81,8 +83,9 @@ def read_vocabulary(folder: Path, cfg: InternLM2Config) -> Vocabulary:
     n_pieces = len(proto.pieces)
     if n_pieces > cfg.vocab_size:
         raise ExportError(
-            f"tokenizer.model has {n_pieces} pieces but the model only {cfg.vocab_size} embeddings.",
-            "The tokenizer does not belong to these weights; download the model again.")
+            say("tokenizer.model has {pieces} pieces but the model only {embeddings} embeddings.",
+                pieces=n_pieces, embeddings=cfg.vocab_size),
+            say("The tokenizer does not belong to these weights; download the model again."))
     tokens: list[bytes] = []
     scores: list[float] = []
     types: list[int] = []
@@ -106,8 +109,8 @@ def read_vocabulary(folder: Path, cfg: InternLM2Config) -> Vocabulary:
             continue
         idx = int(key)
         if not 0 <= idx < cfg.vocab_size:
-            raise ExportError(f"Special token {entry['content']} has id {idx}, outside the "
-                              f"vocabulary of {cfg.vocab_size}.", "Download the model again.")
+            raise ExportError(say("Special token {name} has id {id}, outside the vocabulary of {n}.",
+                                  name=entry["content"], id=idx, n=cfg.vocab_size), say("Download the model again."))
         name = str(entry["content"])
         by_name[name] = idx
         tokens[idx] = name.encode("utf-8")

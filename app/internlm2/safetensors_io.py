@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from app.internlm2.errors import CheckpointError
+from app.sentences import say
 
 # safetensors dtype -> (numpy storage dtype, bytes per element). BF16 is stored as uint16.
 _DTYPES: dict[str, tuple[Any, int]] = {
@@ -52,17 +53,19 @@ def read_header(path: Path) -> dict[str, TensorInfo]:
         with path.open("rb") as fh:
             head = fh.read(8)
             if len(head) < 8:
-                raise CheckpointError(f"{path.name} is truncated (only {size} bytes).",
-                                      "Download the model again.")
+                raise CheckpointError(say("{name} is truncated (only {size} bytes).", name=path.name, size=size),
+                                      say("Download the model again."))
             (length,) = struct.unpack("<Q", head)
             if length > _MAX_HEADER or 8 + length > size:
-                raise CheckpointError(f"{path.name} is not a valid safetensors file or is truncated.",
-                                      "Download the model again.")
+                raise CheckpointError(say("{name} is not a valid safetensors file or is truncated.", name=path.name),
+                                      say("Download the model again."))
             header = json.loads(fh.read(length))
     except OSError as exc:
-        raise CheckpointError(f"{path.name} cannot be read ({exc}).") from exc
+        raise CheckpointError(say("{name} cannot be read.", name=path.name),
+                              say("Check that the file is still there and readable."), str(exc)) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{path.name} has a damaged header.", "Download the model again.") from exc
+        raise CheckpointError(say("{name} has a damaged header.", name=path.name), say("Download the model again."),
+                              str(exc)) from exc
     base = 8 + length
     infos: dict[str, TensorInfo] = {}
     for name, meta in header.items():
@@ -70,16 +73,20 @@ def read_header(path: Path) -> dict[str, TensorInfo]:
             continue
         dtype = meta.get("dtype")
         if dtype not in _DTYPES:
-            raise CheckpointError(f"{path.name}: tensor {name} has an unsupported dtype {dtype}.")
+            raise CheckpointError(say("Tensor {tensor} in {name} has an unsupported data type {dtype}.",
+                                      tensor=name, name=path.name, dtype=dtype),
+                                  say("Pick an official InternLM2 checkpoint."))
         begin, end = meta["data_offsets"]
         shape = tuple(int(x) for x in meta["shape"])
         count = int(np.prod(shape)) if shape else 1
         if end - begin != count * _DTYPES[dtype][1]:
-            raise CheckpointError(f"{path.name}: tensor {name} has a size that does not match its shape.")
+            raise CheckpointError(say("Tensor {tensor} in {name} has a size that does not match its shape.",
+                                      tensor=name, name=path.name),
+                                  say("The file is damaged; download the model again."))
         if base + end > size:
             raise CheckpointError(
-                f"{path.name} is truncated: tensor {name} ends past the end of the file.",
-                "The download was probably cut; download the model again.",
+                say("{name} is truncated: tensor {tensor} ends past the end of the file.", name=path.name, tensor=name),
+                say("The download was probably cut; download the model again."),
             )
         infos[name] = TensorInfo(name, path, dtype, shape, base + begin, base + end)
     return infos
@@ -122,8 +129,8 @@ class SafetensorsReader:
             got = os.preadv(fd, [view[done:]], start + done) if hasattr(os, "preadv") else \
                 self._pread_fallback(fd, view[done:], start + done)
             if got <= 0:
-                raise CheckpointError(f"{info.path.name} ended early while reading {name}.",
-                                      "The file is truncated; download the model again.")
+                raise CheckpointError(say("{name} ended early while reading {tensor}.", name=info.path.name, tensor=name),
+                                      say("The file is truncated; download the model again."))
             done += got
 
     @staticmethod

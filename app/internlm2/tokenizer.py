@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from app.internlm2.errors import TokenizerError
+from app.sentences import say
 
 
 def _sp_pb2() -> Any:
@@ -39,8 +40,8 @@ class SpecialTokens:
         try:
             return self.by_name[name]
         except KeyError:
-            raise TokenizerError(f"The tokenizer has no special token {name}.",
-                                 "Pick an InternLM2 chat checkpoint.") from None
+            raise TokenizerError(say("The tokenizer has no special token {name}.", name=name),
+                                 say("Pick an InternLM2 chat checkpoint.")) from None
 
     @property
     def im_end(self) -> int | None:
@@ -61,7 +62,8 @@ def _read_added_tokens(path: Path) -> dict[str, int]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise TokenizerError(f"{path.name} cannot be read ({exc}).") from exc
+        raise TokenizerError(say("{name} cannot be read.", name=path.name), say("Download the model again."),
+                             str(exc)) from exc
     decoder = data.get("added_tokens_decoder") or {}
     return {str(v["content"]): int(k) for k, v in decoder.items() if isinstance(v, dict)}
 
@@ -80,10 +82,11 @@ class InternLM2Tokenizer:
             proto = _sp_pb2().ModelProto()
             proto.ParseFromString(model_file.read_bytes())
         except FileNotFoundError as exc:
-            raise TokenizerError(f"{model_file.name} is missing from {model_file.parent}.",
-                                 "Download the model again.") from exc
+            raise TokenizerError(say("{name} is missing from {folder}.", name=model_file.name, folder=model_file.parent),
+                                 say("Download the model again.")) from exc
         except Exception as exc:  # protobuf raises its own DecodeError
-            raise TokenizerError(f"{model_file} is not a SentencePiece tokenizer ({exc}).") from exc
+            raise TokenizerError(say("{path} is not a SentencePiece tokenizer.", path=model_file),
+                                 say("Download the model again."), str(exc)) from exc
         cfg_path = Path(config_file) if config_file else model_file.parent / "tokenizer_config.json"
         self._setup(proto, _read_added_tokens(cfg_path))
 
@@ -98,7 +101,8 @@ class InternLM2Tokenizer:
         n = len(proto.pieces)
         for name, idx in added.items():
             if not 0 <= idx < n:
-                raise TokenizerError(f"Special token {name} has id {idx}, outside the vocabulary of {n}.")
+                raise TokenizerError(say("Special token {name} has id {id}, outside the vocabulary of {n}.",
+                                         name=name, id=idx, n=n), say("Pick an official InternLM2 checkpoint."))
         self._protect(proto, set(added.values()))
         # InternLM2's piece 354 is a NUL character. SentencePiece treats it as unused (never
         # produced from text; text's NUL becomes byte piece <0x00>) but says so on stderr at
@@ -116,7 +120,8 @@ class InternLM2Tokenizer:
         try:
             self.sp.LoadFromSerializedProto(proto.SerializeToString())
         except RuntimeError as exc:
-            raise TokenizerError(f"The tokenizer cannot be loaded ({exc}).", "Download the model again.") from exc
+            raise TokenizerError(say("The tokenizer cannot be loaded."), say("Download the model again."),
+                                 str(exc)) from exc
         self.special = SpecialTokens(by_name=added, bos=self.sp.bos_id(), eos=self.sp.eos_id(),
                                      unk=self.sp.unk_id())
         self._special_ids = frozenset(added.values()) | {self.sp.bos_id(), self.sp.eos_id()}

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.sentences import say
 from app.server.engine_adapter import EngineAdapter
 from app.server.errors import ServerStartError
 from app.server.scheduler import GenerationQueue
@@ -41,8 +42,8 @@ def bind(host: str, port: int) -> socket.socket:
     try:
         family = socket.AF_INET6 if ipaddress.ip_address(name).version == 6 else socket.AF_INET
     except ValueError:
-        raise ServerStartError(f"{host} is not an IP address.",
-                               "Use --host 127.0.0.1 (this computer only) or an address of this computer.") from None
+        raise ServerStartError(say("{host} is not an IP address.", host=host),
+                               say("Use --host 127.0.0.1 (this computer only) or an address of this computer.")) from None
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         if hasattr(socket, "SO_EXCLUSIVEADDRUSE"):  # Windows: no sharing a port with another program
@@ -54,10 +55,11 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno in (98, 48, 10048) or isinstance(exc, PermissionError) and port < 1024:
-            raise ServerStartError(f"Port {port} on {host} is already in use or not allowed.",
-                                   "Choose another with --port, or stop the program that uses it.") from None
-        raise ServerStartError(f"Cannot listen on {host}:{port} ({exc.strerror or exc}).",
-                               "Check the address with --host, or choose another --port.") from None
+            raise ServerStartError(say("Port {port} on {host} is already in use or not allowed.", port=port, host=host),
+                                   say("Choose another with --port, or stop the program that uses it.")) from None
+        raise ServerStartError(say("Cannot listen on {host}:{port}.", host=host, port=port),
+                               say("Check the address with --host, or choose another --port."),
+                               str(exc.strerror or exc)) from None
     sock.setblocking(False)
     return sock
 
@@ -124,7 +126,8 @@ class LocalServer:
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise ServerStartError("The local server did not start.")
+                raise ServerStartError(say("The local server did not start."),
+                                       say("Try again; the log file says what stopped it."))
             time.sleep(0.01)
         return self
 

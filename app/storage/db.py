@@ -38,6 +38,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from app import __version__, paths
+from app.sentences import say
 from app.storage import opening, schema
 from app.storage.errors import (
     DatabaseReadOnlyError,
@@ -98,7 +99,7 @@ class Database:
         self._last_now: datetime | None = None
         self._lock_wait_s = LOCK_WAIT_S if lock_wait_s is None else lock_wait_s
         self._rebuilding = False
-        self.read_only_reason = "it was opened read-only" if read_only else ""
+        self.read_only_reason: str = say("it was opened read-only") if read_only else ""
         self._conn = self._open()
         self._fts_tokenizer: str | None = None
 
@@ -116,10 +117,10 @@ class Database:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as err:
                 raise DatabaseUnavailableError(
-                    self.path, f"its folder cannot be made: {err.strerror or err}") from err
+                    self.path, say("its folder cannot be made: {reason}", reason=err.strerror or str(err))) from err
         blocked = self.read_only_reason or opening.write_block(self.path, exists)
         if blocked and not exists:
-            raise DatabaseUnavailableError(self.path, f"{blocked}, so it cannot be created")
+            raise DatabaseUnavailableError(self.path, say("{reason}, so it cannot be created", reason=blocked))
         conn = opening.connect(self.path, exists=exists, read_only=bool(blocked),
                                wait_s=self._lock_wait_s)
         try:
@@ -127,7 +128,7 @@ class Database:
             if blocked:
                 if version != len(schema.MIGRATIONS):
                     raise DatabaseUnavailableError(
-                        self.path, f"{blocked}, and it needs an upgrade to this version's schema")
+                        self.path, say("{reason}, and it needs an upgrade to this version's schema", reason=blocked))
                 self.read_only_reason = blocked
                 _log.warning("%s opened read-only: %s", self.path, blocked)
             else:

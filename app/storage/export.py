@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from app.sentences import say
 from app.storage.db import Database
 from app.storage.errors import ImportFormatError
 from app.storage.models import (
@@ -208,10 +209,10 @@ def _get(obj: Mapping[str, Any], key: str, kind: type, default: Any = _MISSING) 
     value = obj.get(key)
     if value is None:
         if default is _MISSING:
-            raise ImportFormatError(f"the field '{key}' is missing")
+            raise ImportFormatError(say("the field '{key}' is missing", key=key))
         return default
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ImportFormatError(f"the field '{key}' has the wrong type")
+        raise ImportFormatError(say("the field '{key}' has the wrong type", key=key))
     return value
 
 
@@ -219,7 +220,7 @@ def _timestamp(obj: Mapping[str, Any], key: str) -> str:
     try:
         return format_timestamp(parse_timestamp(_get(obj, key, str)))
     except ValueError as err:
-        raise ImportFormatError(f"the field '{key}' is not a date") from err
+        raise ImportFormatError(say("the field '{key}' is not a date", key=key)) from err
 
 
 def parse_archive(data: str | bytes | Mapping[str, Any]) -> Archive:
@@ -228,14 +229,14 @@ def parse_archive(data: str | bytes | Mapping[str, Any]) -> Archive:
         try:
             data = json.loads(data)
         except (ValueError, UnicodeDecodeError) as err:
-            raise ImportFormatError("it is not valid JSON") from err
+            raise ImportFormatError(say("it is not valid JSON")) from err
     if not isinstance(data, Mapping) or data.get("format") != FORMAT_NAME:
-        raise ImportFormatError("it is not an InternLM2 Desktop conversation export")
+        raise ImportFormatError(say("it is not an InternLM2 Desktop conversation export"))
     version = _get(data, "format_version", int)
     if version > FORMAT_VERSION:
         raise ImportFormatError(
-            f"it was exported by a newer version of the app (format {version}); "
-            "update the app to import it"
+            say("it was exported by a newer version of the app (format {version}); update the app to import it",
+                version=version)
         )
     head = _get(data, "conversation", dict)
     conversation = {
@@ -262,29 +263,29 @@ def _parent(item: Mapping[str, Any], index: int) -> int | None:
     if parent is None:
         return None
     if not isinstance(parent, int) or isinstance(parent, bool) or not 0 <= parent < index:
-        raise ImportFormatError("the field 'parent' does not name an earlier message")
+        raise ImportFormatError(say("the field '{key}' does not name an earlier message", key="parent"))
     return parent
 
 
 def _parse_message(item: Any, index: int) -> dict[str, Any]:
     if not isinstance(item, Mapping):
-        raise ImportFormatError("a message is not an object")
+        raise ImportFormatError(say("a message is not an object"))
     chosen = item.get("chosen", True)
     if not isinstance(chosen, bool):
-        raise ImportFormatError("the field 'chosen' has the wrong type")
+        raise ImportFormatError(say("the field '{key}' has the wrong type", key="chosen"))
     try:
         role = Role(_get(item, "role", str))
         state = MessageState(_get(item, "state", str, MessageState.COMPLETE.value))
     except ValueError as err:
-        raise ImportFormatError("a message has an unknown role or state") from err
+        raise ImportFormatError(say("a message has an unknown role or state")) from err
     stats = item.get("stats")
     if stats is not None and not isinstance(stats, Mapping):
-        raise ImportFormatError("the field 'stats' has the wrong type")
+        raise ImportFormatError(say("the field '{key}' has the wrong type", key="stats"))
     ids: tuple[int, ...] | None = None
     if item.get("token_ids") is not None:
         ids = parse_token_ids(_get(item, "token_ids", list))
         if ids is None:
-            raise ImportFormatError("the field 'token_ids' is not a list of token numbers")
+            raise ImportFormatError(say("the field '{key}' is not a list of token numbers", key="token_ids"))
     return {
         "tool": _tool_text(item, "tool"),
         "token_ids": token_ids_json(ids),
@@ -308,15 +309,15 @@ def _tool_text(obj: Mapping[str, Any], key: str) -> str | None:
     try:
         text = tool_json(_get(obj, key, dict))
     except ValueError:
-        raise ImportFormatError(f"the field '{key}' holds a number JSON cannot store") from None
+        raise ImportFormatError(say("the field '{key}' holds a number JSON cannot store", key=key)) from None
     if text is None or parse_tool(text) is None:
-        raise ImportFormatError(f"the field '{key}' is too large")
+        raise ImportFormatError(say("the field '{key}' is too large", key=key))
     return text
 
 
 def _parse_document(item: Any) -> dict[str, Any]:
     if not isinstance(item, Mapping):
-        raise ImportFormatError("a document is not an object")
+        raise ImportFormatError(say("a document is not an object"))
     text = _get(item, "text", str)
     return {
         "name": _get(item, "name", str),

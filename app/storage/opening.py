@@ -22,6 +22,7 @@ import sqlite3
 import stat
 from pathlib import Path
 
+from app.sentences import say
 from app.storage import schema
 from app.storage.errors import (
     DatabaseCorruptError,
@@ -97,10 +98,10 @@ def write_block(path: Path, exists: bool) -> str:
     """Why this process cannot write the database ('' when it can): SQLite writes the file and
     creates its -wal/-shm companions beside it, so both the file and its folder count."""
     if exists and not os.access(path, os.W_OK):
-        return "the file is write-protected"
+        return say("the file is write-protected")
     folder = path.parent
     if not os.access(folder, os.W_OK | os.X_OK):
-        return f"its folder {folder} is write-protected"
+        return say("its folder {folder} is write-protected", folder=folder)
     return ""
 
 

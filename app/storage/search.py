@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+from collections.abc import Callable
 
 from app.storage.db import Database
 from app.storage.models import Role, SearchHit
@@ -130,9 +131,8 @@ def search_messages(
     rows: list[sqlite3.Row] | None = None
     with db.read() as conn:
         if indexed:
-            rows = _indexed_or_repaired(
-                db, indexed, like_sql, like_args, tokenizer, markers, ellipsis, limit
-            )
+            rows = _indexed_or_repaired(db, lambda reading, fts_tokenizer: _indexed_rows(
+                reading, indexed, like_sql, like_args, fts_tokenizer, markers, ellipsis, limit))
             if rows is None:  # the index cannot be used: scan for every term
                 indexed, scanned = [], terms
                 like_sql = "".join(" AND m.text LIKE ? ESCAPE '\\'" for _ in scanned)
@@ -167,22 +167,15 @@ def _is_index_damage(err: sqlite3.DatabaseError) -> bool:
 
 
 def _indexed_or_repaired(
-    db: Database,
-    indexed: list[str],
-    like_sql: str,
-    like_args: list[str],
-    tokenizer: str,
-    markers: tuple[str, str],
-    ellipsis: str,
-    limit: int,
+    db: Database, ask: Callable[[sqlite3.Connection, str], list[sqlite3.Row]]
 ) -> list[sqlite3.Row] | None:
-    """The FTS5 rows; after damage, rebuild the index and ask once more. None: scan instead."""
+    """`ask`'s FTS5 rows (given a connection and the index's tokenizer); after damage, rebuild
+    the index and ask once more. None: scan instead."""
+    tokenizer = db.fts_tokenizer
     for attempt in range(2):
         try:
             with db.read() as conn:
-                return _indexed_rows(
-                    conn, indexed, like_sql, like_args, tokenizer, markers, ellipsis, limit
-                )
+                return ask(conn, tokenizer)
         except sqlite3.DatabaseError as err:
             if not _is_index_damage(err):
                 raise

@@ -188,9 +188,11 @@ class ChatController(QObject):
         """False, with a sentence in the status bar, when the database is read-only."""
         if not self.store.read_only:
             return True
+        from app.ui.window.core_text import translated  # the reason is a core sentence
+
         self.notice.emit(self.tr(
             "Nothing can be saved: the conversation database is read-only (%1). Conversations "
-            "can still be read and exported.").replace("%1", self.store.read_only_reason))
+            "can still be read and exported.").replace("%1", translated(self.store.read_only_reason)))
         return False
 
     def new_conversation(self) -> int:

@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.window.overlay_notice import float_above
+
 LARGE_PASTE = 20_000
 
 
@@ -75,7 +77,10 @@ class Composer(QWidget):
         banner_row.addWidget(self.banner_label, 1)
         banner_row.addWidget(cancel)
         self._banner.hide()
-        layout.addWidget(self._banner)
+        if parent is None:
+            layout.addWidget(self._banner)
+        else:  # over the transcript's bottom edge: showing it moves neither the transcript nor the box
+            float_above(self._banner, self)
         self._paste_bar = QWidget(self)
         paste_row = QHBoxLayout(self._paste_bar)
         paste_row.setContentsMargins(0, 0, 0, 0)

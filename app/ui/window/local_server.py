@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.engine.backend import Backend
 from app.errors import UserError
+from app.ui.window.core_text import error_text
 from app.ui.workers.inference_worker import InferenceClient
 
 DEFAULT_PORT = 8080
@@ -99,7 +100,7 @@ class LocalServerHost(QObject):
             server = LocalServer(EngineAdapter(backend), options, sock, dispatch=self._dispatch(backend))
             self._started.emit(server.start(), generation)
         except UserError as exc:
-            self._started.emit(str(exc), generation)
+            self._started.emit(error_text(exc), generation)  # in the user's language
 
     def _on_started(self, outcome: object, generation: int) -> None:
         if isinstance(outcome, str):

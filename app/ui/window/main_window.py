@@ -40,6 +40,7 @@ from app.ui.documents.document_pane import DocumentPane
 from app.ui.models.welcome import WelcomePage
 from app.ui.window.i18n import Translations, resolve_language
 from app.ui.window.local_server import LocalServerHost, new_api_key
+from app.ui.window.overlay_notice import OverlayNotice
 from app.ui.window.status_panel import StatusPanel
 from app.ui.window.theme import apply_theme
 from app.ui.window.window_menus import WindowMenus
@@ -142,11 +143,6 @@ class MainWindow(QMainWindow):
         bar = QVBoxLayout(self.no_model)
         bar.setContentsMargins(12, 6, 12, 0)
         bar.addWidget(QLabel(self.tr("No model is loaded: you can read and search, but not send."), self.no_model))
-        self.load_error = QLabel(self.no_model)  # why the last load failed (where the user looks)
-        self.load_error.setWordWrap(True)
-        self.load_error.setStyleSheet("color: #b00020;")
-        self.load_error.hide()
-        bar.addWidget(self.load_error)
         open_button = QPushButton(self.tr("Open a model…"), self.no_model)
         open_button.clicked.connect(self.choose_model)
         bar.addWidget(open_button, 0, Qt.AlignmentFlag.AlignLeft)
@@ -159,6 +155,8 @@ class MainWindow(QMainWindow):
         self.view.copied.connect(lambda: self.statusBar().showMessage(self.tr("Copied."), 3000))
         self.view.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         chat_layout.addWidget(self.view, 1)
+        self.load_error = OverlayNotice(self.view)  # why the last load failed, over the transcript's top
+        self.load_error.setStyleSheet("color: #b00020;")
         self.composer = Composer(chat_page)
         self.composer.sendRequested.connect(self.send)
         self.composer.stopRequested.connect(self.controller.stop)
@@ -483,8 +481,7 @@ class MainWindow(QMainWindow):
         self._resend_after_load = False
         self.status.clear_progress()
         self.welcome.set_error(message)
-        self.load_error.setText(message)
-        self.load_error.show()
+        self.load_error.show_text(message)
         self.statusBar().showMessage(message, 15000)
 
     def _dropped(self, event: QDragEnterEvent | QDropEvent) -> tuple[str, Path] | None:

@@ -32,6 +32,7 @@ class StatusPanel(QWidget):
         self.progress = QProgressBar(self)
         self.progress.setMaximumWidth(140)
         self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(12)  # no taller than a label: showing it does not grow the bar
         self.speed = QLabel(self)
         self.context_label = QLabel(self)
         self.context = QProgressBar(self)

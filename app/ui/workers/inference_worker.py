@@ -197,7 +197,7 @@ class InferenceWorker(QObject):
         convo = job.conversation
         try:
             if backend is None:
-                raise UserError("No model is loaded. Open a model first.")
+                raise UserError(say("No model is loaded."), say("Open a model first."))
             reader = PrefixReader(backend, convo, job.cache, job.sha256)
             final: Finished | None = None
             events = iter(()) if job.cancel.is_set() else reader.run()
