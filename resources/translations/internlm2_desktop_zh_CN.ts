@@ -116,6 +116,10 @@ Python %1，%2。</translation>
         <translation>问题未发送：对话在此期间已切换。</translation>
     </message>
     <message>
+        <source>The tool&apos;s result does not fit the model&apos;s context, so the answer cannot go on. Ask a shorter question, or load the model with a larger context.</source>
+        <translation>工具的结果放不进模型的上下文，回答无法继续。请问一个更短的问题，或以更大的上下文加载模型。</translation>
+    </message>
+    <message>
         <source>The question will be sent once the document has been read.</source>
         <translation>文档读完后将发送这个问题。</translation>
     </message>
@@ -135,6 +139,10 @@ Python %1，%2。</translation>
         <translation>助手</translation>
     </message>
     <message>
+        <source>Tool</source>
+        <translation>工具</translation>
+    </message>
+    <message>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
@@ -143,8 +151,48 @@ Python %1，%2。</translation>
         <translation>编辑</translation>
     </message>
     <message>
+        <source>Delete version</source>
+        <translation>删除此版本</translation>
+    </message>
+    <message>
         <source>… and %1 more characters</source>
         <translation>……另有 %1 个字符</translation>
+    </message>
+    <message>
+        <source>Calls the tool %1 with %2</source>
+        <translation>调用工具 %1，参数 %2</translation>
+    </message>
+    <message>
+        <source>This looks like a tool call, but it could not be read (it is shown as text); nothing ran.</source>
+        <translation>这看起来是一次工具调用，但无法解析（按文本显示）；没有运行任何东西。</translation>
+    </message>
+    <message>
+        <source>You did not allow %1 to run.</source>
+        <translation>你没有允许 %1 运行。</translation>
+    </message>
+    <message>
+        <source>%1 is not switched on for this conversation; nothing ran.</source>
+        <translation>%1 在这个对话中没有开启；没有运行任何东西。</translation>
+    </message>
+    <message>
+        <source>The result of %1.</source>
+        <translation>%1 的结果。</translation>
+    </message>
+    <message>
+        <source>Run %1?</source>
+        <translation>运行 %1？</translation>
+    </message>
+    <message>
+        <source>Allow once</source>
+        <translation>允许一次</translation>
+    </message>
+    <message>
+        <source>Always for this conversation</source>
+        <translation>在这个对话中始终允许</translation>
+    </message>
+    <message>
+        <source>Deny</source>
+        <translation>拒绝</translation>
     </message>
     <message>
         <source>Only the first %1 characters are shown; Copy copies the whole reply.</source>
@@ -234,10 +282,14 @@ Python %1，%2。</translation>
         <translation>已粘贴文本：%1 个字符，将随消息一起发送。</translation>
     </message>
     <message numerus="yes">
-        <source>Editing an earlier message. Sending it replaces the %n later message(s) of this conversation.</source>
+        <source>Editing an earlier message. Sending it starts a new branch; the old one and its %n later message(s) are kept.</source>
         <translation>
-            <numerusform>正在编辑之前的消息。发送后将替换本对话中其后的 %n 条消息。</numerusform>
+            <numerusform>正在编辑较早的一条消息。发送后将开始一个新分支；原来的分支及其后的 %n 条消息都会保留。</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>Editing a message. Sending it starts a new branch; the old one is kept.</source>
+        <translation>正在编辑一条消息。发送后将开始一个新分支；原来的分支会保留。</translation>
     </message>
 </context>
 <context>
@@ -281,6 +333,10 @@ Python %1，%2。</translation>
     <message>
         <source>first token</source>
         <translation>首个词元</translation>
+    </message>
+    <message>
+        <source>Other versions not shown here: %1 (the JSON export keeps them all).</source>
+        <translation>此处未显示的其他版本：%1 个（JSON 导出会保留全部版本）。</translation>
     </message>
     <message>
         <source>System</source>
@@ -671,6 +727,10 @@ Imported from a file on %2</source>
         <translation>“{name}”的{pages}没有文字层（可能是扫描图像），模型看不到它们；请对 PDF 进行 OCR 文字识别以包含它们。</translation>
     </message>
     <message>
+        <source>permission denied</source>
+        <translation>没有权限</translation>
+    </message>
+    <message>
         <source>“{name}” is not entirely valid text in a known encoding (read as {label}): {count} characters could not be decoded and are shown as �; if the text looks wrong, save the file as UTF-8 and drop it again.</source>
         <translation>“{name}”不完全是某种已知编码的有效文本（按 {label} 读取）：有 {count} 个字符无法解码，显示为 �；如果文本看起来不对，请把文件另存为 UTF-8 后重新拖入。</translation>
     </message>
@@ -681,6 +741,14 @@ Imported from a file on %2</source>
     <message>
         <source>“{name}” is not entirely valid text in a known encoding (read as {label}): 1 character could not be decoded and is shown as �; if the text looks wrong, save the file as UTF-8 and drop it again.</source>
         <translation>“{name}”不完全是某种已知编码的有效文本（按 {label} 读取）：有 1 个字符无法解码，显示为 �；如果文本看起来不对，请把文件另存为 UTF-8 后重新拖入。</translation>
+    </message>
+    <message>
+        <source>The prompt needs {tokens} tokens but the context holds {n_ctx}.</source>
+        <translation>提示需要 {tokens} 个词元，但上下文只能容纳 {n_ctx} 个。</translation>
+    </message>
+    <message>
+        <source>Start a new conversation, remove the document, or load the model with a larger context.</source>
+        <translation>请开始新的对话、移除文档，或以更大的上下文加载模型。</translation>
     </message>
     <message>
         <source>{share}; with the conversation, the question and room for a {answer}-token answer it needs {need} tokens, but {why}. Nothing was cut: choose what to do.</source>
@@ -741,6 +809,202 @@ Imported from a file on %2</source>
     <message>
         <source>Leave out the oldest turn ({freed} tokens); the document stays whole.</source>
         <translation>略去最早的一轮对话（{freed} 个词元）；文档保持完整。</translation>
+    </message>
+    <message>
+        <source>Apple&apos;s MPS GPU backend is not available on this computer.</source>
+        <translation>这台电脑上无法使用 Apple 的 MPS GPU 后端。</translation>
+    </message>
+    <message>
+        <source>Choose the CPU or the llama.cpp backend in Settings.</source>
+        <translation>请在“设置”中选择 CPU 或 llama.cpp 后端。</translation>
+    </message>
+    <message>
+        <source>No CUDA GPU can be used: {reason}.</source>
+        <translation>无法使用 CUDA GPU：{reason}。</translation>
+    </message>
+    <message>
+        <source>{name} is not a readable GGUF file: it is damaged or incomplete.</source>
+        <translation>{name} 不是可读取的 GGUF 文件：文件已损坏或不完整。</translation>
+    </message>
+    <message>
+        <source>Convert the model again or pick another file.</source>
+        <translation>请重新转换模型，或选择另一个文件。</translation>
+    </message>
+    <message>
+        <source>There is not enough memory to read a conversation of this length ({n_ctx}-token context).</source>
+        <translation>内存不足，无法读取这么长的对话（上下文为 {n_ctx} 个词元）。</translation>
+    </message>
+    <message>
+        <source>Close other programs, or load the model with a smaller context.</source>
+        <translation>请关闭其他程序，或以更小的上下文加载模型。</translation>
+    </message>
+    <message>
+        <source>There is no model file at {path}.</source>
+        <translation>{path} 处没有模型文件。</translation>
+    </message>
+    <message>
+        <source>Pick a .gguf file or convert a checkpoint first.</source>
+        <translation>请选择一个 .gguf 文件，或先转换一个检查点。</translation>
+    </message>
+    <message>
+        <source>Unknown KV cache type {kv_type!r}.</source>
+        <translation>未知的 KV 缓存类型 {kv_type!r}。</translation>
+    </message>
+    <message>
+        <source>Choose f16 or q8_0.</source>
+        <translation>请选择 f16 或 q8_0。</translation>
+    </message>
+    <message>
+        <source>llama.cpp could not set up its context again.</source>
+        <translation>llama.cpp 无法重新建立它的上下文。</translation>
+    </message>
+    <message>
+        <source>Load the model again.</source>
+        <translation>请重新加载模型。</translation>
+    </message>
+    <message>
+        <source>Could not save the model state to {path}.</source>
+        <translation>无法将模型状态保存到 {path}。</translation>
+    </message>
+    <message>
+        <source>Check the free disk space.</source>
+        <translation>请检查磁盘剩余空间。</translation>
+    </message>
+    <message>
+        <source>The saved model state {name} cannot be used.</source>
+        <translation>保存的模型状态 {name} 无法使用。</translation>
+    </message>
+    <message>
+        <source>The reading is done again from the start.</source>
+        <translation>将从头重新读取。</translation>
+    </message>
+    <message>
+        <source>llama.cpp could not load {name} with a context of {n_ctx} tokens.</source>
+        <translation>llama.cpp 无法以 {n_ctx} 个词元的上下文加载 {name}。</translation>
+    </message>
+    <message>
+        <source>The file may be damaged or not a GGUF; convert the model again, or choose a smaller context.</source>
+        <translation>该文件可能已损坏或不是 GGUF 文件；请重新转换模型，或选择更小的上下文。</translation>
+    </message>
+    <message>
+        <source>llama.cpp failed while computing.</source>
+        <translation>llama.cpp 在计算时出错。</translation>
+    </message>
+    <message>
+        <source>Try again; if it keeps failing, load the model again.</source>
+        <translation>请重试；如果一直失败，请重新加载模型。</translation>
+    </message>
+    <message>
+        <source>llama.cpp found no room in its KV cache for these tokens.</source>
+        <translation>llama.cpp 的 KV 缓存中没有空间容纳这些词元。</translation>
+    </message>
+    <message>
+        <source>Use a larger context or a shorter conversation.</source>
+        <translation>请使用更大的上下文或更短的对话。</translation>
+    </message>
+    <message>
+        <source>This build of the llama.cpp backend needs CPU instructions this computer lacks ({missing}).</source>
+        <translation>此版本的 llama.cpp 后端需要这台电脑所缺少的 CPU 指令（{missing}）。</translation>
+    </message>
+    <message>
+        <source>Rebuild llama-cpp-python for this CPU (scripts/llama_wheel.sh with INTERNLM2_LLAMA_CMAKE_ARGS) or use the PyTorch backend.</source>
+        <translation>请为这颗 CPU 重新构建 llama-cpp-python（使用 scripts/llama_wheel.sh 和 INTERNLM2_LLAMA_CMAKE_ARGS），或使用 PyTorch 后端。</translation>
+    </message>
+    <message>
+        <source>The llama.cpp backend is not installed (llama-cpp-python is missing).</source>
+        <translation>未安装 llama.cpp 后端（缺少 llama-cpp-python）。</translation>
+    </message>
+    <message>
+        <source>Reinstall the app, or choose the PyTorch backend in Settings.</source>
+        <translation>请重新安装本应用，或在“设置”中选择 PyTorch 后端。</translation>
+    </message>
+    <message>
+        <source>There is no model at {path}.</source>
+        <translation>{path} 处没有模型。</translation>
+    </message>
+    <message>
+        <source>Pick a .gguf file or a checkpoint folder.</source>
+        <translation>请选择一个 .gguf 文件或检查点文件夹。</translation>
+    </message>
+    <message>
+        <source>Unknown backend {backend!r}.</source>
+        <translation>未知的后端 {backend!r}。</translation>
+    </message>
+    <message>
+        <source>Choose torch or llamacpp.</source>
+        <translation>请选择 torch 或 llamacpp。</translation>
+    </message>
+    <message>
+        <source>{name} is a checkpoint folder; the llama.cpp backend needs a GGUF file.</source>
+        <translation>{name} 是检查点文件夹；llama.cpp 后端需要 GGUF 文件。</translation>
+    </message>
+    <message>
+        <source>Convert it first: python main.py convert {path} model.gguf</source>
+        <translation>请先转换：python main.py convert {path} model.gguf</translation>
+    </message>
+    <message>
+        <source>{name} is a GGUF file; the PyTorch backend needs the checkpoint folder.</source>
+        <translation>{name} 是 GGUF 文件；PyTorch 后端需要检查点文件夹。</translation>
+    </message>
+    <message>
+        <source>Pick the model&apos;s folder, or use the llama.cpp backend.</source>
+        <translation>请选择模型的文件夹，或使用 llama.cpp 后端。</translation>
+    </message>
+    <message>
+        <source>The PyTorch backend is not installed (torch and transformers are missing).</source>
+        <translation>未安装 PyTorch 后端（缺少 torch 和 transformers）。</translation>
+    </message>
+    <message>
+        <source>Install the app with its [torch] extra, or convert the model to GGUF for the llama.cpp backend.</source>
+        <translation>请安装带 [torch] 附加组件的应用，或将模型转换为 GGUF 以使用 llama.cpp 后端。</translation>
+    </message>
+    <message>
+        <source>The model failed while computing.</source>
+        <translation>模型在计算时出错。</translation>
+    </message>
+    <message>
+        <source>{device} ran out of memory while reading {tokens} tokens.</source>
+        <translation>{device} 在读取 {tokens} 个词元时内存不足。</translation>
+    </message>
+    <message>
+        <source>Use a shorter context (remove the document or older turns) or the llama.cpp backend.</source>
+        <translation>请使用更短的上下文（移除文档或较早的对话轮次），或使用 llama.cpp 后端。</translation>
+    </message>
+    <message>
+        <source>{device} does not have enough free memory for this model.</source>
+        <translation>{device} 没有足够的可用内存来加载这个模型。</translation>
+    </message>
+    <message>
+        <source>Close other programs using the GPU, or use the llama.cpp (GGUF) backend.</source>
+        <translation>请关闭其他正在使用 GPU 的程序，或使用 llama.cpp（GGUF）后端。</translation>
+    </message>
+    <message>
+        <source>revision</source>
+        <translation>版本</translation>
+    </message>
+    <message>
+        <source>path outside the cache</source>
+        <translation>缓存之外的路径</translation>
+    </message>
+    <message>
+        <source>None of the model sources answered.</source>
+        <translation>没有任何模型来源作出回应。</translation>
+    </message>
+    <message>
+        <source>Check your internet connection, or set a mirror address in Settings if the hubs are blocked where you are.</source>
+        <translation>请检查网络连接；如果你所在的地方无法访问这些模型中心，请在“设置”中设置镜像地址。</translation>
+    </message>
+    <message>
+        <source>The catalog does not list {model} on {source}.</source>
+        <translation>目录中没有列出 {source} 上的 {model}。</translation>
+    </message>
+    <message>
+        <source>Choose one of: {choices}.</source>
+        <translation>请从以下选项中选择一个：{choices}。</translation>
+    </message>
+    <message>
+        <source>commit id (not the one asked for)</source>
+        <translation>提交 ID（不是所请求的那个）</translation>
     </message>
     <message>
         <source>Free up {missing} or choose another folder.</source>
@@ -855,6 +1119,446 @@ Imported from a file on %2</source>
         <translation>模型仓库中没有仓库 {repo}（HTTP 404）。</translation>
     </message>
     <message>
+        <source>There is no model {key!r} in the catalog.</source>
+        <translation>目录中没有模型 {key!r}。</translation>
+    </message>
+    <message>
+        <source>There is nothing at {path}.</source>
+        <translation>{path} 处什么也没有。</translation>
+    </message>
+    <message>
+        <source>Pick a checkpoint folder or a .gguf file.</source>
+        <translation>请选择一个检查点文件夹或 .gguf 文件。</translation>
+    </message>
+    <message>
+        <source>Unknown GGUF type {type!r}.</source>
+        <translation>未知的 GGUF 类型 {type!r}。</translation>
+    </message>
+    <message>
+        <source>Unknown source {source!r}.</source>
+        <translation>未知的来源 {source!r}。</translation>
+    </message>
+    <message>
+        <source>{model} is not downloaded yet.</source>
+        <translation>{model} 尚未下载。</translation>
+    </message>
+    <message>
+        <source>Download it first: python main.py download {id}</source>
+        <translation>请先下载：python main.py download {id}</translation>
+    </message>
+    <message>
+        <source>{path} is not a GGUF converted by this app, so it is not deleted.</source>
+        <translation>{path} 不是本应用转换的 GGUF，因此不会删除它。</translation>
+    </message>
+    <message>
+        <source>Remove it from the list instead, or delete it in your file manager.</source>
+        <translation>请改为从列表中移除它，或在文件管理器中删除它。</translation>
+    </message>
+    <message>
+        <source>{name} is a GGUF of a {arch!r} model, not InternLM2.</source>
+        <translation>{name} 是 {arch!r} 模型的 GGUF，而不是 InternLM2。</translation>
+    </message>
+    <message>
+        <source>Pick a GGUF converted from an InternLM2 model.</source>
+        <translation>请选择由 InternLM2 模型转换而来的 GGUF。</translation>
+    </message>
+    <message>
+        <source>The model hub at {address}</source>
+        <translation>位于 {address} 的模型中心</translation>
+    </message>
+    <message>
+        <source>The catalog</source>
+        <translation>目录</translation>
+    </message>
+    <message>
+        <source>The catalog entry of {model}</source>
+        <translation>目录中 {model} 的条目</translation>
+    </message>
+    <message>
+        <source>The folder {path}</source>
+        <translation>文件夹 {path}</translation>
+    </message>
+    <message>
+        <source>The model hub</source>
+        <translation>模型中心</translation>
+    </message>
+    <message>
+        <source>{source} gave an unusable {what} {value} for {filename}, so the download was stopped before anything was written.</source>
+        <translation>{source} 为 {filename} 给出了不可用的{what} {value}，因此下载在写入任何内容之前已停止。</translation>
+    </message>
+    <message>
+        <source>{source} gave an unusable {what} {value}, so the download was stopped before anything was written.</source>
+        <translation>{source} 给出了不可用的{what} {value}，因此下载在写入任何内容之前已停止。</translation>
+    </message>
+    <message>
+        <source>The hub or mirror may be misconfigured: try again later or choose another source.</source>
+        <translation>模型中心或镜像可能配置有误：请稍后重试，或选择另一个来源。</translation>
+    </message>
+    <message>
+        <source>commit id</source>
+        <translation>提交 ID</translation>
+    </message>
+    <message>
+        <source>file hash (ETag)</source>
+        <translation>文件哈希（ETag）</translation>
+    </message>
+    <message>
+        <source>file size</source>
+        <translation>文件大小</translation>
+    </message>
+    <message>
+        <source>file name</source>
+        <translation>文件名</translation>
+    </message>
+    <message>
+        <source>repository id</source>
+        <translation>仓库 ID</translation>
+    </message>
+    <message>
+        <source>download address</source>
+        <translation>下载地址</translation>
+    </message>
+    <message>
+        <source>the file list</source>
+        <translation>文件列表</translation>
+    </message>
+    <message>
+        <source>LFS pointer</source>
+        <translation>LFS 指针</translation>
+    </message>
+    <message>
+        <source>commit id (not the one of the other files)</source>
+        <translation>提交 ID（与其他文件的不同）</translation>
+    </message>
+    <message>
+        <source>file hash (Sha256)</source>
+        <translation>文件哈希（Sha256）</translation>
+    </message>
+    <message>
+        <source>the revision</source>
+        <translation>版本</translation>
+    </message>
+    <message>
+        <source>git blob id</source>
+        <translation>git blob ID</translation>
+    </message>
+    <message>
+        <source>No weights (*.safetensors) in {folder}.</source>
+        <translation>{folder} 中没有权重文件（*.safetensors）。</translation>
+    </message>
+    <message>
+        <source>Pick the folder that holds the model&apos;s safetensors files.</source>
+        <translation>请选择存放模型 safetensors 文件的文件夹。</translation>
+    </message>
+    <message>
+        <source>{folder} holds only pytorch_model.bin, which the app does not load.</source>
+        <translation>{folder} 中只有 pytorch_model.bin，本应用不加载这种文件。</translation>
+    </message>
+    <message>
+        <source>Download the safetensors files of the model.</source>
+        <translation>请下载该模型的 safetensors 文件。</translation>
+    </message>
+    <message>
+        <source>{folder} is not a folder.</source>
+        <translation>{folder} 不是文件夹。</translation>
+    </message>
+    <message>
+        <source>Pick the folder that holds config.json and the safetensors files.</source>
+        <translation>请选择存放 config.json 和 safetensors 文件的文件夹。</translation>
+    </message>
+    <message>
+        <source>tokenizer.model is missing from {folder}.</source>
+        <translation>{folder} 中缺少 tokenizer.model。</translation>
+    </message>
+    <message>
+        <source>Download the model again: the tokenizer file is required.</source>
+        <translation>请重新下载模型：分词器文件是必需的。</translation>
+    </message>
+    <message>
+        <source>The files are incomplete or not InternLM2; download the model again.</source>
+        <translation>这些文件不完整或不是 InternLM2；请重新下载模型。</translation>
+    </message>
+    <message>
+        <source>It does not match its config.json; pick an official InternLM2 checkpoint.</source>
+        <translation>它与自己的 config.json 不符；请选择官方的 InternLM2 检查点。</translation>
+    </message>
+    <message>
+        <source>Weight file {name} is missing from {folder}.</source>
+        <translation>{folder} 中缺少权重文件 {name}。</translation>
+    </message>
+    <message>
+        <source>The download is incomplete; download the model again.</source>
+        <translation>下载不完整；请重新下载模型。</translation>
+    </message>
+    <message>
+        <source>The checkpoint lacks tensor {name} and {more} more.</source>
+        <translation>检查点缺少张量 {name} 以及另外 {more} 个。</translation>
+    </message>
+    <message>
+        <source>The checkpoint lacks tensor {name}.</source>
+        <translation>检查点缺少张量 {name}。</translation>
+    </message>
+    <message>
+        <source>The checkpoint has an unexpected tensor {name} and {more} more.</source>
+        <translation>检查点含有意外的张量 {name} 以及另外 {more} 个。</translation>
+    </message>
+    <message>
+        <source>The checkpoint has an unexpected tensor {name}.</source>
+        <translation>检查点含有意外的张量 {name}。</translation>
+    </message>
+    <message>
+        <source>Tensor {name} does not have the shape its config.json implies.</source>
+        <translation>张量 {name} 的形状与 config.json 所规定的不符。</translation>
+    </message>
+    <message>
+        <source>The weights do not match config.json; download the model again.</source>
+        <translation>权重与 config.json 不符；请重新下载模型。</translation>
+    </message>
+    <message>
+        <source>{index} in {folder} is damaged.</source>
+        <translation>{folder} 中的 {index} 已损坏。</translation>
+    </message>
+    <message>
+        <source>Download the model again.</source>
+        <translation>请重新下载模型。</translation>
+    </message>
+    <message>
+        <source>{name} in {folder} is not a JSON object.</source>
+        <translation>{folder} 中的 {name} 不是 JSON 对象。</translation>
+    </message>
+    <message>
+        <source>config.json has no valid &apos;{key}&apos;.</source>
+        <translation>config.json 中没有有效的 &apos;{key}&apos;。</translation>
+    </message>
+    <message>
+        <source>Pick an official InternLM2 checkpoint.</source>
+        <translation>请选择官方的 InternLM2 检查点。</translation>
+    </message>
+    <message>
+        <source>This is not an InternLM2 checkpoint (architecture: {found}).</source>
+        <translation>这不是 InternLM2 检查点（架构：{found}）。</translation>
+    </message>
+    <message>
+        <source>Pick a folder with an InternLM2-1.8B model.</source>
+        <translation>请选择存放 InternLM2-1.8B 模型的文件夹。</translation>
+    </message>
+    <message>
+        <source>This InternLM2 checkpoint uses bias=true, which the InternLM2-1.8B models never do.</source>
+        <translation>这个 InternLM2 检查点使用了 bias=true，而 InternLM2-1.8B 模型从不这样。</translation>
+    </message>
+    <message>
+        <source>Pick an official InternLM2-1.8B checkpoint.</source>
+        <translation>请选择官方的 InternLM2-1.8B 检查点。</translation>
+    </message>
+    <message>
+        <source>config.json has inconsistent attention heads.</source>
+        <translation>config.json 中的注意力头数量互相矛盾。</translation>
+    </message>
+    <message>
+        <source>config.json has an unreadable rope_scaling.</source>
+        <translation>config.json 中的 rope_scaling 无法读取。</translation>
+    </message>
+    <message>
+        <source>{name} is missing from {folder}.</source>
+        <translation>{folder} 中缺少 {name}。</translation>
+    </message>
+    <message>
+        <source>Download the model again or pick the folder that holds config.json.</source>
+        <translation>请重新下载模型，或选择存放 config.json 的文件夹。</translation>
+    </message>
+    <message>
+        <source>{name} in {folder} cannot be read.</source>
+        <translation>无法读取 {folder} 中的 {name}。</translation>
+    </message>
+    <message>
+        <source>The conversion was cancelled.</source>
+        <translation>转换已取消。</translation>
+    </message>
+    <message>
+        <source>Not enough disk space in {folder}: the conversion needs {needed} GB, {free} GB are free.</source>
+        <translation>{folder} 的磁盘空间不足：转换需要 {needed} GB，但只有 {free} GB 可用。</translation>
+    </message>
+    <message>
+        <source>Free some space or pick another folder for the GGUF file.</source>
+        <translation>请释放一些空间，或为 GGUF 文件选择另一个文件夹。</translation>
+    </message>
+    <message>
+        <source>Unknown GGUF type &apos;{type}&apos;.</source>
+        <translation>未知的 GGUF 类型 &apos;{type}&apos;。</translation>
+    </message>
+    <message>
+        <source>{path} is a folder.</source>
+        <translation>{path} 是一个文件夹。</translation>
+    </message>
+    <message>
+        <source>Give a file name for the GGUF, e.g. model.gguf.</source>
+        <translation>请为 GGUF 给出一个文件名，例如 model.gguf。</translation>
+    </message>
+    <message>
+        <source>Cannot create the folder {folder}.</source>
+        <translation>无法创建文件夹 {folder}。</translation>
+    </message>
+    <message>
+        <source>Pick another place for the GGUF file.</source>
+        <translation>请为 GGUF 文件选择另一个位置。</translation>
+    </message>
+    <message>
+        <source>Writing {path} failed.</source>
+        <translation>写入 {path} 失败。</translation>
+    </message>
+    <message>
+        <source>Check that the folder is writable and has free space.</source>
+        <translation>请检查该文件夹是否可写并且有可用空间。</translation>
+    </message>
+    <message>
+        <source>{type} is not a llama.cpp K-quant type.</source>
+        <translation>{type} 不是 llama.cpp 的 K-quant 类型。</translation>
+    </message>
+    <message>
+        <source>llama-cpp-python is not installed, so K-quants cannot be made.</source>
+        <translation>未安装 llama-cpp-python，因此无法生成 K-quant。</translation>
+    </message>
+    <message>
+        <source>Install llama-cpp-python or choose f16, bf16 or q8_0.</source>
+        <translation>请安装 llama-cpp-python，或选择 f16、bf16 或 q8_0。</translation>
+    </message>
+    <message>
+        <source>Try another type such as q8_0 or f16.</source>
+        <translation>请尝试其他类型，例如 q8_0 或 f16。</translation>
+    </message>
+    <message>
+        <source>llama.cpp&apos;s quantizer crashed.</source>
+        <translation>llama.cpp 的量化程序崩溃了。</translation>
+    </message>
+    <message>
+        <source>llama.cpp&apos;s quantizer failed.</source>
+        <translation>llama.cpp 的量化程序失败了。</translation>
+    </message>
+    <message>
+        <source>tokenizer.model has {pieces} pieces but the model only {embeddings} embeddings.</source>
+        <translation>tokenizer.model 有 {pieces} 个词片，但模型只有 {embeddings} 个嵌入。</translation>
+    </message>
+    <message>
+        <source>The tokenizer does not belong to these weights; download the model again.</source>
+        <translation>该分词器与这些权重不匹配；请重新下载模型。</translation>
+    </message>
+    <message>
+        <source>{name} cannot be read.</source>
+        <translation>无法读取 {name}。</translation>
+    </message>
+    <message>
+        <source>{path} is not a SentencePiece tokenizer.</source>
+        <translation>{path} 不是 SentencePiece 分词器。</translation>
+    </message>
+    <message>
+        <source>Special token {name} has id {id}, outside the vocabulary of {n}.</source>
+        <translation>特殊词元 {name} 的 ID 为 {id}，超出了大小为 {n} 的词表。</translation>
+    </message>
+    <message>
+        <source>Check that the file is still there and readable.</source>
+        <translation>请检查该文件是否仍然存在并且可读。</translation>
+    </message>
+    <message>
+        <source>{name} has a damaged header.</source>
+        <translation>{name} 的文件头已损坏。</translation>
+    </message>
+    <message>
+        <source>Tensor {tensor} in {name} has an unsupported data type {dtype}.</source>
+        <translation>{name} 中的张量 {tensor} 使用了不受支持的数据类型 {dtype}。</translation>
+    </message>
+    <message>
+        <source>Tensor {tensor} in {name} has a size that does not match its shape.</source>
+        <translation>{name} 中的张量 {tensor} 的大小与其形状不符。</translation>
+    </message>
+    <message>
+        <source>The file is damaged; download the model again.</source>
+        <translation>文件已损坏；请重新下载模型。</translation>
+    </message>
+    <message>
+        <source>{name} is truncated: tensor {tensor} ends past the end of the file.</source>
+        <translation>{name} 不完整：张量 {tensor} 超出了文件末尾。</translation>
+    </message>
+    <message>
+        <source>The download was probably cut; download the model again.</source>
+        <translation>下载可能被中断了；请重新下载模型。</translation>
+    </message>
+    <message>
+        <source>{name} is truncated (only {size} bytes).</source>
+        <translation>{name} 不完整（只有 {size} 字节）。</translation>
+    </message>
+    <message>
+        <source>{name} is not a valid safetensors file or is truncated.</source>
+        <translation>{name} 不是有效的 safetensors 文件，或者不完整。</translation>
+    </message>
+    <message>
+        <source>{name} ended early while reading {tensor}.</source>
+        <translation>读取 {tensor} 时 {name} 提前结束。</translation>
+    </message>
+    <message>
+        <source>The file is truncated; download the model again.</source>
+        <translation>文件不完整；请重新下载模型。</translation>
+    </message>
+    <message>
+        <source>The tokenizer has no special token {name}.</source>
+        <translation>分词器中没有特殊词元 {name}。</translation>
+    </message>
+    <message>
+        <source>Pick an InternLM2 chat checkpoint.</source>
+        <translation>请选择 InternLM2 对话模型的检查点。</translation>
+    </message>
+    <message>
+        <source>The tokenizer cannot be loaded.</source>
+        <translation>无法加载分词器。</translation>
+    </message>
+    <message>
+        <source>{host} is not an IP address.</source>
+        <translation>{host} 不是 IP 地址。</translation>
+    </message>
+    <message>
+        <source>Use --host 127.0.0.1 (this computer only) or an address of this computer.</source>
+        <translation>请使用 --host 127.0.0.1（仅限本机）或这台电脑的某个地址。</translation>
+    </message>
+    <message>
+        <source>Cannot listen on {host}:{port}.</source>
+        <translation>无法在 {host}:{port} 上监听。</translation>
+    </message>
+    <message>
+        <source>Check the address with --host, or choose another --port.</source>
+        <translation>请检查 --host 给出的地址，或选择另一个 --port。</translation>
+    </message>
+    <message>
+        <source>Port {port} on {host} is already in use or not allowed.</source>
+        <translation>{host} 上的端口 {port} 已被占用或不允许使用。</translation>
+    </message>
+    <message>
+        <source>Choose another with --port, or stop the program that uses it.</source>
+        <translation>请用 --port 选择另一个端口，或停止正在使用它的程序。</translation>
+    </message>
+    <message>
+        <source>The local server did not start.</source>
+        <translation>本地服务器没有启动。</translation>
+    </message>
+    <message>
+        <source>Try again; the log file says what stopped it.</source>
+        <translation>请重试；日志文件中记录了它停止的原因。</translation>
+    </message>
+    <message>
+        <source>it was opened read-only</source>
+        <translation>它是以只读方式打开的</translation>
+    </message>
+    <message>
+        <source>{reason}, so it cannot be created</source>
+        <translation>{reason}，因此无法创建它</translation>
+    </message>
+    <message>
+        <source>its folder cannot be made: {reason}</source>
+        <translation>无法创建它所在的文件夹：{reason}</translation>
+    </message>
+    <message>
+        <source>{reason}, and it needs an upgrade to this version&apos;s schema</source>
+        <translation>{reason}，而它需要升级到此版本的数据结构</translation>
+    </message>
+    <message>
         <source>The conversation database {path} is damaged and cannot be opened.</source>
         <translation>对话数据库 {path} 已损坏，无法打开。</translation>
     </message>
@@ -939,6 +1643,66 @@ Imported from a file on %2</source>
         <translation>请选择由 InternLM2 Desktop 导出的 JSON 文件。</translation>
     </message>
     <message>
+        <source>the field &apos;{key}&apos; has the wrong type</source>
+        <translation>字段 &apos;{key}&apos; 的类型不对</translation>
+    </message>
+    <message>
+        <source>it is not an InternLM2 Desktop conversation export</source>
+        <translation>它不是 InternLM2 Desktop 导出的对话</translation>
+    </message>
+    <message>
+        <source>it was exported by a newer version of the app (format {version}); update the app to import it</source>
+        <translation>它是由更新版本的应用导出的（格式 {version}）；请更新应用后再导入</translation>
+    </message>
+    <message>
+        <source>the field &apos;{key}&apos; does not name an earlier message</source>
+        <translation>字段“{key}”指向的不是更早的消息</translation>
+    </message>
+    <message>
+        <source>a message is not an object</source>
+        <translation>其中一条消息不是对象</translation>
+    </message>
+    <message>
+        <source>the field &apos;{key}&apos; is too large</source>
+        <translation>字段“{key}”太大</translation>
+    </message>
+    <message>
+        <source>a document is not an object</source>
+        <translation>其中一个文档不是对象</translation>
+    </message>
+    <message>
+        <source>the field &apos;{key}&apos; is missing</source>
+        <translation>缺少字段 &apos;{key}&apos;</translation>
+    </message>
+    <message>
+        <source>the field &apos;{key}&apos; is not a date</source>
+        <translation>字段 &apos;{key}&apos; 不是日期</translation>
+    </message>
+    <message>
+        <source>a message has an unknown role or state</source>
+        <translation>其中一条消息的角色或状态未知</translation>
+    </message>
+    <message>
+        <source>the field &apos;{key}&apos; is not a list of token numbers</source>
+        <translation>字段 &apos;{key}&apos; 不是词元编号的列表</translation>
+    </message>
+    <message>
+        <source>the field &apos;{key}&apos; holds a number JSON cannot store</source>
+        <translation>字段“{key}”包含 JSON 无法保存的数字</translation>
+    </message>
+    <message>
+        <source>it is not valid JSON</source>
+        <translation>它不是有效的 JSON</translation>
+    </message>
+    <message>
+        <source>the file is write-protected</source>
+        <translation>该文件受写保护</translation>
+    </message>
+    <message>
+        <source>its folder {folder} is write-protected</source>
+        <translation>它所在的文件夹 {folder} 受写保护</translation>
+    </message>
+    <message>
         <source>{name} is too large to be an exported conversation.</source>
         <translation>{name} 太大，不可能是导出的对话。</translation>
     </message>
@@ -975,8 +1739,148 @@ Imported from a file on %2</source>
         <translation>任务因意外错误而停止。</translation>
     </message>
     <message>
+        <source>There is no conversation database at {path}.</source>
+        <translation>在 {path} 没有对话数据库。</translation>
+    </message>
+    <message>
+        <source>Give its path with --db PATH (the window&apos;s --db, if it was started with one).</source>
+        <translation>用 --db PATH 指定它的路径（如果窗口启动时用了 --db，就用同一个）。</translation>
+    </message>
+    <message>
+        <source>The conversation database {path} was written by an older version of the app.</source>
+        <translation>对话数据库 {path} 是由旧版本的应用写入的。</translation>
+    </message>
+    <message>
+        <source>Open it once in the window (it is upgraded then), then run this again.</source>
+        <translation>先在窗口中打开它一次（那时会升级），然后再运行此命令。</translation>
+    </message>
+    <message>
+        <source>--endpoint names the address of one source, so it cannot go with --source auto.</source>
+        <translation>--endpoint 指定的是某一个来源的地址，因此不能与 --source auto 同时使用。</translation>
+    </message>
+    <message>
+        <source>Add --source huggingface, modelscope or openxlab.</source>
+        <translation>请加上 --source huggingface、modelscope 或 openxlab。</translation>
+    </message>
+    <message>
+        <source>Could not write {path}.</source>
+        <translation>无法写入 {path}。</translation>
+    </message>
+    <message>
+        <source>Choose another folder, or check that you may write there.</source>
+        <translation>请选择其他文件夹，或检查你是否有权在那里写入。</translation>
+    </message>
+    <message>
+        <source>Check the free disk space and try again.</source>
+        <translation>请检查磁盘剩余空间后重试。</translation>
+    </message>
+    <message>
+        <source>There is no conversation {id}.</source>
+        <translation>没有编号为 {id} 的对话。</translation>
+    </message>
+    <message>
+        <source>`conversations` lists the ids.</source>
+        <translation>`conversations` 命令会列出所有编号。</translation>
+    </message>
+    <message>
+        <source>A haystack needs at least 100 characters.</source>
+        <translation>干草堆至少需要 100 个字符。</translation>
+    </message>
+    <message>
+        <source>Use --chars 200000 or similar.</source>
+        <translation>请使用 --chars 200000 或类似的值。</translation>
+    </message>
+    <message>
+        <source>downloaded but not converted</source>
+        <translation>已下载但尚未转换</translation>
+    </message>
+    <message>
+        <source>{model} has no GGUF file yet ({state}); the llama.cpp backend needs one.</source>
+        <translation>{model} 还没有 GGUF 文件（{state}）；llama.cpp 后端需要它。</translation>
+    </message>
+    <message>
+        <source>Convert it with: {command}</source>
+        <translation>请用以下命令转换：{command}</translation>
+    </message>
+    <message>
+        <source>Resume the download with: {command}</source>
+        <translation>请用以下命令继续下载：{command}</translation>
+    </message>
+    <message>
+        <source>Download and convert it with: {command}</source>
+        <translation>请用以下命令下载并转换：{command}</translation>
+    </message>
+    <message>
+        <source>{model} is not on this computer yet ({phase}).</source>
+        <translation>{model} 还不在这台电脑上（{phase}）。</translation>
+    </message>
+    <message>
+        <source>There is no model file or folder named {name!r}, and no catalog model of that name.</source>
+        <translation>没有名为 {name!r} 的模型文件或文件夹，目录中也没有这个名称的模型。</translation>
+    </message>
+    <message>
+        <source>Give a .gguf file, a checkpoint folder, or a catalog id ({ids}); `{command}` lists what is on this computer.</source>
+        <translation>请给出一个 .gguf 文件、一个检查点文件夹或一个目录 ID（{ids}）；`{command}` 会列出这台电脑上已有的模型。</translation>
+    </message>
+    <message>
+        <source>{model} is not downloaded yet ({phase}); the PyTorch backend needs its checkpoint folder.</source>
+        <translation>{model} 尚未下载（{phase}）；PyTorch 后端需要它的检查点文件夹。</translation>
+    </message>
+    <message>
+        <source>Download it with: {command}</source>
+        <translation>请用以下命令下载：{command}</translation>
+    </message>
+    <message>
+        <source>The API key must have at least 8 characters and no spaces.</source>
+        <translation>API 密钥至少需要 8 个字符，且不能包含空格。</translation>
+    </message>
+    <message>
+        <source>Give another with --api-key or the {variable} variable.</source>
+        <translation>请用 --api-key 或环境变量 {variable} 另给一个。</translation>
+    </message>
+    <message>
+        <source>Listening on {host} lets other computers use the model.</source>
+        <translation>在 {host} 上监听会让其他电脑也能使用该模型。</translation>
+    </message>
+    <message>
+        <source>Add --allow-network if that is what you want, or use --host 127.0.0.1.</source>
+        <translation>如果这正是你想要的，请加上 --allow-network；否则请使用 --host 127.0.0.1。</translation>
+    </message>
+    <message>
+        <source>--no-api-key is allowed only on a loopback address (127.0.0.1, ::1, localhost).</source>
+        <translation>--no-api-key 只允许用于回环地址（127.0.0.1、::1、localhost）。</translation>
+    </message>
+    <message>
+        <source>Drop --no-api-key, or use --host 127.0.0.1.</source>
+        <translation>请去掉 --no-api-key，或使用 --host 127.0.0.1。</translation>
+    </message>
+    <message>
+        <source>--port {port} is not a port number (0 to 65535).</source>
+        <translation>--port {port} 不是有效的端口号（0 到 65535）。</translation>
+    </message>
+    <message>
+        <source>Give a port such as --port 8080.</source>
+        <translation>请给出一个端口，例如 --port 8080。</translation>
+    </message>
+    <message>
+        <source>--max-body must be at least 1 MiB and --queue at least 0.</source>
+        <translation>--max-body 至少为 1 MiB，--queue 至少为 0。</translation>
+    </message>
+    <message>
+        <source>Give --max-body 1 or more and --queue 0 or more.</source>
+        <translation>请给出不小于 1 的 --max-body 和不小于 0 的 --queue。</translation>
+    </message>
+    <message>
         <source>Try again; if it happens again, the log file has the details.</source>
         <translation>请重试；如果再次发生，日志文件中有详细信息。</translation>
+    </message>
+    <message>
+        <source>No model is loaded.</source>
+        <translation>尚未加载模型。</translation>
+    </message>
+    <message>
+        <source>Open a model first.</source>
+        <translation>请先打开一个模型。</translation>
     </message>
     <message>
         <source>Chat model, SFT + online RLHF. The recommended default.</source>
@@ -1263,6 +2167,10 @@ Imported from a file on %2</source>
     <message>
         <source>Stop the reply before editing.</source>
         <translation>请先停止回复再编辑。</translation>
+    </message>
+    <message>
+        <source>Preparing a tool call…</source>
+        <translation>正在准备工具调用…</translation>
     </message>
     <message>
         <source>Open a model</source>
@@ -1704,6 +2612,13 @@ Licence: {1}</source>
     </message>
 </context>
 <context>
+    <name>OverlayNotice</name>
+    <message>
+        <source>Click to hide this notice.</source>
+        <translation>点击隐藏此提示。</translation>
+    </message>
+</context>
+<context>
     <name>SamplingForm</name>
     <message>
         <source>0 always picks the likeliest word; higher is more varied.</source>
@@ -1924,6 +2839,10 @@ Licence: {1}</source>
         <translation>停止回复</translation>
     </message>
     <message>
+        <source>Previous / next version of the message at the cursor (else of the last one with versions)</source>
+        <translation>光标所在消息的上一个 / 下一个版本（否则为最后一条有多个版本的消息）</translation>
+    </message>
+    <message>
         <source>Open a model</source>
         <translation>打开模型</translation>
     </message>
@@ -1969,6 +2888,38 @@ Licence: {1}</source>
     <message>
         <source>Sampling</source>
         <translation>采样</translation>
+    </message>
+    <message>
+        <source>Tools</source>
+        <translation>工具</translation>
+    </message>
+    <message>
+        <source>Calculator</source>
+        <translation>计算器</translation>
+    </message>
+    <message>
+        <source>Exact arithmetic; no code is run.</source>
+        <translation>精确的四则运算；不运行任何代码。</translation>
+    </message>
+    <message>
+        <source>Date and time</source>
+        <translation>日期和时间</translation>
+    </message>
+    <message>
+        <source>This computer&apos;s local date, time and time zone.</source>
+        <translation>这台电脑的本地日期、时间和时区。</translation>
+    </message>
+    <message>
+        <source>Search the attached document</source>
+        <translation>搜索附加的文档</translation>
+    </message>
+    <message>
+        <source>Passages of the attached document that match, with their positions.</source>
+        <translation>附加文档中匹配的段落及其位置。</translation>
+    </message>
+    <message>
+        <source>Each call runs only after you allow it.</source>
+        <translation>每次调用都要经你允许后才会运行。</translation>
     </message>
 </context>
 <context>
@@ -2039,14 +2990,25 @@ Licence: {1}</source>
     </message>
 </context>
 <context>
+    <name>ToolController</name>
+    <message>
+        <source>This answer has already made %1 tool calls: the next one was not run. Ask again to go on.</source>
+        <translation>这个回答已经调用了 %1 次工具：下一次调用没有运行。请再问一次以继续。</translation>
+    </message>
+    <message>
+        <source>Wait for the current reply to end, then answer the tool call.</source>
+        <translation>请等当前回复结束，再回应这次工具调用。</translation>
+    </message>
+</context>
+<context>
     <name>TrashDialog</name>
     <message>
         <source>Trash</source>
         <translation>回收站</translation>
     </message>
     <message>
-        <source>Deleted conversations stay here, with every message, until you delete them for good.</source>
-        <translation>删除的对话连同全部消息都保留在这里，直到你将其永久删除。</translation>
+        <source>Deleted conversations and versions stay here, with every message, until you delete them for good.</source>
+        <translation>已删除的对话和版本连同所有消息都保存在这里，直到你将其永久删除。</translation>
     </message>
     <message>
         <source>The trash is empty.</source>
@@ -2072,21 +3034,46 @@ Licence: {1}</source>
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
+    <message numerus="yes">
+        <source>A version in «%1»: %2 (%n message(s), deleted %3)</source>
+        <translation>
+            <numerusform>«%1» 中的一个版本：%2（%n 条消息，删除于 %3）</numerusform>
+        </translation>
+    </message>
     <message>
         <source>Delete for good</source>
         <translation>永久删除</translation>
     </message>
     <message numerus="yes">
-        <source>Delete %n conversation(s) for good? This cannot be undone.</source>
+        <source>Delete %n item(s) for good? This cannot be undone.</source>
         <translation>
-            <numerusform>永久删除 %n 个对话？此操作无法撤销。</numerusform>
+            <numerusform>永久删除 %n 项？此操作无法撤销。</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <source>Delete all %n conversation(s) in the trash for good? This cannot be undone.</source>
+        <source>Delete all %n item(s) in the trash for good? This cannot be undone.</source>
         <translation>
-            <numerusform>永久删除回收站中的全部 %n 个对话？此操作无法撤销。</numerusform>
+            <numerusform>永久删除回收站中的全部 %n 项？此操作无法撤销。</numerusform>
         </translation>
+    </message>
+</context>
+<context>
+    <name>VersionSwitcher</name>
+    <message>
+        <source>Stop the reply before switching versions.</source>
+        <translation>请先停止回复，再切换版本。</translation>
+    </message>
+    <message>
+        <source>This is the only version; delete the conversation to remove it.</source>
+        <translation>这是唯一的版本；如需移除，请删除整个对话。</translation>
+    </message>
+    <message>
+        <source>The version and the turns after it were moved to the trash (Chat &gt; Trash restores it).</source>
+        <translation>该版本及其后的对话已移到回收站（“对话 &gt; 回收站”可恢复）。</translation>
+    </message>
+    <message>
+        <source>Stop the reply to open the version that matched.</source>
+        <translation>请先停止回复，才能打开匹配的版本。</translation>
     </message>
 </context>
 <context>
