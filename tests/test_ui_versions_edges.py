@@ -1,0 +1,125 @@
+"""Answer versions in the window on the edges a reviewer checked (real store, real llama.cpp,
+the tiny stop model): nothing switches or goes to the trash while a reply streams and the reply
+is kept whole; Regenerate after a tool call adds a version of the whole tool chain and keeps the
+old one; Alt+Left/Right keep acting on the message they switched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QTextDocument
+from pytestqt.qtbot import QtBot
+
+from app.storage import ConversationStore, MessageState, Role
+from app.ui.window.main_window import MainWindow
+from app.ui.workers.inference_worker import InferenceClient
+from tests.conftest import STOP_PROMPT
+from tests.ui_helpers import expect, load, make_window, quick_settings, send, wait_until
+
+
+@pytest.fixture()
+def window(qtbot: QtBot, store: ConversationStore, client: InferenceClient,
+           stop_model: tuple[Path, Path, int]) -> MainWindow:
+    w = make_window(qtbot, store, client, quick_settings())
+    load(qtbot, w, stop_model[1])
+    return w
+
+
+def _shown(qtbot: QtBot, window: MainWindow, text: str) -> None:
+    wait_until(qtbot, lambda: window.view.pending == 0 and text in window.view.toPlainText(),
+               f"the transcript to show {text!r}")
+
+
+def _click(window: MainWindow, kind: str, message_id: int) -> None:
+    window.view.anchorClicked.emit(QUrl(window.view.app_link(kind, message_id)))
+
+
+def test_versions_do_not_change_while_a_reply_streams_and_the_reply_is_kept(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore) -> None:
+    first = store.messages.get(send(qtbot, window, STOP_PROMPT))
+    cid = first.conversation_id
+    tried: list[tuple[str, list[int], str]] = []
+
+    def meddle(_cid: int, reply: int) -> None:  # the moment the new version's row exists
+        before = [m.id for m in store.messages.list_for(cid)]
+        for kind, target in (("version-previous", reply), ("version-next", first.id),
+                             ("version-delete", reply), ("version-delete", first.id)):
+            _click(window, kind, target)
+            tried.append((kind, before, window.statusBar().currentMessage()))
+        qtbot.keyClick(window.composer.input, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+        assert [m.id for m in store.messages.list_for(cid)] == before
+
+    window.controller.replyStarted.connect(meddle)
+    with expect(qtbot, window.controller.replyEnded, "the regenerated reply") as ended:
+        window.composer.regenerate_button.click()
+    window.controller.replyStarted.disconnect(meddle)
+    reply = store.messages.get(int(ended.args[1]))
+    assert len(tried) == 4 and all("Stop the reply" in said for _k, _b, said in tried)
+    assert reply.state is MessageState.COMPLETE and reply.text  # streamed to its end, stored whole
+    assert [m.id for m in store.messages.list_for(cid)][-1] == reply.id  # the new version is shown
+    assert all(m.trashed is None for m in store.messages.tree_for(cid))
+    _shown(qtbot, window, "2 / 2")
+
+
+def test_regenerate_after_a_tool_call_adds_a_version_of_the_whole_chain_and_keeps_it(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore) -> None:
+    cid = window.controller.new_conversation()
+    question = store.messages.add(cid, Role.USER, STOP_PROMPT)
+    call = {"call": {"name": "calculator", "parameters": {"expression": "2+2"}}}
+    caller = store.messages.add(cid, Role.ASSISTANT, "Let me compute.", tool=call)
+    result = store.messages.add(cid, Role.ENVIRONMENT, "2+2 = 4", tool={"name": "calculator", "outcome": "ran"})
+    final = store.messages.add(cid, Role.ASSISTANT, "It is 4.")
+    window.controller.open(cid)
+    _shown(qtbot, window, "It is 4.")
+    with expect(qtbot, window.controller.replyEnded, "the regenerated reply") as ended:
+        window.composer.regenerate_button.click()
+    reply = store.messages.get(int(ended.args[1]))
+    assert reply.parent_id == question  # a sibling of the answer that called the tool
+    assert [m.id for m in store.messages.list_for(cid)] == [question, reply.id]
+    assert reply.stats is not None and reply.stats.prompt_tokens > 0
+    _shown(qtbot, window, "2 / 2")
+    assert "It is 4." not in window.view.toPlainText()
+    _click(window, "version-previous", reply.id)
+    _shown(qtbot, window, "It is 4.")
+    assert [m.id for m in store.messages.list_for(cid)] == [question, caller, result, final]
+    assert store.messages.get(caller).tool == call  # the old chain, call and result, untouched
+
+
+def _put_cursor_in(window: MainWindow, text: str) -> None:
+    """As a click in the message's text does: the text cursor goes there."""
+    cursor = window.view.document().find(text, 0, QTextDocument.FindFlag(0))
+    assert not cursor.isNull(), text
+    cursor.clearSelection()
+    window.view.setTextCursor(cursor)
+
+
+def test_alt_left_and_right_keep_acting_on_the_message_they_switched(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore) -> None:
+    cid = window.controller.new_conversation()
+    q1 = store.messages.add(cid, Role.USER, "Opening question")
+    for n in (1, 2):  # two answers, each followed by a question with two answers of its own
+        answer = store.messages.add(cid, Role.ASSISTANT, f"Answer {n}", parent_id=q1)
+        later = store.messages.add(cid, Role.USER, f"Follow-up {n}", parent_id=answer)
+        for m in "xy":
+            store.messages.add(cid, Role.ASSISTANT, f"Reply {n}{m}", parent_id=later)
+    store.branches.show(store.messages.list_for(cid)[1].id)
+    assert [m.text for m in store.messages.list_for(cid)][:2] == ["Opening question", "Answer 2"]
+    window.controller.open(cid)
+    _shown(qtbot, window, "Reply 2y")
+    window.activateWindow()  # the keys are window shortcuts
+    wait_until(qtbot, window.isActiveWindow, "the window to be active")
+    _put_cursor_in(window, "Answer 2")
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    _shown(qtbot, window, "Answer 1")
+    assert [m.text for m in store.messages.list_for(cid)] == [
+        "Opening question", "Answer 1", "Follow-up 1", "Reply 1y"]
+    qtbot.keyClick(window.view, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)  # back, same turn
+    _shown(qtbot, window, "Answer 2")
+    assert [m.text for m in store.messages.list_for(cid)][:2] == ["Opening question", "Answer 2"]
+    window.composer.input.setFocus()  # from the composer too
+    qtbot.keyClick(window.composer.input, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    _shown(qtbot, window, "Answer 1")
+    assert window.view.message_at_cursor() == store.messages.list_for(cid)[1].id
