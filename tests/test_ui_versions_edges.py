@@ -1,20 +1,22 @@
 """Answer versions in the window on the edges a reviewer checked (real store, real llama.cpp,
 the tiny stop model): nothing switches or goes to the trash while a reply streams and the reply
 is kept whole; Regenerate after a tool call adds a version of the whole tool chain and keeps the
-old one; Alt+Left/Right keep acting on the message they switched."""
+old one; Alt+Left/Right keep acting on the message they switched; a document is read once for
+every branch (its saved reading too)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QTextDocument
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QTextDocument
 from pytestqt.qtbot import QtBot
 
 from app.storage import ConversationStore, MessageState, Role
 from app.ui.window.main_window import MainWindow
-from app.ui.workers.inference_worker import InferenceClient
+from app.ui.workers.inference_worker import InferenceClient, ReadResult
 from tests.conftest import STOP_PROMPT
 from tests.ui_helpers import expect, load, make_window, quick_settings, send, wait_until
 
@@ -123,3 +125,72 @@ def test_alt_left_and_right_keep_acting_on_the_message_they_switched(
     qtbot.keyClick(window.composer.input, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
     _shown(qtbot, window, "Answer 1")
     assert window.view.message_at_cursor() == store.messages.list_for(cid)[1].id
+
+
+def test_a_document_is_read_once_for_every_branch(
+        qtbot: QtBot, store: ConversationStore, client: InferenceClient,
+        stop_model: tuple[Path, Path, int], tmp_path: Path) -> None:
+    window = make_window(qtbot, store, client, replace(quick_settings(), n_ctx=2048))
+    load(qtbot, window, stop_model[1])
+    docs = window.controller.documents
+
+    def drop(name: str, words: str) -> ReadResult:
+        path = tmp_path / name
+        path.write_text(" ".join(f"{words} {i}." for i in range(80)), encoding="utf-8")
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(path))])
+        with qtbot.waitSignal(docs.readEnded, timeout=60000) as ended:
+            window.document_pane.dropEvent(QDropEvent(
+                QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                Qt.KeyboardModifier.NoModifier))
+        result: ReadResult = ended.args[0]
+        return result
+
+    read = drop("notes.txt", "The minutes say the office opens in May, item")
+    assert read.source == "read"
+    cid = window.controller.conversation_id
+    send(qtbot, window, STOP_PROMPT)
+    send(qtbot, window, STOP_PROMPT + " again")
+    first = store.messages.list_for(cid)[0]
+    window.view.editRequested.emit(first.id)
+    window.composer.input.setPlainText(STOP_PROMPT + " edited")
+    with expect(qtbot, window.controller.replyEnded, "the reply on the new branch") as ended:
+        window.composer.send_button.click()
+    reply = store.messages.get(int(ended.args[1]))
+    assert reply.stats is not None and reply.stats.cached_tokens >= read.document_tokens  # not read again
+    window.controller.new_conversation()
+    drop("other.txt", "A different file altogether, line")  # the first document leaves the KV cache
+    with qtbot.waitSignal(docs.readEnded, timeout=60000) as back:
+        window.open_conversation(cid)
+    assert back.args[0].source == "saved"  # its saved reading, whichever branch is shown
+    _click(window, "version-previous", store.messages.list_for(cid)[0].id)
+    _shown(qtbot, window, STOP_PROMPT + " again")
+    wait_until(qtbot, lambda: not docs.reading, "the read-ahead after the switch to end")
+    follow = store.messages.get(send(qtbot, window, STOP_PROMPT + " on the old branch"))
+    assert follow.stats is not None and follow.stats.cached_tokens >= read.document_tokens
+
+
+def test_an_edit_started_before_a_switch_goes_beside_the_question_it_edits(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore) -> None:
+    cid = window.controller.new_conversation()
+    q1 = store.messages.add(cid, Role.USER, "Opening question")
+    a1 = store.messages.add(cid, Role.ASSISTANT, "Answer one")
+    q2 = store.messages.add(cid, Role.USER, "Second question")
+    store.messages.add(cid, Role.ASSISTANT, "Second answer")
+    other = store.messages.add(cid, Role.ASSISTANT, "Answer two", parent_id=q1)
+    store.branches.show(q2)
+    window.controller.open(cid)
+    _shown(qtbot, window, "Second answer")
+    window.view.editRequested.emit(q2)  # Edit on the second question...
+    _click(window, "version-next", a1)  # ...then a look at the other answer of the first
+    _shown(qtbot, window, "Answer two")
+    assert [m.id for m in store.messages.list_for(cid)] == [q1, other]
+    window.composer.input.setPlainText(STOP_PROMPT)
+    with expect(qtbot, window.controller.replyEnded, "the reply to the edited question") as ended:
+        window.composer.send_button.click()
+    reply = store.messages.get(int(ended.args[1]))
+    path = store.messages.list_for(cid)
+    assert [m.text for m in path[:3]] == ["Opening question", "Answer one", STOP_PROMPT]
+    assert path[2].parent_id == a1 and reply.parent_id == path[2].id and path[-1].id == reply.id
+    assert store.messages.get(other).parent_id == q1 and store.messages.get(q2).text == "Second question"
+    _shown(qtbot, window, "2 / 2")

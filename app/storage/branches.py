@@ -119,7 +119,8 @@ class Branches:
             while current is not None and current not in seen:  # bounded on a cycle
                 seen.add(current)
                 parent = parents.get(current)
-                if stamps.get(current) is not None and stamps.get(current) != stamps.get(parent):
+                above = stamps.get(parent) if parent is not None else None
+                if stamps.get(current) is not None and stamps.get(current) != above:
                     roots.append(current)  # the first message of a trashed branch on the way up
                 current = parent
             for root in roots:
