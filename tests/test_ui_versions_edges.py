@@ -194,3 +194,23 @@ def test_an_edit_started_before_a_switch_goes_beside_the_question_it_edits(
     assert path[2].parent_id == a1 and reply.parent_id == path[2].id and path[-1].id == reply.id
     assert store.messages.get(other).parent_id == q1 and store.messages.get(q2).text == "Second question"
     _shown(qtbot, window, "2 / 2")
+
+
+def test_deleting_a_version_says_whether_turns_went_with_it(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore) -> None:
+    cid = window.controller.new_conversation()
+    q1 = store.messages.add(cid, Role.USER, "Opening question")
+    a1 = store.messages.add(cid, Role.ASSISTANT, "Answer one")
+    store.messages.add(cid, Role.USER, "Second question")
+    store.messages.add(cid, Role.ASSISTANT, "Second answer")
+    lone = store.messages.add(cid, Role.ASSISTANT, "Answer two", parent_id=q1)
+    store.messages.add(cid, Role.ASSISTANT, "Answer three", parent_id=q1)
+    window.controller.open(cid)
+    _shown(qtbot, window, "3 / 3")
+    _click(window, "version-delete", lone)
+    said = window.statusBar().currentMessage()
+    assert "trash" in said and "turns after it" not in said  # nothing came after that answer
+    _click(window, "version-delete", a1)
+    assert "the turns after it" in window.statusBar().currentMessage()
+    _shown(qtbot, window, "Answer three")
+    assert [m.text for m in store.messages.list_for(cid)] == ["Opening question", "Answer three"]

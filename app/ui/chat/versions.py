@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 
 from app.storage import Message
-from app.storage.tree import version_counts
+from app.storage.tree import subtree_ids, version_counts
 from app.ui.chat.chat_view import ChatView
 
 if TYPE_CHECKING:
@@ -91,6 +91,7 @@ class VersionSwitcher(QObject):
             return
         store = self._window.store
         message = store.messages.get(message_id)
+        later = len(subtree_ids(store.messages.tree_for(message.conversation_id), message_id)) > 1
         try:
             store.branches.trash(message_id)
         except ValueError:
@@ -98,7 +99,8 @@ class VersionSwitcher(QObject):
             return
         self._show_again(message.conversation_id, 0)
         self._say(self.tr("The version and the turns after it were moved to the trash "
-                          "(Chat > Trash restores it)."))
+                          "(Chat > Trash restores it).") if later else
+                  self.tr("The version was moved to the trash (Chat > Trash restores it)."))
 
     def reveal(self, conversation_id: int, message_id: int) -> bool:
         """Make the path run through a message (a search hit in another branch); True when
