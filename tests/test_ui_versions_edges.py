@@ -15,6 +15,7 @@ from PySide6.QtGui import QDropEvent, QTextDocument
 from pytestqt.qtbot import QtBot
 
 from app.storage import ConversationStore, MessageState, Role
+from app.ui.chat.trash_dialog import TrashDialog
 from app.ui.window.main_window import MainWindow
 from app.ui.workers.inference_worker import InferenceClient, ReadResult
 from tests.conftest import STOP_PROMPT
@@ -214,3 +215,22 @@ def test_deleting_a_version_says_whether_turns_went_with_it(
     assert "the turns after it" in window.statusBar().currentMessage()
     _shown(qtbot, window, "Answer three")
     assert [m.text for m in store.messages.list_for(cid)] == ["Opening question", "Answer three"]
+
+
+def test_a_trashed_version_is_listed_whole_in_a_narrow_trash(qtbot: QtBot, store: ConversationStore) -> None:
+    cid = store.conversations.create(title="A rather long conversation title about Hangzhou").id
+    q = store.messages.add(cid, Role.USER, "Question")
+    store.messages.add(cid, Role.ASSISTANT, "First answer")
+    version = store.messages.add(cid, Role.ASSISTANT, "word " * 40, parent_id=q)
+    store.branches.trash(version)
+    dialog = TrashDialog(store)
+    qtbot.addWidget(dialog)
+    dialog.resize(360, 380)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    item = dialog.list.item(0)
+    assert "A version in" in item.text()
+    wait_until(qtbot, lambda: dialog.list.visualItemRect(item).height() > 2 * dialog.list.fontMetrics().height(),
+               "the version's line to wrap")
+    assert dialog.list.horizontalScrollBar().maximum() == 0  # nothing to scroll to: all of it is seen
+    assert dialog.list.visualItemRect(item).width() <= dialog.list.viewport().width()
