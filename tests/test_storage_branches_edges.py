@@ -154,3 +154,18 @@ def test_export_while_another_process_writes_gives_the_committed_tree(
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+@pytest.mark.parametrize("suffix", ["", "-wal", "-shm"])
+def test_export_refuses_to_write_over_the_database_itself(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "c.sqlite3"
+    cid = _one_chat(db)
+    before = db.read_bytes()
+    monkeypatch.chdir(tmp_path)  # a relative --output that names the same file
+    assert main(["export", str(cid), "--format", "json", "--output", f"./c.sqlite3{suffix}",
+                 "--db", str(db)]) == 1
+    assert "is the conversation database itself" in capsys.readouterr().err
+    assert db.read_bytes() == before
+    with ConversationStore(db) as store:
+        assert [m.text for m in store.messages.tree_for(cid)] == ["First question", "one", "two"]
