@@ -234,3 +234,29 @@ def test_a_trashed_version_is_listed_whole_in_a_narrow_trash(qtbot: QtBot, store
                "the version's line to wrap")
     assert dialog.list.horizontalScrollBar().maximum() == 0  # nothing to scroll to: all of it is seen
     assert dialog.list.visualItemRect(item).width() <= dialog.list.viewport().width()
+
+
+def test_alt_up_and_down_reach_any_message_with_versions_without_the_mouse(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore) -> None:
+    cid = window.controller.new_conversation()
+    first = store.messages.add(cid, Role.USER, "First wording")
+    store.messages.add(cid, Role.ASSISTANT, "Answer to the first wording")
+    q1 = store.messages.add(cid, Role.USER, "Second wording", parent_id=None)
+    store.messages.add(cid, Role.ASSISTANT, "Plain answer")
+    q2 = store.messages.add(cid, Role.USER, "Follow-up")
+    store.messages.add(cid, Role.ASSISTANT, "Reply x")
+    store.messages.add(cid, Role.ASSISTANT, "Reply y", parent_id=q2)
+    window.controller.open(cid)
+    _shown(qtbot, window, "Reply y")
+    window.activateWindow()
+    wait_until(qtbot, window.isActiveWindow, "the window to be active")
+    window.composer.input.setFocus()
+    keys = window.composer.input
+    qtbot.keyClick(keys, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)  # from the top: the last reply
+    qtbot.keyClick(keys, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)  # up to the first question
+    wait_until(qtbot, lambda: window.view.message_at_cursor() == q1, "the first question to be reached")
+    assert "2 of 2" in window.statusBar().currentMessage()
+    qtbot.keyClick(keys, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    _shown(qtbot, window, "First wording")
+    assert [m.id for m in store.messages.list_for(cid)][:1] == [first]
+    assert window.versions.move_focused(-1) == 0  # nothing above the first message
