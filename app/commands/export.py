@@ -56,10 +56,24 @@ def _write(path: Path, text: str) -> None:
                           detail=str(err.strerror or err)) from err
 
 
+def _refuse_the_database(output: Path | None, store_path: Path) -> None:
+    """--output naming the database itself (or its -wal / -shm) would replace every
+    conversation with one export: refused before anything is written."""
+    if output is None:
+        return
+    target = output.resolve()
+    database = store_path.resolve()
+    if target in {database, database.with_name(database.name + "-wal"),
+                  database.with_name(database.name + "-shm")}:
+        raise ExportError(f"{output} is the conversation database itself: writing there would "
+                          "replace every conversation.", "Choose another file for --output.")
+
+
 def run(args: argparse.Namespace) -> int:
     from app.storage import NotFoundError
 
     with open_store(args.db) as store:
+        _refuse_the_database(args.output, store.path)
         try:
             store.conversations.get(args.conversation_id)
         except NotFoundError:

@@ -102,18 +102,32 @@ class Branches:
             self._conversations.touch(message.conversation_id)
 
     def restore(self, message_id: int) -> None:
-        """Bring a trashed branch back (the messages trashed with it) and show it."""
+        """Bring a trashed branch back (the messages trashed with it) and show it. A branch
+        inside one deleted later (a version of an answer in a deleted branch) brings that
+        outer branch back too: otherwise it would leave the trash and still not be seen."""
         with self._db.transaction() as conn:
             message = self._messages.get(message_id)
             if message.trashed is None:
                 return
             tree = self._messages.tree_for(message.conversation_id)
-            stamp = conn.execute("SELECT trashed FROM messages WHERE id = ?", (message_id,)).fetchone()
-            ids = subtree_ids(tree, message_id)
-            conn.executemany(
-                "UPDATE messages SET trashed = NULL WHERE id = ? AND trashed = ?",
-                [(i, stamp["trashed"]) for i in ids],
-            )
+            parents = {m.id: m.parent_id for m in tree}
+            stamps = {int(row["id"]): row["trashed"] for row in conn.execute(
+                "SELECT id, trashed FROM messages WHERE conversation_id = ?", (message.conversation_id,))}
+            roots: list[int] = []
+            current: int | None = message_id
+            seen: set[int] = set()
+            while current is not None and current not in seen:  # bounded on a cycle
+                seen.add(current)
+                parent = parents.get(current)
+                above = stamps.get(parent) if parent is not None else None
+                if stamps.get(current) is not None and stamps.get(current) != above:
+                    roots.append(current)  # the first message of a trashed branch on the way up
+                current = parent
+            for root in roots:
+                conn.executemany(
+                    "UPDATE messages SET trashed = NULL WHERE id = ? AND trashed = ?",
+                    [(i, stamps[root]) for i in subtree_ids(tree, root)],
+                )
             self.show(message_id)
             self._conversations.touch(message.conversation_id)
 

@@ -50,6 +50,20 @@ def current_path(messages: Sequence[Message]) -> list[Message]:
     return path
 
 
+def path_to(messages: Sequence[Message], message_id: int) -> list[Message]:
+    """The messages from the conversation's start down to this one (itself last), whichever
+    branch is shown; [] if unknown. Bounded on a damaged file's parent cycle."""
+    by_id = {m.id: m for m in messages}
+    found: list[Message] = []
+    seen: set[int] = set()
+    current = by_id.get(message_id)
+    while current is not None and current.id not in seen:
+        seen.add(current.id)
+        found.append(current)
+        current = by_id.get(current.parent_id) if current.parent_id is not None else None
+    return found[::-1]
+
+
 def versions_of(messages: Sequence[Message], message_id: int) -> list[Message]:
     """The versions of a message (itself and its live siblings) by position; [] if unknown."""
     children = children_of(messages)

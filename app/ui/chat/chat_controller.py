@@ -38,6 +38,7 @@ from app.engine.types import ReplyStats as EngineStats
 from app.internlm2.chat_format import Sampling
 from app.settings import AppSettings, sampling_from_dict, sampling_to_dict
 from app.storage import ConversationStore, Message, ReplyStats, Role
+from app.storage.tree import path_to
 from app.ui.chat.prompting import conversation_for
 from app.ui.chat.tool_controller import ToolController, reply_tool
 from app.ui.documents.document_controller import DocumentController, Refused
@@ -289,13 +290,11 @@ class ChatController(QObject):
             self.open(cid)
 
         def edit() -> int | None:
-            self.store.messages.add_version(message_id, text)
-            return None  # the reply follows the new version, the path's end
+            version = self.store.messages.add_version(message_id, text)
+            self.store.branches.show(version)  # even if another branch was shown meanwhile
+            return version  # the reply follows the new version
 
-        path = self.store.messages.list_for(cid)
-        ids = [m.id for m in path]
-        before = path[:ids.index(message_id)] if message_id in ids else [
-            m for m in path if m.position < target.position]
+        before = path_to(self.store.messages.tree_for(cid), message_id)[:-1]
         return self._prepare(cid, before, text, edit, Refused("edit", text, message_id))
 
     def regenerate(self) -> bool:

@@ -125,8 +125,18 @@ class ChatView(QTextBrowser):
             self.verticalScrollBar().setValue(high)
 
     def scroll_to_message(self, message_id: int) -> None:
+        """Show the message at the top, the text cursor at its start (Alt+Left/Right then act
+        on it, as after a click in it)."""
         self.follow = False
-        self._queue.add(_SMALL_MS, lambda: self.scrollToAnchor(f"msg-{message_id}"))
+        self._queue.add(_SMALL_MS, lambda: self._go_to(message_id))
+
+    def _go_to(self, message_id: int) -> None:
+        start = self._starts.get(message_id)
+        if start is not None:
+            cursor = self.textCursor()
+            cursor.setPosition(min(start, self.document().characterCount() - 1))
+            self.setTextCursor(cursor)
+        self.scrollToAnchor(f"msg-{message_id}")
 
     # -- rendering ------------------------------------------------------------------------
     @property

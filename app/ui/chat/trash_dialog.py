@@ -39,7 +39,7 @@ class TrashDialog(QDialog):
         super().__init__(parent)
         self._store = store
         self.setWindowTitle(self.tr("Trash"))
-        self.resize(460, 380)
+        self.resize(520, 380)
         layout = QVBoxLayout(self)
         intro = QLabel(self.tr("Deleted conversations and versions stay here, with every message, "
                                "until you delete them for good."), self)
@@ -47,6 +47,10 @@ class TrashDialog(QDialog):
         layout.addWidget(intro)
         self.list = QListWidget(self)
         self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        # A version's line (title, first words, size, when) is long: wrapped, never cut off.
+        self.list.setWordWrap(True)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.itemSelectionChanged.connect(self._selection_changed)
         self.list.itemDoubleClicked.connect(lambda _item: self.restore_selected())
         layout.addWidget(self.list, 1)

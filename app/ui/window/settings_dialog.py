@@ -189,6 +189,7 @@ class ShortcutsDialog(QDialog):
             ("Esc", self.tr("Stop the reply")),
             ("Alt+Left / Alt+Right", self.tr("Previous / next version of the message at the cursor "
                                              "(else of the last one with versions)")),
+            ("Alt+Up / Alt+Down", self.tr("Go to the previous / next message with versions")),
             ("Ctrl+O", self.tr("Open a model")),
             ("Ctrl+S", self.tr("Export the conversation")),
             ("F2", self.tr("Rename the selected conversation")),
