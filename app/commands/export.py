@@ -65,8 +65,9 @@ def _refuse_the_database(output: Path | None, store_path: Path) -> None:
     database = store_path.resolve()
     if target in {database, database.with_name(database.name + "-wal"),
                   database.with_name(database.name + "-shm")}:
-        raise ExportError(f"{output} is the conversation database itself: writing there would "
-                          "replace every conversation.", "Choose another file for --output.")
+        raise ExportError(say("{path} is the conversation database itself: writing there would "
+                              "replace every conversation.", path=str(output)),
+                          say("Choose another file for --output."))
 
 
 def run(args: argparse.Namespace) -> int:

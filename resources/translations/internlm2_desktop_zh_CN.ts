@@ -1763,6 +1763,14 @@ Imported from a file on %2</source>
         <translation>请加上 --source huggingface、modelscope 或 openxlab。</translation>
     </message>
     <message>
+        <source>{path} is the conversation database itself: writing there would replace every conversation.</source>
+        <translation>{path} 就是对话数据库本身：写入那里会替换掉所有对话。</translation>
+    </message>
+    <message>
+        <source>Choose another file for --output.</source>
+        <translation>请为 --output 选择另一个文件。</translation>
+    </message>
+    <message>
         <source>Could not write {path}.</source>
         <translation>无法写入 {path}。</translation>
     </message>
@@ -2843,6 +2851,10 @@ Licence: {1}</source>
         <translation>光标所在消息的上一个 / 下一个版本（否则为最后一条有多个版本的消息）</translation>
     </message>
     <message>
+        <source>Go to the previous / next message with versions</source>
+        <translation>转到上一条 / 下一条带有多个版本的消息</translation>
+    </message>
+    <message>
         <source>Open a model</source>
         <translation>打开模型</translation>
     </message>
@@ -3064,12 +3076,24 @@ Licence: {1}</source>
         <translation>请先停止回复，再切换版本。</translation>
     </message>
     <message>
+        <source>No message here has other versions.</source>
+        <translation>这里没有带其他版本的消息。</translation>
+    </message>
+    <message>
+        <source>Version %1 of %2 of this message: Alt+Left / Alt+Right switch it.</source>
+        <translation>此消息的第 %1 个版本（共 %2 个）：按 Alt+Left / Alt+Right 切换。</translation>
+    </message>
+    <message>
         <source>This is the only version; delete the conversation to remove it.</source>
         <translation>这是唯一的版本；如需移除，请删除整个对话。</translation>
     </message>
     <message>
         <source>The version and the turns after it were moved to the trash (Chat &gt; Trash restores it).</source>
         <translation>该版本及其后的对话已移到回收站（“对话 &gt; 回收站”可恢复）。</translation>
+    </message>
+    <message>
+        <source>The version was moved to the trash (Chat &gt; Trash restores it).</source>
+        <translation>该版本已移到回收站（“对话 &gt; 回收站”可恢复）。</translation>
     </message>
     <message>
         <source>Stop the reply to open the version that matched.</source>
