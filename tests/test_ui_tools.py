@@ -275,3 +275,63 @@ def test_an_answer_runs_a_bounded_number_of_calls(
     roles = [m.role for m in _messages(store, cid)]
     assert roles.count(Role.ENVIRONMENT) == 4 and roles[-1] is Role.ASSISTANT
     assert window.controller.tools.pending(cid) == 0
+
+
+def _long_document(rng_seed: int, chars: int, planted: str) -> tuple[str, int]:
+    """Generated words of about `chars` characters with `planted` somewhere in the second half."""
+    import random
+
+    rng = random.Random(rng_seed)
+    words: list[str] = []
+    size = 0
+    while size < chars:
+        word = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9)))
+        words.append(word)
+        size += len(word) + 1
+    at = rng.randint(len(words) // 2, len(words) - 1)
+    text = " ".join(words[:at]) + " " + planted + " " + " ".join(words[at:])
+    return text, text.index(planted)
+
+
+def test_a_document_that_does_not_fit_is_searched_by_the_tool(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted) -> None:
+    """The search tool is for documents that do not fit whole: with it on, the prompt names the
+    document instead of holding it, and the model's search finds the passage with its position."""
+    backend = _backend(scripted)
+    planted = "The Hangzhou office opens in May."
+    text, at = _long_document(15, 200_000, planted)
+    cid = _open_with_tools(window)
+    store.documents.attach(cid, "minutes.txt", text)
+    window.controller.open(cid)
+    docs = window.controller.documents
+    # Without the tool the document must go whole into a 1,024-token context: refused, nothing sent.
+    window.composer.input.setPlainText("When does the office open?")
+    with expect(qtbot, docs.doesNotFit, "the refusal of a document that does not fit"):
+        qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
+    assert _messages(store, cid) == []
+
+    window.side.tools["search_document"].setChecked(True)
+    backend.script_text(*_call({"name": "search_document", "parameters": {"query": "Hangzhou office"}}),
+                        "In May.", Special(IM_END))
+    reply = _ask(qtbot, window, "When does the office open?")
+    prompt = backend.tokenizer.decode(list(backend.cached_tokens), skip_special=False)
+    assert "minutes.txt" in prompt and "200,0" in prompt and text[:2000] not in prompt
+    _click(qtbot, window, "tool-once", reply, "the answer after the search")
+    result = _messages(store, cid)[-2]
+    assert result.role is Role.ENVIRONMENT and result.tool == {"name": "search_document", "outcome": "ran"}
+    assert planted in result.text and "minutes.txt" in result.text
+    first, last = (int(n.replace(",", "")) for n in result.text.split("[characters ")[1].split("]")[0].split("-"))
+    assert first <= at < at + len(planted) <= last and planted in text[first:last]  # the positions are true
+    assert _messages(store, cid)[-1].text == "In May."
+
+
+def test_a_search_without_a_document_says_so(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted) -> None:
+    backend = _backend(scripted)
+    cid = _open_with_tools(window, "search_document")
+    store.conversations.update(cid, tools={"enabled": ["search_document"], "always": ["search_document"]})
+    backend.script_text(*_call({"name": "search_document", "parameters": {"query": "anything"}}),
+                        "There is none.", Special(IM_END))
+    _ask(qtbot, window, "Search it?", permission=False)
+    wait_until(qtbot, lambda: _messages(store, cid)[-1].text == "There is none.", "the answer after the search")
+    assert _messages(store, cid)[-2].text == "No document is attached to this conversation."

@@ -78,9 +78,23 @@ class ToolSettings:
     def allowed_always(self, name: str) -> ToolSettings:
         return ToolSettings(self.enabled, self.always | ({name} & self.enabled))
 
-    def specs(self) -> list[dict[str, Any]] | None:
-        """The plugin descriptions of the enabled tools (None: no `<|plugin|>` turn at all)."""
+    @property
+    def sends_document_whole(self) -> bool:
+        """Whether the prompt carries the attached document whole. With the search tool on it
+        does not: the model searches it, so a document that does not fit whole can be asked
+        about (and one that would fit is still only read in passages)."""
+        return SEARCH_DOCUMENT not in self.enabled
+
+    def specs(self, document_name: str | None = None, document_chars: int = 0) -> list[dict[str, Any]] | None:
+        """The plugin descriptions of the enabled tools (None: no `<|plugin|>` turn at all); the
+        search tool's names the attached document, which is then not in the prompt."""
         chosen = [_SPECS[n] for n in TOOL_NAMES if n in self.enabled]
+        if document_name is not None and SEARCH_DOCUMENT in self.enabled:
+            search = dict(_SPECS[SEARCH_DOCUMENT])
+            search["description"] += (f" The attached document is {document_name[:200]!r} "
+                                      f"({document_chars:,} characters); it is not in this prompt, so "
+                                      "search it for what the question needs.")
+            chosen = [search if spec["name"] == SEARCH_DOCUMENT else spec for spec in chosen]
         return chosen or None
 
 

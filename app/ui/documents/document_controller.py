@@ -297,6 +297,8 @@ class DocumentController(QObject):
         if doc is None or self._job is not None or self.chat.activity is not Activity.IDLE \
                 or self.chat.model is None or self.client.busy:
             return False
+        if not ToolSettings.from_json(self.store.conversations.get(doc.conversation_id).tools).sends_document_whole:
+            return False  # the search tool is on: the prompts do not hold the document (prompting.py)
         cap = int(self.store.settings.get(SETTING_KEY, DEFAULT_CAP_BYTES))
         job = PrefixJob(doc.conversation_id, self._conversation(doc.conversation_id, doc.name, doc.text),
                         doc.sha256, DocStateCache(cap_bytes=cap))
