@@ -335,3 +335,55 @@ def test_a_search_without_a_document_says_so(
     _ask(qtbot, window, "Search it?", permission=False)
     wait_until(qtbot, lambda: _messages(store, cid)[-1].text == "There is none.", "the answer after the search")
     assert _messages(store, cid)[-2].text == "No document is attached to this conversation."
+
+
+def test_keys_answer_a_call_and_always_outlives_a_restart_while_a_denial_does_not(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted,
+        tiny_gguf: Path) -> None:
+    backend = _backend(scripted)
+    cid = _open_with_tools(window, "calculator", "current_date_time")
+    backend.script_text(*_call(CALC), "Computed.", Special(IM_END))
+    _ask(qtbot, window, "Compute?")
+    assert "Alt+Y" in _shown(qtbot, window, "Run calculator?")
+    window.activateWindow()  # the keys are window shortcuts
+    wait_until(qtbot, window.isActiveWindow, "the window to be active")
+    with expect(qtbot, window.controller.replyEnded, "the answer after Alt+A"):
+        qtbot.keyClick(window.composer.input, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)
+    backend.script_text(*_call(CLOCK), "No clock.", Special(IM_END))
+    _ask(qtbot, window, "Time?")
+    _shown(qtbot, window, "Run current_date_time?")
+    with expect(qtbot, window.controller.replyEnded, "the answer after Alt+N"):
+        qtbot.keyClick(window.composer.input, Qt.Key.Key_N, Qt.KeyboardModifier.AltModifier)
+    outcomes = [m.tool for m in _messages(store, cid) if m.role is Role.ENVIRONMENT]
+    assert outcomes == [{"name": "calculator", "outcome": "ran"}, {"name": "current_date_time", "outcome": "denied"}]
+    # With no call waiting the keys do nothing.
+    qtbot.keyClick(window.composer.input, Qt.Key.Key_Y, Qt.KeyboardModifier.AltModifier)
+    assert len(_messages(store, cid)) == 8
+
+    # A restart: the window closes, the database is opened again by a new window and model.
+    window.close()
+    path = store.db.path
+    store.close()
+    again = _Scripted()
+    client = InferenceClient(again)
+    reopened = ConversationStore(path)
+    try:
+        shown = make_window(qtbot, reopened, client, quick_settings())
+        load(qtbot, shown, tiny_gguf)
+        shown.controller.open(cid)
+        assert shown.side.tools["calculator"].isChecked() and shown.side.tools["current_date_time"].isChecked()
+        backend = _backend(again)
+        backend.script_text(*_call(CALC), "Again computed.", Special(IM_END))
+        asked: list[object] = []
+        shown.controller.tools.permissionNeeded.connect(lambda *a: asked.append(a))
+        _ask(qtbot, shown, "Compute again?", permission=False)
+        wait_until(qtbot, lambda: reopened.messages.list_for(cid)[-1].text == "Again computed.",
+                   "the always-allowed call running without a question after the restart")
+        assert asked == []
+        backend.script_text(*_call(CLOCK), "Still no clock.", Special(IM_END))
+        _ask(qtbot, shown, "Time now?")  # the denial was for that call only: it asks again
+        assert "Run current_date_time?" in _shown(qtbot, shown, "Run current_date_time?")
+    finally:
+        shown.close()
+        client.shutdown()
+        reopened.close()

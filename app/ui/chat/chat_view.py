@@ -342,6 +342,9 @@ class ChatView(QTextBrowser):
                             ("tool-deny", self.tr("Deny"))):
             self._link(cursor, label, self.app_link(kind, message_id))
             cursor.insertText("   ", QTextCharFormat())
+        hint = QTextCharFormat()
+        hint.setForeground(QColor("#8b949e" if self.dark else "#6a737d"))
+        cursor.insertText(self.tr("(keys: Alt+Y, Alt+A, Alt+N)"), hint)
         cursor.endEditBlock()
 
     def clear_permission(self) -> None:

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 ALLOW_ONCE, ALLOW_ALWAYS, DENY = "once", "always", "deny"
 DECISIONS = (ALLOW_ONCE, ALLOW_ALWAYS, DENY)
+TOOL_KEYS = (("Alt+Y", ALLOW_ONCE), ("Alt+A", ALLOW_ALWAYS), ("Alt+N", DENY))  # the window's shortcuts
 
 
 def stored_call(msg: Message) -> ToolCall | None:
