@@ -310,7 +310,11 @@ def test_a_document_that_does_not_fit_is_searched_by_the_tool(
         qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
     assert _messages(store, cid) == []
 
+    wait_until(qtbot, lambda: "sending will offer" in window.document_pane.share.text() or
+               window.document_pane.fit_box.isVisible(), "the pane saying the document does not fit")
     window.side.tools["search_document"].setChecked(True)
+    assert "The document search is on" in window.document_pane.share.text()
+    assert "sending will offer" not in window.document_pane.share.text()
     backend.script_text(*_call({"name": "search_document", "parameters": {"query": "Hangzhou office"}}),
                         "In May.", Special(IM_END))
     reply = _ask(qtbot, window, "When does the office open?")
