@@ -272,3 +272,25 @@ def test_a_call_nested_too_deeply_is_text_never_a_crash() -> None:
                 assert parsed.call is not None and parsed.call.name == "calculator"
             elif depth > 32:
                 assert parsed.call is None and parsed.malformed and parsed.text.startswith("Hi")
+
+
+def test_a_result_is_cut_to_the_room_the_context_has_left(tiny_model: Path) -> None:
+    from app.engine.tools.registry import ToolResult, fit_to_context
+
+    tok = InternLM2Tokenizer.from_folder(tiny_model)
+    rng = random.Random(16)
+    call = ToolCall("plugin", SEARCH_DOCUMENT, {"query": "x"}, '{"name": "search_document"}')
+    turns = [Turn("user", "Q"), Turn("assistant", "", call=call)]
+    for _ in range(20):
+        alphabet = rng.choice([string.ascii_letters + " ", "上海人工智能实验室书生浦语", "😀🚀é中"])
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, MAX_RESULT)))
+        convo = Conversation(CountingModel(tok), system="S", turns=turns)
+        n_ctx = rng.randint(400, 3000)
+        fitted = fit_to_context(ToolResult(SEARCH_DOCUMENT, text, True), convo, n_ctx)
+        built = convo.build([*turns, Turn("environment", fitted.text)])
+        empty = convo.build([*turns, Turn("environment", "")])
+        if empty.needed + 40 <= n_ctx:  # room for at least the note: the answer can go on
+            assert built.fits(n_ctx), (n_ctx, len(text))
+        if fitted.text != text:
+            kept = fitted.text.rsplit("\n[…", 1)[0] if "\n[…" in fitted.text else ""
+            assert text.startswith(kept) and fitted.text.endswith("the model's context is full]")

@@ -391,3 +391,61 @@ def test_keys_answer_a_call_and_always_outlives_a_restart_while_a_denial_does_no
         shown.close()
         client.shutdown()
         reopened.close()
+
+
+def test_stop_during_a_tool_run_stores_nothing_and_the_call_asks_again(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from app.ui.chat import tool_controller
+
+    backend = _backend(scripted)
+    cid = _open_with_tools(window, "calculator")
+    backend.script_text(*_call(CALC))
+    reply = _ask(qtbot, window, "Compute slowly?")
+    started, release = threading.Event(), threading.Event()
+    real = tool_controller.run_call
+
+    def slow(*args: Any, **kwargs: Any) -> Any:  # a tool that runs until the test releases it
+        started.set()
+        release.wait(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tool_controller, "run_call", slow)
+    window.view.anchorClicked.emit(QUrl(window.view.app_link("tool-once", reply)))
+    wait_until(qtbot, lambda: started.is_set() and window.controller.activity.can_stop, "the tool running")
+    window.menus.actions["stop"].trigger()  # Esc
+    wait_until(qtbot, lambda: window.controller.activity.can_send, "the window idle after Stop")
+    with expect(qtbot, window.controller.tools.permissionNeeded, "the call asking again once the tool returned"):
+        release.set()
+    assert [m.role for m in _messages(store, cid)] == [Role.USER, Role.ASSISTANT]  # nothing stored
+    assert "Run calculator?" in _shown(qtbot, window, "Run calculator?")
+    monkeypatch.setattr(tool_controller, "run_call", real)
+    backend.script_text("Fine.", Special(IM_END))
+    _click(qtbot, window, "tool-deny", reply, "the answer after the denial")
+    assert [m.role for m in _messages(store, cid)][-2:] == [Role.ENVIRONMENT, Role.ASSISTANT]
+
+
+def test_a_result_that_would_overflow_the_context_is_cut_saying_so_and_the_answer_goes_on(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted) -> None:
+    backend = _backend(scripted)
+    cid = _open_with_tools(window, "search_document")
+    store.conversations.update(cid, tools={"enabled": ["search_document"], "always": ["search_document"]})
+    # Rare Chinese characters: 5 passages of 400 are about 5,000 tokens, the context holds 1,024.
+    text = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(60_000))
+    store.documents.attach(cid, "长文.txt", text)
+    window.controller.open(cid)
+    terms = " ".join(text[i:i + 2] for i in range(0, 8_000, 1_000))
+    backend.script_text(*_call(json.dumps({"name": "search_document", "parameters": {"query": terms}},
+                                          ensure_ascii=False)), "Found it.", Special(IM_END))
+    window.composer.input.setPlainText("Search?")
+    qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
+    wait_until(qtbot, lambda: [m.text for m in _messages(store, cid)][-1:] == ["Found it."],
+               "the answer going on after the result")
+    result = _messages(store, cid)[2]
+    assert result.role is Role.ENVIRONMENT and result.text.endswith("left out: the model's context is full]")
+    assert result.text.startswith("5 passage(s) of 长文.txt") and len(result.text) < 2_200
+    final = _messages(store, cid)[-1]
+    assert final.state.value == "complete" and final.stats is not None
+    assert final.stats.prompt_tokens + window.controller.sampling().max_new_tokens <= 1024

@@ -8,7 +8,8 @@ app/engine/tools/calls.py):
 - an offered tool runs only once the user allowed it: "Allow once", "Always for this
   conversation" (stored in `conversations.tools`) or "Deny" (its result says the user did not
   allow it). The question is the view's, as links with the view's token (chat_view.py);
-- the result is stored as an `environment` turn and the assistant continues after it;
+- the result is stored as an `environment` turn (cut, saying so, to the room the context has
+  left) and the assistant continues after it;
 - at most MAX_TOOL_ROUNDS calls run for one question; a further one is left unanswered.
 
 Which call waits for the user is read from the store (`pending`): the last message of the
@@ -19,6 +20,7 @@ and a new question simply leaves the call unanswered.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -30,12 +32,14 @@ from app.engine.tools.registry import (
     ToolResult,
     ToolSettings,
     denied,
+    fit_to_context,
     not_offered,
     run_call,
 )
 from app.internlm2.chat_format import ToolCall
 from app.internlm2.tokenizer import ACTION_START
 from app.storage import Message, MessageState, Role
+from app.ui.chat.prompting import conversation_for
 
 if TYPE_CHECKING:
     from app.ui.chat.chat_controller import ChatController
@@ -146,9 +150,15 @@ class ToolController(QObject):
         document = self.chat.documents.document(cid)
         text = document.text if document else None
         name = document.name if document else ""
+        model = self.chat.model
+        convo = None if model is None else conversation_for(
+            model, self.chat.store.conversations.get(cid), self.chat.store.messages.list_for(cid), document,
+            replace(self.chat.sampling()))
 
         def work() -> ToolResult:
-            return run_call(call, document=text, document_name=name)
+            result = run_call(call, document=text, document_name=name)
+            # Cut to the context's room (said in the result), so the answer can go on after it.
+            return result if convo is None or model is None else fit_to_context(result, convo, model.n_ctx)
 
         def done(result: object) -> None:
             assert isinstance(result, ToolResult)
