@@ -70,8 +70,9 @@ def _backend(scripted: _Scripted) -> ScriptedBackend:
 
 
 def _call(body: dict[str, Any] | str) -> list[str | Special]:
+    """A call as the model writes it; with tools offered `<|action_end|>` ends the reply."""
     raw = body if isinstance(body, str) else json.dumps(body)
-    return [Special(ACTION_START), Special(PLUGIN), "\n" + raw, Special(ACTION_END), Special(IM_END)]
+    return [Special(ACTION_START), Special(PLUGIN), "\n" + raw, Special(ACTION_END)]
 
 
 def _open_with_tools(window: MainWindow, *names: str) -> int:
@@ -182,7 +183,7 @@ def test_malformed_call_is_text_with_a_note_and_an_unoffered_tool_runs_nothing(
         qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted) -> None:
     backend = _backend(scripted)
     cid = _open_with_tools(window)  # every tool off
-    backend.script_text("Hmm", *_call('{"name": "calculator", "parameters": {broken'))
+    backend.script_text("Hmm", *_call('{"name": "calculator", "parameters": {broken'), Special(IM_END))
     reply = _ask(qtbot, window, "Broken?", permission=False)
     msg = store.messages.get(reply)
     assert msg.tool is not None and "malformed" in msg.tool and "{broken" in msg.text
@@ -191,7 +192,7 @@ def test_malformed_call_is_text_with_a_note_and_an_unoffered_tool_runs_nothing(
 
     # A well-formed call of a tool this conversation does not offer: nothing runs, nothing asks,
     # the result says so and the model goes on.
-    backend.script_text(*_call(CALC), "Without it, then.", Special(IM_END))
+    backend.script_text(*_call(CALC), Special(IM_END), "Without it, then.", Special(IM_END))
     _ask(qtbot, window, "Compute?", permission=False)
     wait_until(qtbot, lambda: _messages(store, cid)[-1].text == "Without it, then.",
                "the answer after the refused call")
@@ -207,7 +208,7 @@ def test_a_waiting_call_survives_a_restart_and_tool_turns_round_trip_exactly(
     script = backend.script_text("Let me compute.", *_call(CALC))
     reply = _ask(qtbot, window, "What is (17+5)*3/4?")
     msg = store.messages.get(reply)
-    assert msg.token_ids == tuple(script[:-1])  # the reply's exact ids, call markup included
+    assert msg.token_ids == tuple(script)  # the reply's exact ids, call markup and its stop included
     # The waiting call is read from the store: reopened, the conversation asks again.
     window.controller.open(0)
     assert "Run calculator?" not in window.view.toPlainText()
@@ -253,7 +254,7 @@ def test_the_call_is_held_back_while_the_reply_streams(
                    "the streamed text and the call's placeholder")
         streamed = window.view.toPlainText()
         assert "Let me compute." in streamed and '"name"' not in streamed and "expression" not in streamed
-        backend.script_text(Special(IM_END))  # after one sampled token the model ends its turn
+        backend.script_text(Special(ACTION_END))  # released, the model closes its call: the turn ends
         backend.release()
     shown = _shown(qtbot, window, "Run calculator?")
     assert "Preparing a tool call…" not in shown and "Calls the tool calculator with" in shown
@@ -313,7 +314,8 @@ def test_a_document_that_does_not_fit_is_searched_by_the_tool(
     wait_until(qtbot, lambda: "sending will offer" in window.document_pane.share.text() or
                window.document_pane.fit_box.isVisible(), "the pane saying the document does not fit")
     window.side.tools["search_document"].setChecked(True)
-    assert "The document search is on" in window.document_pane.share.text()
+    wait_until(qtbot, lambda: "The document search is on" in window.document_pane.share.text(),
+               "the pane saying the document need not fit")
     assert "sending will offer" not in window.document_pane.share.text()
     backend.script_text(*_call({"name": "search_document", "parameters": {"query": "Hangzhou office"}}),
                         "In May.", Special(IM_END))
@@ -337,7 +339,8 @@ def test_a_search_without_a_document_says_so(
     backend.script_text(*_call({"name": "search_document", "parameters": {"query": "anything"}}),
                         "There is none.", Special(IM_END))
     _ask(qtbot, window, "Search it?", permission=False)
-    wait_until(qtbot, lambda: _messages(store, cid)[-1].text == "There is none.", "the answer after the search")
+    wait_until(qtbot, lambda: _messages(store, cid)[-1].text == "There is none." and window.controller.activity.can_send,
+               "the answer after the search")
     assert _messages(store, cid)[-2].text == "No document is attached to this conversation."
 
 
@@ -381,7 +384,8 @@ def test_keys_answer_a_call_and_always_outlives_a_restart_while_a_denial_does_no
         asked: list[object] = []
         shown.controller.tools.permissionNeeded.connect(lambda *a: asked.append(a))
         _ask(qtbot, shown, "Compute again?", permission=False)
-        wait_until(qtbot, lambda: reopened.messages.list_for(cid)[-1].text == "Again computed.",
+        wait_until(qtbot, lambda: reopened.messages.list_for(cid)[-1].text == "Again computed."
+                   and shown.controller.activity.can_send,
                    "the always-allowed call running without a question after the restart")
         assert asked == []
         backend.script_text(*_call(CLOCK), "Still no clock.", Special(IM_END))
@@ -441,11 +445,35 @@ def test_a_result_that_would_overflow_the_context_is_cut_saying_so_and_the_answe
                                           ensure_ascii=False)), "Found it.", Special(IM_END))
     window.composer.input.setPlainText("Search?")
     qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
-    wait_until(qtbot, lambda: [m.text for m in _messages(store, cid)][-1:] == ["Found it."],
-               "the answer going on after the result")
+    wait_until(qtbot, lambda: [(m.text, m.state.value) for m in _messages(store, cid)][-1:] == [
+        ("Found it.", "complete")], "the answer going on after the result")
     result = _messages(store, cid)[2]
     assert result.role is Role.ENVIRONMENT and result.text.endswith("left out: the model's context is full]")
     assert result.text.startswith("5 passage(s) of 长文.txt") and len(result.text) < 2_200
     final = _messages(store, cid)[-1]
     assert final.state.value == "complete" and final.stats is not None
     assert final.stats.prompt_tokens + window.controller.sampling().max_new_tokens <= 1024
+
+
+def test_calls_written_back_to_back_each_run_and_no_text_is_lost(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted) -> None:
+    """A model that writes text, a call, more text and another call in one go: `<|action_end|>`
+    ends each reply (one call a turn, LMDeploy's stop words), so every part is shown and runs."""
+    backend = _backend(scripted)
+    cid = _open_with_tools(window, "calculator", "current_date_time")
+    store.conversations.update(cid, tools={"enabled": ["calculator", "current_date_time"],
+                                           "always": ["calculator", "current_date_time"]})
+    backend.script_text("First **part**:", *_call(CALC), "Second part:", *_call(CLOCK), "Both done.",
+                        Special(IM_END))
+    _ask(qtbot, window, "Two at once?", permission=False)
+    wait_until(qtbot, lambda: [(m.text, m.state.value) for m in _messages(store, cid)][-1:] == [
+        ("Both done.", "complete")], "the last answer")
+    messages = _messages(store, cid)
+    assert [m.role for m in messages] == [Role.USER, Role.ASSISTANT, Role.ENVIRONMENT, Role.ASSISTANT,
+                                          Role.ENVIRONMENT, Role.ASSISTANT]
+    assert [m.text for m in messages if m.role is Role.ASSISTANT] == ["First **part**:", "Second part:", "Both done."]
+    assert [(m.tool or {}).get("outcome") for m in messages if m.role is Role.ENVIRONMENT] == ["ran", "ran"]
+    end = backend.tokenizer.special.id(ACTION_END)
+    assert all(m.token_ids and m.token_ids[-1] == end for m in messages[1:4:2])  # each call as written
+    shown = _shown(qtbot, window, "Both done.")
+    assert "Second part:" in shown and "<|action" not in shown and "**" not in shown

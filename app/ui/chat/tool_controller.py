@@ -37,7 +37,7 @@ from app.engine.tools.registry import (
     run_call,
 )
 from app.internlm2.chat_format import ToolCall
-from app.internlm2.tokenizer import ACTION_START
+from app.internlm2.tokenizer import ACTION_END, ACTION_START
 from app.storage import Message, MessageState, Role
 from app.ui.chat.prompting import conversation_for
 
@@ -174,13 +174,21 @@ class ToolController(QObject):
         self.chat.continue_reply(cid)
 
 
-def reply_tool(tokenizer: Any, token_ids: Sequence[int]) -> tuple[str, dict[str, Any]] | None:
-    """A finished reply that holds call markup: its text to store and its `tool` field (the call,
-    or the markup of a call that could not be read, shown as text). None: no markup."""
-    start = tokenizer.special.by_name.get(ACTION_START, -1)
+def reply_tool(tokenizer: Any, token_ids: Sequence[int],
+               ended_by_stop: bool = False) -> tuple[str, dict[str, Any], list[int]] | None:
+    """A finished reply that holds call markup: its text to store, its `tool` field (the call, or
+    the markup of a call that could not be read, shown as text) and its ids. A reply stopped by
+    `<|action_end|>` (`ended_by_stop`: a stop token ended it inside a call) gets that token back
+    in its ids, as the model wrote it. None: no markup."""
+    by_name = tokenizer.special.by_name
+    start, end = by_name.get(ACTION_START, -1), by_name.get(ACTION_END, -1)
     if start < 0 or start not in token_ids:
         return None
-    parsed = split_reply(tokenizer.decode(list(token_ids), skip_special=False))
+    ids = list(token_ids)
+    last_start = len(ids) - 1 - ids[::-1].index(start)
+    if ended_by_stop and end >= 0 and end not in ids[last_start:]:
+        ids.append(end)
+    parsed = split_reply(tokenizer.decode(ids, skip_special=False))
     if parsed.call is not None:
-        return parsed.text, {"call": call_to_json(parsed.call)}
-    return parsed.text, {"malformed": parsed.malformed[:MAX_RESULT]}
+        return parsed.text, {"call": call_to_json(parsed.call)}, ids
+    return parsed.text, {"malformed": parsed.malformed[:MAX_RESULT]}, ids
