@@ -294,3 +294,22 @@ def test_a_result_is_cut_to_the_room_the_context_has_left(tiny_model: Path) -> N
         if fitted.text != text:
             kept = fitted.text.rsplit("\n[…", 1)[0] if "\n[…" in fitted.text else ""
             assert text.startswith(kept) and fitted.text.endswith("the model's context is full]")
+
+
+def test_the_markdown_export_shows_a_call_and_its_result_never_the_markup(tmp_path: Path) -> None:
+    from app.engine.tools.calls import call_to_json
+    from app.storage import ConversationStore, MessageState, Role
+
+    params = {"expression": "(17+5)*3/4", "note": "上海 😀"}
+    call = ToolCall("plugin", CALCULATOR, params, json.dumps({"name": CALCULATOR, "parameters": params}))
+    with ConversationStore(tmp_path / "chat.sqlite3") as store:
+        cid = store.conversations.create(title="Tools").id
+        store.messages.add(cid, Role.USER, "Compute?")
+        reply = store.messages.add(cid, Role.ASSISTANT, "", state=MessageState.STREAMING)
+        assert store.messages.finish(reply, "Let me compute.", tool={"call": call_to_json(call)})
+        store.messages.add(cid, Role.ENVIRONMENT, "(17+5)*3/4 = 33/2 ≈ 16.5",
+                           tool={"name": CALCULATOR, "outcome": "ran"})
+        text = store.export_markdown(cid)
+    block = text.split("```json\n", 1)[1].split("\n```", 1)[0]
+    assert json.loads(block) == {"name": CALCULATOR, "parameters": params}
+    assert "## Tool output\n\n(17+5)*3/4 = 33/2 ≈ 16.5" in text and "<|" not in text
