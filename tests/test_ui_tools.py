@@ -477,3 +477,19 @@ def test_calls_written_back_to_back_each_run_and_no_text_is_lost(
     assert all(m.token_ids and m.token_ids[-1] == end for m in messages[1:4:2])  # each call as written
     shown = _shown(qtbot, window, "Both done.")
     assert "Second part:" in shown and "<|action" not in shown and "**" not in shown
+
+
+def test_an_interpreter_call_is_code_shown_as_text_and_nothing_runs(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted) -> None:
+    from app.internlm2.tokenizer import INTERPRETER
+
+    backend = _backend(scripted)
+    cid = _open_with_tools(window, "calculator")
+    code = "import os\nos.system('echo hi')"
+    backend.script_text("Running:", Special(ACTION_START), Special(INTERPRETER), "\n" + code, Special(ACTION_END))
+    reply = _ask(qtbot, window, "Run code?", permission=False)
+    msg = store.messages.get(reply)
+    assert msg.tool is not None and msg.tool.get("interpreter") is True and code in msg.text
+    shown = _shown(qtbot, window, "this app does not run model-written code")
+    assert "os.system" in shown and "<|interpreter|>" not in shown and not window.view.asking
+    assert [m.role for m in _messages(store, cid)] == [Role.USER, Role.ASSISTANT]

@@ -37,7 +37,7 @@ from app.engine.tools.registry import (
     run_call,
 )
 from app.internlm2.chat_format import ToolCall
-from app.internlm2.tokenizer import ACTION_END, ACTION_START
+from app.internlm2.tokenizer import ACTION_END, ACTION_START, INTERPRETER
 from app.storage import Message, MessageState, Role
 from app.ui.chat.prompting import conversation_for
 
@@ -191,4 +191,7 @@ def reply_tool(tokenizer: Any, token_ids: Sequence[int],
     parsed = split_reply(tokenizer.decode(ids, skip_special=False))
     if parsed.call is not None:
         return parsed.text, {"call": call_to_json(parsed.call)}, ids
-    return parsed.text, {"malformed": parsed.malformed[:MAX_RESULT]}, ids
+    tool: dict[str, Any] = {"malformed": parsed.malformed[:MAX_RESULT]}
+    if by_name.get(INTERPRETER, -1) in ids[last_start:]:
+        tool["interpreter"] = True  # the code interpreter is not offered (docs/security.md)
+    return parsed.text, tool, ids
