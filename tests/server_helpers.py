@@ -3,9 +3,9 @@
 `ScriptedBackend` is LlamaCppBackend with one override, `_sample`: while a script is set, the
 next sampled tokens are the script's (the random tiny model would never write a tool call by
 itself); then, with `hold()`, sampling waits until the request is cancelled or `release()` is
-called (a generation that runs as long as the test needs, without timing). Everything else is
-the engine's real loop: prefill, prefix reuse, stop tokens, streaming, cancel. It lives in
-tests/ only; nothing in app/ can reach it.
+called (a generation that runs as long as the test needs, without timing; a script set while
+it waits is sampled next). Everything else is the engine's real loop: prefill, prefix reuse,
+stop tokens, streaming, cancel. It lives in tests/ only; nothing in app/ can reach it.
 """
 
 from __future__ import annotations
@@ -69,4 +69,6 @@ class ScriptedBackend(LlamaCppBackend):
             while not self._cancel.is_set() and not self._released.wait(0.005):
                 pass
             self.held.clear()
+            if self._script:  # scripted while held: the script goes on from here
+                return self._script.pop(0)
         return super()._sample()

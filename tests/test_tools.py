@@ -221,3 +221,95 @@ def test_an_import_refuses_a_hostile_tool_field() -> None:
             parse_archive(archive(hostile))
     with pytest.raises(ImportFormatError):
         parse_archive(archive({"n": 1}).replace('{"n": 1}', '{"n": NaN}'))
+
+
+def _spell(rng: random.Random, digits: str) -> str:
+    """The same digits as a person might type them: ASCII, full-width, Arabic-Indic or Devanagari."""
+    zero = rng.choice([ord("0"), 0xFF10, 0x0660, 0x0966])
+    return "".join(chr(zero + int(d)) for d in digits)
+
+
+def test_calculator_reads_decimals_percentages_and_unicode_digits_exactly() -> None:
+    rng = random.Random(151)
+    for _ in range(300):
+        whole, frac = str(rng.randint(0, 10 ** 6)), "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 30)))
+        exact = Fraction(f"{whole}.{frac}")  # more digits than a float holds: read from the digits
+        assert calculator.evaluate(f"{whole}.{frac}") == exact, (whole, frac)
+        e = rng.randint(-3000, 3000)
+        assert calculator.evaluate(f"{whole}.{frac}e{e}") == exact * Fraction(10) ** e
+        a, b = rng.randint(0, 10 ** 5), rng.randint(1, 10 ** 5)
+        assert calculator.evaluate(f"{a} * {b}%") == Fraction(a * b, 100)
+        assert calculator.evaluate(f"({a}% + {b}%)") == Fraction(a + b, 100)
+        assert calculator.evaluate(f"{a} % {b}") == a % b  # with an operand after it: the remainder
+        spelled = f"{_spell(rng, str(a))} + {_spell(rng, str(b))}"
+        assert calculator.evaluate(spelled) == a + b, spelled
+        n = rng.randint(0, 9)
+        assert calculator.evaluate(f"{b}{'⁰¹²³⁴⁵⁶⁷⁸⁹'[n]}") == b ** n
+    assert calculator.calculate("1e-999").endswith("≈ 1.000000e-999")  # not 0
+    assert calculator.calculate("200 * 15 %") == "200 * 15 % = 30"
+    assert calculator.calculate("１２３＋４") == "１２３＋４ = 127"
+    with pytest.raises(calculator.CalculatorError, match="exponent"):
+        calculator.evaluate("1e-99999999")  # refused before 10**99999999 is computed
+    for text in ("1/0", "5 // (2 - 2)", "0 ** -1", "7 % 0", "1 / 0%"):
+        with pytest.raises(calculator.CalculatorError, match="division by zero"):
+            calculator.evaluate(text)
+
+
+def test_a_large_result_is_a_number_or_a_sentence_never_pythons_error() -> None:
+    # Every result the bounds let through can be printed (Python refuses over 4,300 digits).
+    for exponent in range(3850, 4400, 7):
+        result = run_call(ToolCall("plugin", CALCULATOR, {"expression": f"10 ** {exponent}"}, ""))
+        assert result.text.startswith(f"10 ** {exponent} = 1000") or "too large" in result.text, result.text
+        assert "int_max_str_digits" not in result.text and "limit" not in result.text
+
+
+def test_a_call_nested_too_deeply_is_text_never_a_crash() -> None:
+    for depth in (1, 31, 33, 2_000, 200_000):
+        for opener, closer in (("[", "]"), ('{"a":', "}")):
+            body = '{"name": "calculator", "parameters": {"x": ' + opener * depth + "1" + closer * depth + "}}"
+            parsed = split_reply(f"Hi<|action_start|><|plugin|>\n{body}<|action_end|>")
+            if depth < 31:
+                assert parsed.call is not None and parsed.call.name == "calculator"
+            elif depth > 32:
+                assert parsed.call is None and parsed.malformed and parsed.text.startswith("Hi")
+
+
+def test_a_result_is_cut_to_the_room_the_context_has_left(tiny_model: Path) -> None:
+    from app.engine.tools.registry import ToolResult, fit_to_context
+
+    tok = InternLM2Tokenizer.from_folder(tiny_model)
+    rng = random.Random(16)
+    call = ToolCall("plugin", SEARCH_DOCUMENT, {"query": "x"}, '{"name": "search_document"}')
+    turns = [Turn("user", "Q"), Turn("assistant", "", call=call)]
+    for _ in range(20):
+        alphabet = rng.choice([string.ascii_letters + " ", "上海人工智能实验室书生浦语", "😀🚀é中"])
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, MAX_RESULT)))
+        convo = Conversation(CountingModel(tok), system="S", turns=turns)
+        n_ctx = rng.randint(400, 3000)
+        fitted = fit_to_context(ToolResult(SEARCH_DOCUMENT, text, True), convo, n_ctx)
+        built = convo.build([*turns, Turn("environment", fitted.text)])
+        empty = convo.build([*turns, Turn("environment", "")])
+        if empty.needed + 40 <= n_ctx:  # room for at least the note: the answer can go on
+            assert built.fits(n_ctx), (n_ctx, len(text))
+        if fitted.text != text:
+            kept = fitted.text.rsplit("\n[…", 1)[0] if "\n[…" in fitted.text else ""
+            assert text.startswith(kept) and fitted.text.endswith("the model's context is full]")
+
+
+def test_the_markdown_export_shows_a_call_and_its_result_never_the_markup(tmp_path: Path) -> None:
+    from app.engine.tools.calls import call_to_json
+    from app.storage import ConversationStore, MessageState, Role
+
+    params = {"expression": "(17+5)*3/4", "note": "上海 😀"}
+    call = ToolCall("plugin", CALCULATOR, params, json.dumps({"name": CALCULATOR, "parameters": params}))
+    with ConversationStore(tmp_path / "chat.sqlite3") as store:
+        cid = store.conversations.create(title="Tools").id
+        store.messages.add(cid, Role.USER, "Compute?")
+        reply = store.messages.add(cid, Role.ASSISTANT, "", state=MessageState.STREAMING)
+        assert store.messages.finish(reply, "Let me compute.", tool={"call": call_to_json(call)})
+        store.messages.add(cid, Role.ENVIRONMENT, "(17+5)*3/4 = 33/2 ≈ 16.5",
+                           tool={"name": CALCULATOR, "outcome": "ran"})
+        text = store.export_markdown(cid)
+    block = text.split("```json\n", 1)[1].split("\n```", 1)[0]
+    assert json.loads(block) == {"name": CALCULATOR, "parameters": params}
+    assert "## Tool output\n\n(17+5)*3/4 = 33/2 ≈ 16.5" in text and "<|" not in text

@@ -70,8 +70,9 @@ def _backend(scripted: _Scripted) -> ScriptedBackend:
 
 
 def _call(body: dict[str, Any] | str) -> list[str | Special]:
+    """A call as the model writes it; with tools offered `<|action_end|>` ends the reply."""
     raw = body if isinstance(body, str) else json.dumps(body)
-    return [Special(ACTION_START), Special(PLUGIN), "\n" + raw, Special(ACTION_END), Special(IM_END)]
+    return [Special(ACTION_START), Special(PLUGIN), "\n" + raw, Special(ACTION_END)]
 
 
 def _open_with_tools(window: MainWindow, *names: str) -> int:
@@ -182,7 +183,7 @@ def test_malformed_call_is_text_with_a_note_and_an_unoffered_tool_runs_nothing(
         qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted) -> None:
     backend = _backend(scripted)
     cid = _open_with_tools(window)  # every tool off
-    backend.script_text("Hmm", *_call('{"name": "calculator", "parameters": {broken'))
+    backend.script_text("Hmm", *_call('{"name": "calculator", "parameters": {broken'), Special(IM_END))
     reply = _ask(qtbot, window, "Broken?", permission=False)
     msg = store.messages.get(reply)
     assert msg.tool is not None and "malformed" in msg.tool and "{broken" in msg.text
@@ -191,7 +192,7 @@ def test_malformed_call_is_text_with_a_note_and_an_unoffered_tool_runs_nothing(
 
     # A well-formed call of a tool this conversation does not offer: nothing runs, nothing asks,
     # the result says so and the model goes on.
-    backend.script_text(*_call(CALC), "Without it, then.", Special(IM_END))
+    backend.script_text(*_call(CALC), Special(IM_END), "Without it, then.", Special(IM_END))
     _ask(qtbot, window, "Compute?", permission=False)
     wait_until(qtbot, lambda: _messages(store, cid)[-1].text == "Without it, then.",
                "the answer after the refused call")
@@ -207,7 +208,7 @@ def test_a_waiting_call_survives_a_restart_and_tool_turns_round_trip_exactly(
     script = backend.script_text("Let me compute.", *_call(CALC))
     reply = _ask(qtbot, window, "What is (17+5)*3/4?")
     msg = store.messages.get(reply)
-    assert msg.token_ids == tuple(script[:-1])  # the reply's exact ids, call markup included
+    assert msg.token_ids == tuple(script)  # the reply's exact ids, call markup and its stop included
     # The waiting call is read from the store: reopened, the conversation asks again.
     window.controller.open(0)
     assert "Run calculator?" not in window.view.toPlainText()
@@ -253,7 +254,7 @@ def test_the_call_is_held_back_while_the_reply_streams(
                    "the streamed text and the call's placeholder")
         streamed = window.view.toPlainText()
         assert "Let me compute." in streamed and '"name"' not in streamed and "expression" not in streamed
-        backend.script_text(Special(IM_END))  # after one sampled token the model ends its turn
+        backend.script_text(Special(ACTION_END))  # released, the model closes its call: the turn ends
         backend.release()
     shown = _shown(qtbot, window, "Run calculator?")
     assert "Preparing a tool call…" not in shown and "Calls the tool calculator with" in shown
@@ -275,3 +276,220 @@ def test_an_answer_runs_a_bounded_number_of_calls(
     roles = [m.role for m in _messages(store, cid)]
     assert roles.count(Role.ENVIRONMENT) == 4 and roles[-1] is Role.ASSISTANT
     assert window.controller.tools.pending(cid) == 0
+
+
+def _long_document(rng_seed: int, chars: int, planted: str) -> tuple[str, int]:
+    """Generated words of about `chars` characters with `planted` somewhere in the second half."""
+    import random
+
+    rng = random.Random(rng_seed)
+    words: list[str] = []
+    size = 0
+    while size < chars:
+        word = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9)))
+        words.append(word)
+        size += len(word) + 1
+    at = rng.randint(len(words) // 2, len(words) - 1)
+    text = " ".join(words[:at]) + " " + planted + " " + " ".join(words[at:])
+    return text, text.index(planted)
+
+
+def test_a_document_that_does_not_fit_is_searched_by_the_tool(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted) -> None:
+    """The search tool is for documents that do not fit whole: with it on, the prompt names the
+    document instead of holding it, and the model's search finds the passage with its position."""
+    backend = _backend(scripted)
+    planted = "The Hangzhou office opens in May."
+    text, at = _long_document(15, 200_000, planted)
+    cid = _open_with_tools(window)
+    store.documents.attach(cid, "minutes.txt", text)
+    window.controller.open(cid)
+    docs = window.controller.documents
+    # Without the tool the document must go whole into a 1,024-token context: refused, nothing sent.
+    window.composer.input.setPlainText("When does the office open?")
+    with expect(qtbot, docs.doesNotFit, "the refusal of a document that does not fit"):
+        qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
+    assert _messages(store, cid) == []
+
+    wait_until(qtbot, lambda: "sending will offer" in window.document_pane.share.text() or
+               window.document_pane.fit_box.isVisible(), "the pane saying the document does not fit")
+    window.side.tools["search_document"].setChecked(True)
+    wait_until(qtbot, lambda: "The document search is on" in window.document_pane.share.text(),
+               "the pane saying the document need not fit")
+    assert "sending will offer" not in window.document_pane.share.text()
+    backend.script_text(*_call({"name": "search_document", "parameters": {"query": "Hangzhou office"}}),
+                        "In May.", Special(IM_END))
+    reply = _ask(qtbot, window, "When does the office open?")
+    prompt = backend.tokenizer.decode(list(backend.cached_tokens), skip_special=False)
+    assert "minutes.txt" in prompt and "200,0" in prompt and text[:2000] not in prompt
+    _click(qtbot, window, "tool-once", reply, "the answer after the search")
+    result = _messages(store, cid)[-2]
+    assert result.role is Role.ENVIRONMENT and result.tool == {"name": "search_document", "outcome": "ran"}
+    assert planted in result.text and "minutes.txt" in result.text
+    first, last = (int(n.replace(",", "")) for n in result.text.split("[characters ")[1].split("]")[0].split("-"))
+    assert first <= at < at + len(planted) <= last and planted in text[first:last]  # the positions are true
+    assert _messages(store, cid)[-1].text == "In May."
+
+
+def test_a_search_without_a_document_says_so(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted) -> None:
+    backend = _backend(scripted)
+    cid = _open_with_tools(window, "search_document")
+    store.conversations.update(cid, tools={"enabled": ["search_document"], "always": ["search_document"]})
+    backend.script_text(*_call({"name": "search_document", "parameters": {"query": "anything"}}),
+                        "There is none.", Special(IM_END))
+    _ask(qtbot, window, "Search it?", permission=False)
+    wait_until(qtbot, lambda: _messages(store, cid)[-1].text == "There is none." and window.controller.activity.can_send,
+               "the answer after the search")
+    assert _messages(store, cid)[-2].text == "No document is attached to this conversation."
+
+
+def test_keys_answer_a_call_and_always_outlives_a_restart_while_a_denial_does_not(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted,
+        tiny_gguf: Path) -> None:
+    backend = _backend(scripted)
+    cid = _open_with_tools(window, "calculator", "current_date_time")
+    backend.script_text(*_call(CALC), "Computed.", Special(IM_END))
+    _ask(qtbot, window, "Compute?")
+    assert "Alt+Y" in _shown(qtbot, window, "Run calculator?")
+    window.activateWindow()  # the keys are window shortcuts
+    wait_until(qtbot, window.isActiveWindow, "the window to be active")
+    with expect(qtbot, window.controller.replyEnded, "the answer after Alt+A"):
+        qtbot.keyClick(window.composer.input, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)
+    backend.script_text(*_call(CLOCK), "No clock.", Special(IM_END))
+    _ask(qtbot, window, "Time?")
+    _shown(qtbot, window, "Run current_date_time?")
+    with expect(qtbot, window.controller.replyEnded, "the answer after Alt+N"):
+        qtbot.keyClick(window.composer.input, Qt.Key.Key_N, Qt.KeyboardModifier.AltModifier)
+    outcomes = [m.tool for m in _messages(store, cid) if m.role is Role.ENVIRONMENT]
+    assert outcomes == [{"name": "calculator", "outcome": "ran"}, {"name": "current_date_time", "outcome": "denied"}]
+    # With no call waiting the keys do nothing.
+    qtbot.keyClick(window.composer.input, Qt.Key.Key_Y, Qt.KeyboardModifier.AltModifier)
+    assert len(_messages(store, cid)) == 8
+
+    # A restart: the window closes, the database is opened again by a new window and model.
+    window.close()
+    path = store.db.path
+    store.close()
+    again = _Scripted()
+    client = InferenceClient(again)
+    reopened = ConversationStore(path)
+    try:
+        shown = make_window(qtbot, reopened, client, quick_settings())
+        load(qtbot, shown, tiny_gguf)
+        shown.controller.open(cid)
+        assert shown.side.tools["calculator"].isChecked() and shown.side.tools["current_date_time"].isChecked()
+        backend = _backend(again)
+        backend.script_text(*_call(CALC), "Again computed.", Special(IM_END))
+        asked: list[object] = []
+        shown.controller.tools.permissionNeeded.connect(lambda *a: asked.append(a))
+        _ask(qtbot, shown, "Compute again?", permission=False)
+        wait_until(qtbot, lambda: reopened.messages.list_for(cid)[-1].text == "Again computed."
+                   and shown.controller.activity.can_send,
+                   "the always-allowed call running without a question after the restart")
+        assert asked == []
+        backend.script_text(*_call(CLOCK), "Still no clock.", Special(IM_END))
+        _ask(qtbot, shown, "Time now?")  # the denial was for that call only: it asks again
+        assert "Run current_date_time?" in _shown(qtbot, shown, "Run current_date_time?")
+    finally:
+        shown.close()
+        client.shutdown()
+        reopened.close()
+
+
+def test_stop_during_a_tool_run_stores_nothing_and_the_call_asks_again(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from app.ui.chat import tool_controller
+
+    backend = _backend(scripted)
+    cid = _open_with_tools(window, "calculator")
+    backend.script_text(*_call(CALC))
+    reply = _ask(qtbot, window, "Compute slowly?")
+    started, release = threading.Event(), threading.Event()
+    real = tool_controller.run_call
+
+    def slow(*args: Any, **kwargs: Any) -> Any:  # a tool that runs until the test releases it
+        started.set()
+        release.wait(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tool_controller, "run_call", slow)
+    window.view.anchorClicked.emit(QUrl(window.view.app_link("tool-once", reply)))
+    wait_until(qtbot, lambda: started.is_set() and window.controller.activity.can_stop, "the tool running")
+    window.menus.actions["stop"].trigger()  # Esc
+    wait_until(qtbot, lambda: window.controller.activity.can_send, "the window idle after Stop")
+    with expect(qtbot, window.controller.tools.permissionNeeded, "the call asking again once the tool returned"):
+        release.set()
+    assert [m.role for m in _messages(store, cid)] == [Role.USER, Role.ASSISTANT]  # nothing stored
+    assert "Run calculator?" in _shown(qtbot, window, "Run calculator?")
+    monkeypatch.setattr(tool_controller, "run_call", real)
+    backend.script_text("Fine.", Special(IM_END))
+    _click(qtbot, window, "tool-deny", reply, "the answer after the denial")
+    assert [m.role for m in _messages(store, cid)][-2:] == [Role.ENVIRONMENT, Role.ASSISTANT]
+
+
+def test_a_result_that_would_overflow_the_context_is_cut_saying_so_and_the_answer_goes_on(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted) -> None:
+    backend = _backend(scripted)
+    cid = _open_with_tools(window, "search_document")
+    store.conversations.update(cid, tools={"enabled": ["search_document"], "always": ["search_document"]})
+    # Rare Chinese characters: 5 passages of 400 are about 5,000 tokens, the context holds 1,024.
+    text = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(60_000))
+    store.documents.attach(cid, "长文.txt", text)
+    window.controller.open(cid)
+    terms = " ".join(text[i:i + 2] for i in range(0, 8_000, 1_000))
+    backend.script_text(*_call(json.dumps({"name": "search_document", "parameters": {"query": terms}},
+                                          ensure_ascii=False)), "Found it.", Special(IM_END))
+    window.composer.input.setPlainText("Search?")
+    qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
+    wait_until(qtbot, lambda: [(m.text, m.state.value) for m in _messages(store, cid)][-1:] == [
+        ("Found it.", "complete")], "the answer going on after the result")
+    result = _messages(store, cid)[2]
+    assert result.role is Role.ENVIRONMENT and result.text.endswith("left out: the model's context is full]")
+    assert result.text.startswith("5 passage(s) of 长文.txt") and len(result.text) < 2_200
+    final = _messages(store, cid)[-1]
+    assert final.state.value == "complete" and final.stats is not None
+    assert final.stats.prompt_tokens + window.controller.sampling().max_new_tokens <= 1024
+
+
+def test_calls_written_back_to_back_each_run_and_no_text_is_lost(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted) -> None:
+    """A model that writes text, a call, more text and another call in one go: `<|action_end|>`
+    ends each reply (one call a turn, LMDeploy's stop words), so every part is shown and runs."""
+    backend = _backend(scripted)
+    cid = _open_with_tools(window, "calculator", "current_date_time")
+    store.conversations.update(cid, tools={"enabled": ["calculator", "current_date_time"],
+                                           "always": ["calculator", "current_date_time"]})
+    backend.script_text("First **part**:", *_call(CALC), "Second part:", *_call(CLOCK), "Both done.",
+                        Special(IM_END))
+    _ask(qtbot, window, "Two at once?", permission=False)
+    wait_until(qtbot, lambda: [(m.text, m.state.value) for m in _messages(store, cid)][-1:] == [
+        ("Both done.", "complete")], "the last answer")
+    messages = _messages(store, cid)
+    assert [m.role for m in messages] == [Role.USER, Role.ASSISTANT, Role.ENVIRONMENT, Role.ASSISTANT,
+                                          Role.ENVIRONMENT, Role.ASSISTANT]
+    assert [m.text for m in messages if m.role is Role.ASSISTANT] == ["First **part**:", "Second part:", "Both done."]
+    assert [(m.tool or {}).get("outcome") for m in messages if m.role is Role.ENVIRONMENT] == ["ran", "ran"]
+    end = backend.tokenizer.special.id(ACTION_END)
+    assert all(m.token_ids and m.token_ids[-1] == end for m in messages[1:4:2])  # each call as written
+    shown = _shown(qtbot, window, "Both done.")
+    assert "Second part:" in shown and "<|action" not in shown and "**" not in shown
+
+
+def test_an_interpreter_call_is_code_shown_as_text_and_nothing_runs(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, scripted: _Scripted) -> None:
+    from app.internlm2.tokenizer import INTERPRETER
+
+    backend = _backend(scripted)
+    cid = _open_with_tools(window, "calculator")
+    code = "import os\nos.system('echo hi')"
+    backend.script_text("Running:", Special(ACTION_START), Special(INTERPRETER), "\n" + code, Special(ACTION_END))
+    reply = _ask(qtbot, window, "Run code?", permission=False)
+    msg = store.messages.get(reply)
+    assert msg.tool is not None and msg.tool.get("interpreter") is True and code in msg.text
+    shown = _shown(qtbot, window, "this app does not run model-written code")
+    assert "os.system" in shown and "<|interpreter|>" not in shown and not window.view.asking
+    assert [m.role for m in _messages(store, cid)] == [Role.USER, Role.ASSISTANT]

@@ -31,7 +31,8 @@ Function calling (app/engine/tools): the enabled tools' descriptions are the
 calls a tool is an assistant turn whose exact ids hold the call's markup (`Turn.call` rebuilds
 the markup when the reply must be tokenized from its text); the tool's result is an
 `environment name=<|plugin|>` turn, and a path that ends with one is continued by the
-assistant (`build` without a question). A question-and-answer "pair" is a user turn and
+assistant (`build` without a question). With tools offered `<|action_end|>` ends a reply,
+so a reply makes one call and the next call comes after its result. A question-and-answer "pair" is a user turn and
 every turn up to the next one (the answer's calls and results included).
 
 Each chat turn starts with a special token, so the prompt's ids are the concatenation of
@@ -219,6 +220,12 @@ class Conversation:
             return None
         return ids
 
+    def _call_end(self) -> set[int]:
+        """With tools offered, `<|action_end|>` ends the reply as `<|im_end|>` does (the stop words
+        of LMDeploy's internlm2 template): one call per turn, then the tool's result."""
+        end = self.tokenizer.special.by_name.get(ACTION_END, -1) if self.tools and self.is_chat else -1
+        return {end} if end >= 0 else set()
+
     def _reply_ids(self, turn: Turn) -> tuple[int, ...]:
         """A reply tokenized from its text, as the model writes it: the text, then its call."""
         ids = self.tokenizer.encode(turn.text)
@@ -267,7 +274,7 @@ class Conversation:
             question = path.pop().text
         sampling = sampling or self.sampling
         tokenized: dict[int, tuple[int, ...]] = {}
-        stops = frozenset(stop_ids(self.tokenizer, chat=self.is_chat))
+        stops = frozenset(stop_ids(self.tokenizer, chat=self.is_chat) | self._call_end())
         prefix = self.prefix_ids()
         if not self.is_chat:
             prompt = self._base_prompt([*path, Turn("user", question or "")], tokenized)

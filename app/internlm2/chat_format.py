@@ -213,7 +213,8 @@ def parse_reply(text: str) -> Reply:
             name = str(data.get("name", ""))
             raw_params = data.get("parameters", data.get("arguments", {}))
             params = raw_params if isinstance(raw_params, dict) else {"value": raw_params}
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # not JSON, or nested beyond the parser's stack
+        name, params = "", {}
         if kind == "interpreter":
             params = {"code": body}
     return Reply(content=text[: match.start()].strip(), tool_call=ToolCall(kind, name, params, body))

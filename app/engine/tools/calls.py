@@ -16,11 +16,30 @@ from typing import Any
 from app.internlm2.chat_format import Reply, ToolCall, parse_reply
 from app.internlm2.tokenizer import ACTION_START
 
+MAX_NESTING = 32
+"""Levels of arrays and objects in a call's arguments: a deeper call is no call (it could not
+be stored, shown or sent back without running out of stack)."""
+
+
+def _nesting(value: Any) -> int:
+    """How deeply `value` nests lists and dicts (counted without recursion; stops past the bound)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack and deepest <= MAX_NESTING:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in item)
+    return deepest
+
 
 def parse_call(text_with_specials: str) -> Reply:
-    """The reply split into text and a call; a call without a usable name is no call."""
+    """The reply split into text and a call; a call without a usable name, or with arguments
+    nested deeper than MAX_NESTING, is no call."""
     reply = parse_reply(text_with_specials)
-    if reply.tool_call is None or reply.tool_call.kind != "plugin" or not reply.tool_call.name:
+    call = reply.tool_call
+    if call is None or call.kind != "plugin" or not call.name or _nesting(call.parameters) > MAX_NESTING:
         return Reply(reply.content, None)
     return reply
 

@@ -4,15 +4,17 @@ switches and permissions, and running one call.
 A conversation's tool settings are stored as JSON (`conversations.tools`, schema 7):
 `{"enabled": [names], "always": [names]}`; every tool is off until the user switches it on,
 and runs only after the user allowed it (once, or always for this conversation). What a tool
-returns is bounded (MAX_RESULT characters) and becomes the `environment` turn.
+returns is bounded (MAX_RESULT characters, and `fit_to_context`: the room the context has left)
+and becomes the `environment` turn.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from app.engine.conversation import Conversation, Turn
 from app.engine.tools.calculator import CalculatorError, calculate
 from app.engine.tools.clock import now_text
 from app.engine.tools.doc_search import SearchError, search_text
@@ -78,9 +80,23 @@ class ToolSettings:
     def allowed_always(self, name: str) -> ToolSettings:
         return ToolSettings(self.enabled, self.always | ({name} & self.enabled))
 
-    def specs(self) -> list[dict[str, Any]] | None:
-        """The plugin descriptions of the enabled tools (None: no `<|plugin|>` turn at all)."""
+    @property
+    def sends_document_whole(self) -> bool:
+        """Whether the prompt carries the attached document whole. With the search tool on it
+        does not: the model searches it, so a document that does not fit whole can be asked
+        about (and one that would fit is still only read in passages)."""
+        return SEARCH_DOCUMENT not in self.enabled
+
+    def specs(self, document_name: str | None = None, document_chars: int = 0) -> list[dict[str, Any]] | None:
+        """The plugin descriptions of the enabled tools (None: no `<|plugin|>` turn at all); the
+        search tool's names the attached document, which is then not in the prompt."""
         chosen = [_SPECS[n] for n in TOOL_NAMES if n in self.enabled]
+        if document_name is not None and SEARCH_DOCUMENT in self.enabled:
+            search = dict(_SPECS[SEARCH_DOCUMENT])
+            search["description"] += (f" The attached document is {document_name[:200]!r} "
+                                      f"({document_chars:,} characters); it is not in this prompt, so "
+                                      "search it for what the question needs.")
+            chosen = [search if spec["name"] == SEARCH_DOCUMENT else spec for spec in chosen]
         return chosen or None
 
 
@@ -126,6 +142,28 @@ def run_call(call: ToolCall, *, document: str | None = None, document_name: str 
     except (CalculatorError, SearchError, ValueError) as exc:
         return ToolResult(call.name, f"Error: {exc}.", True)
     return ToolResult(call.name, _bounded(text), True)
+
+
+def fit_to_context(result: ToolResult, convo: Conversation, n_ctx: int) -> ToolResult:
+    """The result cut (with a note saying so) to the room the context has left after the
+    conversation `convo` and the answer's room, so the answer can go on after it."""
+    spare = n_ctx - convo.build([*convo.turns, Turn("environment", "")]).needed
+    count = convo.tokenizer.encode
+    if len(count(result.text)) <= spare:
+        return result
+
+    def cut(n: int) -> str:
+        note = f"[… {len(result.text) - n:,} more characters left out: the model's context is full]"
+        return f"{result.text[:n]}\n{note}" if n else note
+
+    low, high = 0, len(result.text)  # the longest cut that fits: low fits (or is the bare note)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if len(count(cut(mid))) <= spare:
+            low = mid
+        else:
+            high = mid - 1
+    return replace(result, text=cut(low))
 
 
 def not_offered(call: ToolCall) -> ToolResult:

@@ -488,9 +488,11 @@ class ChatController(QObject):
         vocab = self.model.vocab if self.model else ""
         tool = None
         if state == "complete" and ids and self.model is not None:
-            found = reply_tool(self.model.tokenizer, ids)  # a call: shown as a call, not as markup
+            by_stop = finished is not None and finished.stats.stop_reason.value == "stop_token" \
+                and bool(self.tools.settings(cid).enabled)  # tools offered: <|action_end|> stops a reply
+            found = reply_tool(self.model.tokenizer, ids, by_stop)  # a call: shown as a call, not as markup
             if found is not None:
-                self.reply_text, tool = found
+                self.reply_text, tool, ids = found
         if state == "complete":
             self.store.messages.finish(reply, self.reply_text, stats, ids, vocab, tool)
         elif state == "interrupted":

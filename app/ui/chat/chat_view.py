@@ -318,6 +318,9 @@ class ChatView(QTextBrowser):
             text = self.tr("Calls the tool %1 with %2").replace("%1", str(call.get("name", ""))[:80]) \
                 .replace("%2", args)
             self._queue.add(budget.plain_cost_ms(text), partial(self._insert_plain, text, True))
+        elif tool.get("interpreter"):
+            notes.append(self.tr("The model asked to run code; this app does not run model-written code "
+                                 "(it is shown as text). Nothing ran."))
         elif "malformed" in tool:
             notes.append(self.tr("This looks like a tool call, but it could not be read (it is shown as "
                                  "text); nothing ran."))
@@ -352,6 +355,9 @@ class ChatView(QTextBrowser):
                             ("tool-deny", self.tr("Deny"))):
             self._link(cursor, label, self.app_link(kind, message_id))
             cursor.insertText("   ", QTextCharFormat())
+        hint = QTextCharFormat()
+        hint.setForeground(QColor("#8b949e" if self.dark else "#6a737d"))
+        cursor.insertText(self.tr("(keys: Alt+Y, Alt+A, Alt+N)"), hint)
         cursor.endEditBlock()
 
     def clear_permission(self) -> None:

@@ -6,7 +6,9 @@ reply's exact ids, sampling); the window then calls its `build()` on a helper th
 as `ask` does on its own thread. The oldest pairs the user chose to leave out are left out
 here, so the fit check and the reply see the same turns. Tool turns come too: a reply with
 its call (`Message.tool["call"]`), the tool's result as an `environment` turn, and the
-conversation's enabled tools as the `<|plugin|>` system turn.
+conversation's enabled tools as the `<|plugin|>` system turn. With the document search on,
+the document is not in the prompt whole: the tool's description names it and the model
+searches it (so a document that does not fit the context can still be asked about).
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ def conversation_for(model: ModelLike, chat: storage_models.Conversation, messag
                      document: Document | None, sampling: Sampling) -> Conversation:
     """The engine's conversation for a stored one (`messages`: the path before the question)."""
     turns = drop_pairs(turns_from(messages), max(0, chat.drop_turns))
-    return Conversation(model, system=chat.system_prompt, document=document.text if document else None,
-                        document_name=document.name if document else None, turns=turns, sampling=sampling,
-                        tools=ToolSettings.from_json(chat.tools).specs())
+    tools = ToolSettings.from_json(chat.tools)
+    whole = document if document is not None and tools.sends_document_whole else None
+    return Conversation(model, system=chat.system_prompt, document=whole.text if whole else None,
+                        document_name=whole.name if whole else None, turns=turns, sampling=sampling,
+                        tools=tools.specs(*((document.name, len(document.text)) if document else ())))

@@ -49,7 +49,9 @@ class SidePanel(QWidget):
                 (CALCULATOR, self.tr("Calculator"), self.tr("Exact arithmetic; no code is run.")),
                 (DATE_TIME, self.tr("Date and time"), self.tr("This computer's local date, time and time zone.")),
                 (SEARCH_DOCUMENT, self.tr("Search the attached document"),
-                 self.tr("Passages of the attached document that match, with their positions."))):
+                 self.tr("Passages of the attached document that match, with their positions. While "
+                         "this is on, the document is not sent whole: the model searches it, so a "
+                         "document too long for the context can be asked about."))):
             box = QCheckBox(label, self)
             box.setToolTip(tip + " " + self.tr("Each call runs only after you allow it."))
             box.toggled.connect(lambda on, name=name: None if self._quiet else self.toolSwitched.emit(name, on))

@@ -8,7 +8,8 @@ app/engine/tools/calls.py):
 - an offered tool runs only once the user allowed it: "Allow once", "Always for this
   conversation" (stored in `conversations.tools`) or "Deny" (its result says the user did not
   allow it). The question is the view's, as links with the view's token (chat_view.py);
-- the result is stored as an `environment` turn and the assistant continues after it;
+- the result is stored as an `environment` turn (cut, saying so, to the room the context has
+  left) and the assistant continues after it;
 - at most MAX_TOOL_ROUNDS calls run for one question; a further one is left unanswered.
 
 Which call waits for the user is read from the store (`pending`): the last message of the
@@ -19,6 +20,7 @@ and a new question simply leaves the call unanswered.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -30,18 +32,21 @@ from app.engine.tools.registry import (
     ToolResult,
     ToolSettings,
     denied,
+    fit_to_context,
     not_offered,
     run_call,
 )
 from app.internlm2.chat_format import ToolCall
-from app.internlm2.tokenizer import ACTION_START
+from app.internlm2.tokenizer import ACTION_END, ACTION_START, INTERPRETER
 from app.storage import Message, MessageState, Role
+from app.ui.chat.prompting import conversation_for
 
 if TYPE_CHECKING:
     from app.ui.chat.chat_controller import ChatController
 
 ALLOW_ONCE, ALLOW_ALWAYS, DENY = "once", "always", "deny"
 DECISIONS = (ALLOW_ONCE, ALLOW_ALWAYS, DENY)
+TOOL_KEYS = (("Alt+Y", ALLOW_ONCE), ("Alt+A", ALLOW_ALWAYS), ("Alt+N", DENY))  # the window's shortcuts
 
 
 def stored_call(msg: Message) -> ToolCall | None:
@@ -145,9 +150,15 @@ class ToolController(QObject):
         document = self.chat.documents.document(cid)
         text = document.text if document else None
         name = document.name if document else ""
+        model = self.chat.model
+        convo = None if model is None else conversation_for(
+            model, self.chat.store.conversations.get(cid), self.chat.store.messages.list_for(cid), document,
+            replace(self.chat.sampling()))
 
         def work() -> ToolResult:
-            return run_call(call, document=text, document_name=name)
+            result = run_call(call, document=text, document_name=name)
+            # Cut to the context's room (said in the result), so the answer can go on after it.
+            return result if convo is None or model is None else fit_to_context(result, convo, model.n_ctx)
 
         def done(result: object) -> None:
             assert isinstance(result, ToolResult)
@@ -163,13 +174,24 @@ class ToolController(QObject):
         self.chat.continue_reply(cid)
 
 
-def reply_tool(tokenizer: Any, token_ids: Sequence[int]) -> tuple[str, dict[str, Any]] | None:
-    """A finished reply that holds call markup: its text to store and its `tool` field (the call,
-    or the markup of a call that could not be read, shown as text). None: no markup."""
-    start = tokenizer.special.by_name.get(ACTION_START, -1)
+def reply_tool(tokenizer: Any, token_ids: Sequence[int],
+               ended_by_stop: bool = False) -> tuple[str, dict[str, Any], list[int]] | None:
+    """A finished reply that holds call markup: its text to store, its `tool` field (the call, or
+    the markup of a call that could not be read, shown as text) and its ids. A reply stopped by
+    `<|action_end|>` (`ended_by_stop`: a stop token ended it inside a call) gets that token back
+    in its ids, as the model wrote it. None: no markup."""
+    by_name = tokenizer.special.by_name
+    start, end = by_name.get(ACTION_START, -1), by_name.get(ACTION_END, -1)
     if start < 0 or start not in token_ids:
         return None
-    parsed = split_reply(tokenizer.decode(list(token_ids), skip_special=False))
+    ids = list(token_ids)
+    last_start = len(ids) - 1 - ids[::-1].index(start)
+    if ended_by_stop and end >= 0 and end not in ids[last_start:]:
+        ids.append(end)
+    parsed = split_reply(tokenizer.decode(ids, skip_special=False))
     if parsed.call is not None:
-        return parsed.text, {"call": call_to_json(parsed.call)}
-    return parsed.text, {"malformed": parsed.malformed[:MAX_RESULT]}
+        return parsed.text, {"call": call_to_json(parsed.call)}, ids
+    tool: dict[str, Any] = {"malformed": parsed.malformed[:MAX_RESULT]}
+    if by_name.get(INTERPRETER, -1) in ids[last_start:]:
+        tool["interpreter"] = True  # the code interpreter is not offered (docs/security.md)
+    return parsed.text, tool, ids

@@ -106,6 +106,12 @@ class DocumentController(QObject):
             self.store.conversations.update(cid, drop_turns=0)
             self.droppedChanged.emit(cid)
 
+    def searched_by_tool(self, conversation_id: int) -> bool:
+        """The conversation's document search is on: its prompts name the document instead of
+        holding it (prompting.py), so its length does not have to fit the context."""
+        return bool(conversation_id) and not ToolSettings.from_json(
+            self.store.conversations.get(conversation_id).tools).sends_document_whole
+
     def has_model(self) -> bool:
         return self.chat.model is not None
 
@@ -297,6 +303,8 @@ class DocumentController(QObject):
         if doc is None or self._job is not None or self.chat.activity is not Activity.IDLE \
                 or self.chat.model is None or self.client.busy:
             return False
+        if self.searched_by_tool(doc.conversation_id):
+            return False  # the prompts do not hold the document (prompting.py): nothing to read ahead
         cap = int(self.store.settings.get(SETTING_KEY, DEFAULT_CAP_BYTES))
         job = PrefixJob(doc.conversation_id, self._conversation(doc.conversation_id, doc.name, doc.text),
                         doc.sha256, DocStateCache(cap_bytes=cap))

@@ -127,6 +127,7 @@ class DocumentPane(QWidget):
         self.more_button.hide()
         layout.addWidget(self.more_button)
         documents.changed.connect(self._changed)
+        documents.chat.tools.settingsChanged.connect(self._tools_changed)
         documents.droppedChanged.connect(lambda _cid: self.show_dropped_turns())
         documents.counted.connect(self.show_count)
         documents.loadFailed.connect(self.show_error)
@@ -204,6 +205,15 @@ class DocumentPane(QWidget):
         if conversation_id == self.documents.chat.conversation_id:
             self.show_document(self.documents.document())
 
+    def _tools_changed(self, conversation_id: int) -> None:
+        """The document search switched: the share says whether the document must fit."""
+        if conversation_id == self.documents.chat.conversation_id:
+            self._show_share()
+            if self.documents.searched_by_tool(conversation_id):
+                self.reading.clear()
+            else:
+                self.documents.start_reading()
+
     def show_document(self, doc: Document | None) -> None:
         self._count, self._read_error = None, ""
         self.fit_box.hide()
@@ -270,7 +280,10 @@ class DocumentPane(QWidget):
         text = (self.tr("Takes %1% of the %2-token context.").replace("%1", share)
                 .replace("%2", f"{count.n_ctx:,}"))
         choosing = self.fit_box.isVisibleTo(self)
-        if count.verdict is Verdict.NEEDS_LARGER and not choosing:
+        if self.documents.searched_by_tool(self.documents.chat.conversation_id):
+            text += " " + self.tr("The document search is on: the model searches the document, "
+                                  "which is not sent whole, so it does not have to fit.")
+        elif count.verdict is Verdict.NEEDS_LARGER and not choosing:
             text += " " + self.tr("With room for an answer it needs a context of %1 tokens; "
                                   "sending will offer it.").replace("%1", f"{count.plan_ctx:,}")
         elif count.verdict is Verdict.DOES_NOT_FIT and not choosing:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -34,6 +34,7 @@ from app.ui.chat.composer import Composer
 from app.ui.chat.conversation_files import ConversationFiles
 from app.ui.chat.conversation_list import ConversationList
 from app.ui.chat.side_panel import SidePanel
+from app.ui.chat.tool_controller import TOOL_KEYS
 from app.ui.chat.versions import VersionSwitcher
 from app.ui.documents.document_jobs import Fit
 from app.ui.documents.document_pane import DocumentPane
@@ -116,6 +117,10 @@ class MainWindow(QMainWindow):
         self.trash_dialog: QDialog | None = None
         self.files = ConversationFiles(self)  # File > Export / Import conversation
         self.versions = VersionSwitcher(self)  # "‹ 2 / 3 ›", Alt+Left/Right, a hit's branch
+        for keys, decision in TOOL_KEYS:  # the waiting tool call's links, from the keyboard
+            key = QShortcut(QKeySequence(keys), self)
+            key.setContext(Qt.ShortcutContext.WindowShortcut)
+            key.activated.connect(lambda decision=decision: self._tool_key(decision))
         self.local_server = LocalServerHost(client, self)  # Settings > Local server (off by default)
         self.local_server.stateChanged.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.local_server.servingChanged.connect(self._serving_changed)
@@ -352,6 +357,12 @@ class MainWindow(QMainWindow):
 
     def _tool_switched(self, name: str, on: bool) -> None:
         self.controller.tools.switch(self.controller.conversation_id, name, on)
+
+    def _tool_key(self, decision: str) -> None:
+        """Alt+Y / Alt+A / Alt+N: the links of the call that waits in the open conversation."""
+        pending = self.controller.tools.pending(self.controller.conversation_id)
+        if pending and self.view.asking:
+            self._tool_decision(pending, decision)
 
     def _tool_decision(self, message_id: int, decision: str) -> None:
         if self.controller.tools.decide(message_id, decision):

@@ -190,6 +190,8 @@ class ShortcutsDialog(QDialog):
             ("Alt+Left / Alt+Right", self.tr("Previous / next version of the message at the cursor "
                                              "(else of the last one with versions)")),
             ("Alt+Up / Alt+Down", self.tr("Go to the previous / next message with versions")),
+            ("Alt+Y / Alt+A / Alt+N", self.tr("Answer the waiting tool call: allow once / always for "
+                                              "this conversation / deny")),
             ("Ctrl+O", self.tr("Open a model")),
             ("Ctrl+S", self.tr("Export the conversation")),
             ("F2", self.tr("Rename the selected conversation")),
