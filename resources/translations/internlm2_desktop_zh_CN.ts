@@ -163,6 +163,10 @@ Python %1，%2。</translation>
         <translation>调用工具 %1，参数 %2</translation>
     </message>
     <message>
+        <source>The model asked to run code; this app does not run model-written code (it is shown as text). Nothing ran.</source>
+        <translation>模型请求运行代码；本应用不运行模型编写的代码（按文本显示）。没有运行任何东西。</translation>
+    </message>
+    <message>
         <source>This looks like a tool call, but it could not be read (it is shown as text); nothing ran.</source>
         <translation>这看起来是一次工具调用，但无法解析（按文本显示）；没有运行任何东西。</translation>
     </message>
@@ -193,6 +197,10 @@ Python %1，%2。</translation>
     <message>
         <source>Deny</source>
         <translation>拒绝</translation>
+    </message>
+    <message>
+        <source>(keys: Alt+Y, Alt+A, Alt+N)</source>
+        <translation>（快捷键：Alt+Y、Alt+A、Alt+N）</translation>
     </message>
     <message>
         <source>Only the first %1 characters are shown; Copy copies the whole reply.</source>
@@ -2040,6 +2048,10 @@ Imported from a file on %2</source>
         <translation>%1 个字符 · 至少 %2 个词元</translation>
     </message>
     <message>
+        <source>The document search is on: the model searches the document, which is not sent whole, so it does not have to fit.</source>
+        <translation>文档搜索已开启：模型会搜索这份文档，文档不会整篇发送，因此不必放得进上下文。</translation>
+    </message>
+    <message>
         <source>Not read ahead: the document does not fit the loaded context.</source>
         <translation>未预读：文档放不进当前加载的上下文。</translation>
     </message>
@@ -2855,6 +2867,10 @@ Licence: {1}</source>
         <translation>转到上一条 / 下一条带有多个版本的消息</translation>
     </message>
     <message>
+        <source>Answer the waiting tool call: allow once / always for this conversation / deny</source>
+        <translation>回应等待中的工具调用：允许一次 / 在这个对话中始终允许 / 拒绝</translation>
+    </message>
+    <message>
         <source>Open a model</source>
         <translation>打开模型</translation>
     </message>
@@ -2926,8 +2942,8 @@ Licence: {1}</source>
         <translation>搜索附加的文档</translation>
     </message>
     <message>
-        <source>Passages of the attached document that match, with their positions.</source>
-        <translation>附加文档中匹配的段落及其位置。</translation>
+        <source>Passages of the attached document that match, with their positions. While this is on, the document is not sent whole: the model searches it, so a document too long for the context can be asked about.</source>
+        <translation>附加文档中匹配的段落及其位置。开启时，文档不会整篇发送：模型会搜索它，因此超出上下文长度的文档也可以提问。</translation>
     </message>
     <message>
         <source>Each call runs only after you allow it.</source>
