@@ -72,6 +72,14 @@ def default_threads(cores: int | None = None) -> int:
     return n - 1 if n > 4 else max(1, n)
 
 
+def choose_threads(requested: int | None, cpus: int | None = None) -> int:
+    """The thread count to run with: the user's (Settings), at most one per logical CPU (more
+    threads than CPUs only wait for each other in llama.cpp's barriers), else default_threads()."""
+    if not requested or requested < 1:
+        return default_threads()
+    return max(1, min(requested, cpus or os.cpu_count() or requested))
+
+
 class LlamaCppBackend(Backend):
     """Runs a GGUF on the CPU, Metal or CUDA (n_gpu_layers), with the context sized by the caller.
 
@@ -99,7 +107,7 @@ class LlamaCppBackend(Backend):
             raise EngineError(f"Unknown KV cache type {kv_type!r}; choose f16 or q8_0.")
         gpu = bool(llama_cpp.llama_supports_gpu_offload())
         layers = n_gpu_layers if n_gpu_layers is not None else (-1 if gpu else 0)
-        threads = n_threads or default_threads()
+        threads = choose_threads(n_threads)
         scaling = self.rope_scaling_of(self.info) if rope_base is None else None
         base = scaling.base_for(0, n_ctx) if scaling is not None else float(rope_base or self.info.rope_base)
         self.flash_attn = use_flash_attention(flash_attn, kv_type, offloaded=gpu and layers != 0)
