@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.llamacpp_backend import default_threads
+from app.engine.llamacpp_policy import default_threads
 from app.settings import (
     BACKENDS,
     KV_TYPES,
