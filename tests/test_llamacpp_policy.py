@@ -10,7 +10,8 @@ import random
 from pathlib import Path
 
 from app.engine.llamacpp_backend import LlamaCppBackend
-from app.engine.llamacpp_policy import MIN_UBATCH, SCORES_CAP_BYTES, context_policy
+from app.engine.llamacpp_policy import LONG_CONTEXT, MIN_UBATCH, SCORES_CAP_BYTES, context_policy
+from app.engine.llamacpp_runtime import repacking_allowed
 
 _LLAMA_FLASH_ENABLED, _LLAMA_FLASH_DISABLED = 1, 0  # llama_flash_attn_type
 
@@ -48,13 +49,26 @@ def test_gpu_q8_0_and_explicit_requests_get_flash_attention() -> None:
         assert not context_policy(n_ctx, 512, 16, "f16", offloaded=True, requested_flash=False).flash_attn
 
 
+def test_chat_contexts_repack_the_weights_and_document_contexts_do_not() -> None:
+    for n_ctx in _sizes():
+        chat = n_ctx < LONG_CONTEXT
+        policy = context_policy(n_ctx, 512, 16, "f16", offloaded=False)
+        assert policy.repack is chat, n_ctx
+        assert ("decode first" if chat else "prefill first") in policy.why
+        guarded = context_policy(n_ctx, 512, 16, "f16", offloaded=False, repack_allowed=False)
+        assert not guarded.repack and "AMX guard" in guarded.why  # never where AMX repacking could crash
+        assert context_policy(n_ctx, 512, 16, "f16", offloaded=True).repack  # the GPU reads; keep the layout
+        assert not context_policy(n_ctx, 512, 16, "f16", offloaded=True, repack_allowed=False).repack
+
+
 def test_a_real_context_runs_with_what_the_policy_chose(tiny_gguf: Path) -> None:
-    for n_ctx, flash in ((256, None), (2048, None), (512, True)):
+    for n_ctx, flash in ((256, None), (2048, None), (512, True), (LONG_CONTEXT, None)):
         backend = LlamaCppBackend(tiny_gguf, n_ctx=n_ctx, n_batch=512, kv_type="f32", flash_attn=flash)
         try:
             expected = context_policy(n_ctx, 512, backend.info.n_heads, "f32", offloaded=backend.offloaded,
-                                      requested_flash=flash)
+                                      requested_flash=flash, repack_allowed=repacking_allowed())
             assert backend.policy == expected
+            assert backend._llm.model_params.use_extra_bufts is expected.repack
             params = backend._llm.context_params
             assert params.flash_attn_type == (_LLAMA_FLASH_ENABLED if expected.flash_attn else _LLAMA_FLASH_DISABLED)
             assert params.n_ubatch == expected.n_ubatch

@@ -22,7 +22,12 @@ from app.engine.llamacpp_policy import (  # noqa: F401  (the policy's names, imp
     physical_cores,
     use_flash_attention,
 )
-from app.engine.llamacpp_runtime import check_cpu, import_llama_cpp, safe_model_params
+from app.engine.llamacpp_runtime import (
+    check_cpu,
+    import_llama_cpp,
+    repacking_allowed,
+    safe_model_params,
+)
 from app.engine.types import EngineError, ModelLoadError, OutOfMemory
 from app.internlm2.chat_format import Sampling
 from app.internlm2.rope import RopeScaling
@@ -64,14 +69,14 @@ class LlamaCppBackend(Backend):
         base = scaling.base_for(0, n_ctx) if scaling is not None else float(rope_base or self.info.rope_base)
         # The context's attention kernel and micro-batch (app/engine/llamacpp_policy.py).
         self.policy = context_policy(n_ctx, n_batch, self.info.n_heads, kv_type, offloaded=gpu and layers != 0,
-                                     requested_flash=flash_attn)
+                                     requested_flash=flash_attn, repack_allowed=repacking_allowed())
         self.flash_attn = self.policy.flash_attn
         self.n_ubatch = self.policy.n_ubatch
         _log.info("llama.cpp context: %s", self.policy.why)
         if progress:
             progress(0, 1)
         try:
-            with safe_model_params():
+            with safe_model_params(extra_bufts=self.policy.repack):
                 self._llm = llama_cpp.Llama(
                     model_path=str(path), n_ctx=n_ctx, n_batch=n_batch, n_ubatch=self.n_ubatch,
                     n_threads=threads, n_threads_batch=threads, n_gpu_layers=layers,
