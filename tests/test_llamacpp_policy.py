@@ -11,7 +11,7 @@ from pathlib import Path
 
 from app.engine.llamacpp_backend import LlamaCppBackend
 from app.engine.llamacpp_policy import LONG_CONTEXT, MIN_UBATCH, SCORES_CAP_BYTES, context_policy
-from app.engine.llamacpp_runtime import repacking_allowed
+from app.engine.llamacpp_runtime import build_has_avx512, repacking_allowed
 
 _LLAMA_FLASH_ENABLED, _LLAMA_FLASH_DISABLED = 1, 0  # llama_flash_attn_type
 
@@ -49,12 +49,14 @@ def test_gpu_q8_0_and_explicit_requests_get_flash_attention() -> None:
         assert not context_policy(n_ctx, 512, 16, "f16", offloaded=True, requested_flash=False).flash_attn
 
 
-def test_chat_contexts_repack_the_weights_and_document_contexts_do_not() -> None:
+def test_chat_contexts_repack_the_weights_and_document_contexts_do_not_on_avx512() -> None:
     for n_ctx in _sizes():
         chat = n_ctx < LONG_CONTEXT
-        policy = context_policy(n_ctx, 512, 16, "f16", offloaded=False)
+        policy = context_policy(n_ctx, 512, 16, "f16", offloaded=False, avx512=True)
         assert policy.repack is chat, n_ctx
         assert ("decode first" if chat else "prefill first") in policy.why
+        # Without AVX512 kernels the plain layout reads no faster: repacked everywhere.
+        assert context_policy(n_ctx, 512, 16, "f16", offloaded=False, avx512=False).repack
         guarded = context_policy(n_ctx, 512, 16, "f16", offloaded=False, repack_allowed=False)
         assert not guarded.repack and "AMX guard" in guarded.why  # never where AMX repacking could crash
         assert context_policy(n_ctx, 512, 16, "f16", offloaded=True).repack  # the GPU reads; keep the layout
@@ -66,7 +68,8 @@ def test_a_real_context_runs_with_what_the_policy_chose(tiny_gguf: Path) -> None
         backend = LlamaCppBackend(tiny_gguf, n_ctx=n_ctx, n_batch=512, kv_type="f32", flash_attn=flash)
         try:
             expected = context_policy(n_ctx, 512, backend.info.n_heads, "f32", offloaded=backend.offloaded,
-                                      requested_flash=flash, repack_allowed=repacking_allowed())
+                                      requested_flash=flash, repack_allowed=repacking_allowed(),
+                                      avx512=build_has_avx512())
             assert backend.policy == expected
             assert backend._llm.model_params.use_extra_bufts is expected.repack
             params = backend._llm.context_params

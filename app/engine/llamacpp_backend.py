@@ -23,6 +23,7 @@ from app.engine.llamacpp_policy import (  # noqa: F401  (the policy's names, imp
     use_flash_attention,
 )
 from app.engine.llamacpp_runtime import (
+    build_has_avx512,
     check_cpu,
     import_llama_cpp,
     repacking_allowed,
@@ -69,7 +70,8 @@ class LlamaCppBackend(Backend):
         base = scaling.base_for(0, n_ctx) if scaling is not None else float(rope_base or self.info.rope_base)
         # The context's attention kernel and micro-batch (app/engine/llamacpp_policy.py).
         self.policy = context_policy(n_ctx, n_batch, self.info.n_heads, kv_type, offloaded=gpu and layers != 0,
-                                     requested_flash=flash_attn, repack_allowed=repacking_allowed())
+                                     requested_flash=flash_attn, repack_allowed=repacking_allowed(),
+                                     avx512=build_has_avx512())
         self.flash_attn = self.policy.flash_attn
         self.n_ubatch = self.policy.n_ubatch
         _log.info("llama.cpp context: %s", self.policy.why)

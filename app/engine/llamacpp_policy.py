@@ -66,29 +66,32 @@ def micro_batch(n_batch: int, n_ctx: int, n_heads: int, flash_attn: bool) -> int
     return min(n_batch, size)
 
 
-def use_repacking(n_ctx: int, repack_allowed: bool, offloaded: bool) -> bool:
-    """Repack the weights (llama.cpp's extra CPU buffer types) for chat contexts, not for long
-    documents, and never where the AMX guard forbids it (`repack_allowed` False).
+def use_repacking(n_ctx: int, repack_allowed: bool, offloaded: bool, avx512: bool) -> bool:
+    """Repack the weights (llama.cpp's extra CPU buffer types), except for a document-sized
+    context on an AVX512 build, and never where the AMX guard forbids it (`repack_allowed`).
 
-    Measured with bench/cpu_sweep.py (AVX512 build, 1 thread, CPU time): repacked Q4_K weights
-    decode faster (+18% at depth 16, +8% at 4,096) but read a prompt slower (52 against 75
-    tok/s for 512 tokens, 38 against 50 for 4,096). A chat spends its time decoding; a
-    context sized for a document spends it reading the document (16,000 tokens: about 100 s
-    saved, against about 6 s lost over a 300-token answer).
+    Measured with bench/cpu_sweep.py (1 thread, CPU time): on an AVX512 build, repacked Q4_K
+    weights decode faster (+18% at depth 16, +8% at 4,096) but read a prompt slower (52
+    against 75 tok/s for 512 tokens, 38 against 50 for 4,096: the plain layout gets the
+    AVX512 matrix kernels). A chat spends its time decoding; a context sized for a document
+    spends it reading the document (16,000 tokens: about 100 s saved, against about 6 s lost
+    over a 300-token answer). On the AVX2-only build repacking wins both (prefill 34 against
+    33 tok/s, decode +17%), so it stays on everywhere there.
     """
     if not repack_allowed:
         return False
-    return offloaded or n_ctx < LONG_CONTEXT
+    return offloaded or not avx512 or n_ctx < LONG_CONTEXT
 
 
 def context_policy(n_ctx: int, n_batch: int, n_heads: int, kv_type: str, offloaded: bool,
-                   requested_flash: bool | None = None, repack_allowed: bool = True) -> ContextPolicy:
+                   requested_flash: bool | None = None, repack_allowed: bool = True,
+                   avx512: bool = True) -> ContextPolicy:
     """The attention kernel, micro-batch and weight layout for a context of n_ctx tokens (a
     batch never exceeds the context: llama-cpp-python cuts n_batch to n_ctx)."""
     n_batch = max(1, min(n_batch, n_ctx)) if n_ctx > 0 else n_batch
     flash = use_flash_attention(requested_flash, kv_type, offloaded)
     ubatch = micro_batch(n_batch, n_ctx, n_heads, flash)
-    repack = use_repacking(n_ctx, repack_allowed, offloaded)
+    repack = use_repacking(n_ctx, repack_allowed, offloaded, avx512)
     if requested_flash is not None and kv_type != "q8_0":
         why = "flash attention as asked"
     elif kv_type == "q8_0":
@@ -97,7 +100,7 @@ def context_policy(n_ctx: int, n_batch: int, n_heads: int, kv_type: str, offload
         why = "flash attention: the cache is on the GPU"
     else:
         why = "no flash attention: on the CPU it costs more per decoded token than it saves in prefill"
-    layout = ("repacked weights (decode first)" if repack else
+    layout = ("repacked weights" + (" (decode first)" if avx512 else "") if repack else
               "weights as in the file (the AMX guard)" if not repack_allowed else
               "weights as in the file (a document's context: prefill first)")
     return ContextPolicy(flash, ubatch, repack, f"{why}; n_ubatch {ubatch}; {layout}; a {n_ctx:,}-token context")

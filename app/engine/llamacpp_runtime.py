@@ -122,6 +122,11 @@ def safe_model_params(extra_bufts: bool = True) -> Iterator[None]:
         low.llama_model_default_params = original
 
 
+def build_has_avx512() -> bool:
+    """Whether the installed llama.cpp was compiled with AVX512 kernels."""
+    return build_features().get("AVX512", False)
+
+
 def repacking_allowed() -> bool:
     """Whether this build may repack the weights on this CPU (not where the AMX guard holds)."""
     return not amx_guard_needed(build_features(), cpu_flags())
