@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/cpu_sweep.py [--quick] [--depths 4096,16384] [--rounds 3]
                                         [--configs NAME;NAME...] [--libs DIR,DIR] [--threads 2]
-                                        [--decode 32] [--gguf FILE] [--json OUT]
+                                        [--decode 32] [--gguf FILE] [--json OUT] [--clock wall|cpu]
+    .venv/bin/python bench/cpu_sweep.py --table OUT     # the table of a saved (maybe stopped) sweep
 
 Each run is one configuration in a FRESH process (several contexts with the same settings in
 one process can differ by ~10%), runs of all configurations interleaved round by round, and
@@ -237,6 +238,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write every run's figures here")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="cpu: the process's CPU time (steadier on a shared machine; use with 1 thread)")
+    parser.add_argument("--table", type=Path, default=None, help="print the table of a --json file and exit")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.depths = args.depths or ("4096" if args.quick else "4096,16384")
@@ -246,6 +248,12 @@ def main() -> int:
         _clock = time.process_time
     if args.child:
         return _child(args)
+    if args.table:
+        saved = json.loads(args.table.read_text())
+        runs = {n: [r for r in saved["results"][n] if "figures" in r] for n in saved["names"]}
+        print(f"runs per configuration: {', '.join(str(len(v)) for v in runs.values())}")
+        print("\n".join(_table(saved["names"], runs)))
+        return 0
     if args.gguf is None:
         from bench.engine import _default_gguf
 
@@ -262,12 +270,12 @@ def main() -> int:
         for name in order:
             res = _spawn(name, args)
             results[name].append(res)
+            if args.json:  # after every run, so a sweep stopped early keeps what it measured
+                args.json.write_text(json.dumps({"names": names, "results": results}, indent=1))
             print(f"  round {rnd + 1}/{rounds} {name}: {res.get('setting', '')} {res.get('error', '')} "
                   f"(load {os.getloadavg()[0]:.2f})", flush=True)
     print(f"load after: {os.getloadavg()[0]:.2f}")
     print("\n".join(_table(names, results)))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=1))
     return 0
 
 
