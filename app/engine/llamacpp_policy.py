@@ -41,7 +41,7 @@ def use_flash_attention(requested: bool | None, kv_type: str, offloaded: bool) -
     On the CPU ggml's flash-attention kernel walks the whole KV cache once per query row and
     head. bench/cpu_sweep.py (AVX512 build, 1 thread, CPU time, so the shared machine's load
     does not count) measured it against the plain path phase by phase: it reads a prompt
-    faster (+1% for 512 tokens, +11% for 4,096) and decodes as fast at depth 16, but every
+    faster (+1-5% for 512 tokens, +9% for 4,096) and decodes as fast at depth 16, but every
     later token costs more (-5% at depth 512, -29% at 2,048, -42% at 4,096) and so does a
     24-token follow-up (+15% at 512, +90% at 2,048, +150% at 4,096). A chat decodes hundreds
     of tokens at a depth of at least its prompt, so even the shortest context spends more time
