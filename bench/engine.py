@@ -175,8 +175,7 @@ def compare_decode(app: LlamaCppBackend, raw: _Raw, sizes: list[int], repeats: i
                 if side == "app":
                     tg["app"].append(_app_decode(app, ids, n_decode)[0])
                 else:
-                    r = raw if side == "raw" else control
-                    assert r is not None
+                    r = raw if side == "raw" or control is None else control
                     r.llm._ctx.kv_cache_seq_rm(-1, size, -1)
                     r.llm.n_tokens = size
                     tg[side].append(r.decode(n_decode))
