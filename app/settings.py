@@ -16,6 +16,7 @@ THEMES = ("system", "light", "dark")
 LANGUAGES = ("system", "en", "zh_CN")  # "system": the desktop's language (zh_* -> zh_CN)
 BACKENDS = ("auto", "llamacpp", "torch")
 KV_TYPES = ("f16", "q8_0", "f32")
+MAX_THREADS = 256  # the Settings dialog's range (the backend then keeps at most one per CPU)
 _SAMPLING_KEYS = ("temperature", "top_p", "top_k", "repetition_penalty", "max_new_tokens")
 _PREFIX = "ui."
 # Settings read by other layers keep their own keys (the model manager reads hub.*).
@@ -84,6 +85,8 @@ class AppSettings:
             settings.backend = "auto"
         if settings.kv_type not in KV_TYPES:
             settings.kv_type = "f16"
+        if isinstance(settings.threads, bool) or not 0 <= settings.threads <= MAX_THREADS:
+            settings.threads = 0  # automatic
         if not 1024 <= settings.server_port <= 65535:
             settings.server_port = 8080
         return settings

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/engine.py [--gguf FILE] [--threads 2] [--sizes 512,4096] [--repeats 2]
                                      [--decode 48] [--followup-ctx 4000] [--flash-attn auto|on|off]
-                                     [--decode-only RUNS | --prefill-only RUNS]
+                                     [--decode-only RUNS [--control] | --prefill-only RUNS]
 
 Both sides load the same Q4_K_M GGUF (random weights of the real InternLM2-1.8B shape; built
 once from bench/convert.py's checkpoint and cached beside it) with the same n_ctx, n_batch,
@@ -154,28 +154,36 @@ def compare(app: LlamaCppBackend, raw: _Raw, sizes: list[int], repeats: int, n_d
 
 
 def compare_decode(app: LlamaCppBackend, raw: _Raw, sizes: list[int], repeats: int, n_decode: int,
-                   rng: np.random.Generator) -> None:
+                   rng: np.random.Generator, control: _Raw | None = None) -> None:
     """Decode only: each side reads the prompt once, then decodes `repeats` times, interleaved,
     from the same prompt (the app trims its cache back to the prompt through its prefix reuse;
-    raw drops the tokens after the prompt). Many runs at little cost, for a steadier median."""
+    raw drops the tokens after the prompt). Many runs at little cost, for a steadier median.
+    `control`: a second raw context with the same settings, decoding in the same rotation: the
+    spread between two identical raw contexts is the noise floor of the app/raw ratio."""
     for size in sizes:
         ids = [int(t) for t in rng.integers(10, 92000, size)]
         app._reset_cache()
         _app_run(app, ids, 1, prefill_only=True)
-        raw.llm.reset()
-        raw.llm.eval(ids)
-        app_tg: list[float] = []
-        raw_tg: list[float] = []
+        raws = [raw] + ([control] if control is not None else [])
+        for r in raws:
+            r.llm.reset()
+            r.llm.eval(ids)
+        sides = ["app", "raw"] + (["control"] if control is not None else [])
+        tg: dict[str, list[float]] = {side: [] for side in sides}
         for rep in range(repeats):
-            for side in (("app", "raw") if rep % 2 == 0 else ("raw", "app")):
+            for side in sides[rep % len(sides):] + sides[:rep % len(sides)]:  # rotate who goes first
                 if side == "app":
-                    app_tg.append(_app_decode(app, ids, n_decode)[0])
+                    tg["app"].append(_app_decode(app, ids, n_decode)[0])
                 else:
-                    raw.llm._ctx.kv_cache_seq_rm(-1, size, -1)
-                    raw.llm.n_tokens = size
-                    raw_tg.append(raw.decode(n_decode))
-        print(f"prompt {size:5d}  decode only, {repeats} runs a side  tok/s  app {_fmt(app_tg)}  raw {_fmt(raw_tg)}  "
-              f"app/raw {_ratio(app_tg, raw_tg)}", flush=True)
+                    r = raw if side == "raw" or control is None else control
+                    r.llm._ctx.kv_cache_seq_rm(-1, size, -1)
+                    r.llm.n_tokens = size
+                    tg[side].append(r.decode(n_decode))
+        print(f"prompt {size:5d}  decode only, {repeats} runs a side  tok/s  app {_fmt(tg['app'])}  raw {_fmt(tg['raw'])}  "
+              f"app/raw {_ratio(tg['app'], tg['raw'])}", flush=True)
+        if control is not None:
+            print(f"prompt {size:5d}  control: a second raw context  tok/s  {_fmt(tg['control'])}  "
+                  f"control/raw {_ratio(tg['control'], tg['raw'])}", flush=True)
 
 
 def compare_prefill(app: LlamaCppBackend, raw: _Raw, sizes: list[int], repeats: int,
@@ -226,6 +234,8 @@ def main() -> int:
                         help="compare decode alone: one prefill a side, then RUNS decodes a side")
     parser.add_argument("--prefill-only", type=int, default=0, metavar="RUNS",
                         help="compare prefill alone: RUNS cold prefills a side, interleaved")
+    parser.add_argument("--control", action="store_true",
+                        help="with --decode-only: a second raw context with the same settings (the noise floor)")
     parser.add_argument("--flash-attn", choices=("auto", "on", "off"), default="auto",
                         help="auto: the app's own choice (off on the CPU)")
     args = parser.parse_args()
@@ -242,15 +252,18 @@ def main() -> int:
           f"threads {args.threads}, n_ctx {n_ctx}, n_batch {_N_BATCH}, n_ubatch {app.n_ubatch}, "
           f"flash attention {'on' if app.flash_attn else 'off'}, f16 KV", flush=True)
     raw = _Raw(path, n_ctx, args.threads, app.flash_attn, app.n_ubatch)
+    control = _Raw(path, n_ctx, args.threads, app.flash_attn, app.n_ubatch) if args.control else None
     rng = np.random.default_rng(0)
     try:
         if args.decode_only:
-            compare_decode(app, raw, sizes, args.decode_only, args.decode, rng)
+            compare_decode(app, raw, sizes, args.decode_only, args.decode, rng, control)
         elif args.prefill_only:
             compare_prefill(app, raw, sizes, args.prefill_only, rng)
         else:
             compare(app, raw, sizes, args.repeats, args.decode, rng)
         raw.llm.close()
+        if control is not None:
+            control.llm.close()
         if args.followup_ctx:
             follow_up(app, args.followup_ctx, 3, rng)
     finally:

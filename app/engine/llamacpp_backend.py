@@ -12,7 +12,23 @@ from typing import Any
 from app.engine.backend import Aborted, Backend
 from app.engine.gguf_meta import GGUFInfo, read_gguf_info
 from app.engine.gguf_tokenizer import GGUFTokenizer
-from app.engine.llamacpp_runtime import check_cpu, import_llama_cpp, safe_model_params
+from app.engine.llamacpp_policy import (  # noqa: F401  (the policy's names, importable from here too)
+    MIN_UBATCH,
+    SCORES_CAP_BYTES,
+    choose_threads,
+    context_policy,
+    default_threads,
+    micro_batch,
+    physical_cores,
+    use_flash_attention,
+)
+from app.engine.llamacpp_runtime import (
+    build_has_avx512,
+    check_cpu,
+    import_llama_cpp,
+    repacking_allowed,
+    safe_model_params,
+)
 from app.engine.types import EngineError, ModelLoadError, OutOfMemory
 from app.internlm2.chat_format import Sampling
 from app.internlm2.rope import RopeScaling
@@ -21,56 +37,6 @@ from app.sentences import say
 _log = logging.getLogger(__name__)
 KV_TYPES = {"f32": 0, "f16": 1, "q8_0": 8}  # GGML_TYPE_*
 _PENALTY_LAST_N = 64
-# Without flash attention llama.cpp holds the attention scores of one micro-batch against the
-# whole context (n_ubatch x n_ctx x heads floats); the micro-batch shrinks to keep that bounded.
-SCORES_CAP_BYTES = 256 * 1024 * 1024
-MIN_UBATCH = 64  # the cap then holds up to a 65,536-token context (16 heads)
-
-
-def use_flash_attention(requested: bool | None, kv_type: str, offloaded: bool) -> bool:
-    """Flash attention on a GPU (and always for a q8_0 cache, which needs it); off on the CPU.
-
-    On the CPU, ggml's flash attention walks the whole KV cache once per query row and head:
-    measured on 2 cores with an 8,000-token cache, a 24-token question took 4.6-5.6 s with it and
-    1.0 s without, one decoded token 0.19-0.30 s against 0.10 s, and prefill was 12% slower
-    (bench/README.md). An explicit True/False from the caller wins, except for q8_0.
-    """
-    if kv_type == "q8_0":
-        return True
-    return offloaded if requested is None else requested
-
-
-def micro_batch(n_batch: int, n_ctx: int, n_heads: int, flash_attn: bool) -> int:
-    """n_ubatch: n_batch, or without flash attention as many rows as SCORES_CAP_BYTES allows
-    (a power of two, at least MIN_UBATCH; on 2 cores 64 rows prefilled 2,000 tokens at 52 tok/s,
-    512 rows at 51-60 tok/s)."""
-    if flash_attn:
-        return n_batch
-    rows = SCORES_CAP_BYTES // max(1, n_ctx * max(1, n_heads) * 4)
-    size = MIN_UBATCH
-    while size * 2 <= min(rows, n_batch):
-        size *= 2
-    return min(n_batch, size)
-
-
-def physical_cores() -> int:
-    """Physical cores (llama.cpp runs best with one thread per core)."""
-    try:
-        import psutil
-
-        n = psutil.cpu_count(logical=False)
-        if n:
-            return int(n)
-    except ImportError:
-        pass
-    return max(1, (os.cpu_count() or 2) // 2)
-
-
-def default_threads(cores: int | None = None) -> int:
-    """The thread count when the user set none: one per physical core, leaving one core for
-    the window (and the rest of the desktop) on machines with more than four."""
-    n = physical_cores() if cores is None else cores
-    return n - 1 if n > 4 else max(1, n)
 
 
 class LlamaCppBackend(Backend):
@@ -101,15 +67,20 @@ class LlamaCppBackend(Backend):
             raise EngineError(say("Unknown KV cache type {kv_type!r}.", kv_type=kv_type), say("Choose f16 or q8_0."))
         gpu = bool(llama_cpp.llama_supports_gpu_offload())
         layers = n_gpu_layers if n_gpu_layers is not None else (-1 if gpu else 0)
-        threads = n_threads or default_threads()
+        threads = choose_threads(n_threads)
         scaling = self.rope_scaling_of(self.info) if rope_base is None else None
         base = scaling.base_for(0, n_ctx) if scaling is not None else float(rope_base or self.info.rope_base)
-        self.flash_attn = use_flash_attention(flash_attn, kv_type, offloaded=gpu and layers != 0)
-        self.n_ubatch = micro_batch(n_batch, n_ctx, self.info.n_heads, self.flash_attn)
+        # The context's attention kernel and micro-batch (app/engine/llamacpp_policy.py).
+        self.policy = context_policy(n_ctx, n_batch, self.info.n_heads, kv_type, offloaded=gpu and layers != 0,
+                                     requested_flash=flash_attn, repack_allowed=repacking_allowed(),
+                                     avx512=build_has_avx512())
+        self.flash_attn = self.policy.flash_attn
+        self.n_ubatch = self.policy.n_ubatch
+        _log.info("llama.cpp context: %s", self.policy.why)
         if progress:
             progress(0, 1)
         try:
-            with safe_model_params():
+            with safe_model_params(extra_bufts=self.policy.repack):
                 self._llm = llama_cpp.Llama(
                     model_path=str(path), n_ctx=n_ctx, n_batch=n_batch, n_ubatch=self.n_ubatch,
                     n_threads=threads, n_threads_batch=threads, n_gpu_layers=layers,

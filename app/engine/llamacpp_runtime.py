@@ -100,10 +100,11 @@ def amx_guard_needed(build: dict[str, bool], flags: set[str] | None) -> bool:
 
 
 @contextlib.contextmanager
-def safe_model_params() -> Iterator[None]:
-    """While a llama_cpp.Llama is built: extra (repacking) buffer types off if AMX could run."""
+def safe_model_params(extra_bufts: bool = True) -> Iterator[None]:
+    """While a llama_cpp.Llama is built: extra (repacking) buffer types off if AMX could run,
+    or if the caller's policy turns them off (`extra_bufts`, app/engine/llamacpp_policy.py)."""
     import_llama_cpp()
-    if not amx_guard_needed(build_features(), cpu_flags()):
+    if extra_bufts and not amx_guard_needed(build_features(), cpu_flags()):
         yield
         return
     import llama_cpp.llama_cpp as low  # the module llama_cpp.Llama reads its defaults from
@@ -120,3 +121,13 @@ def safe_model_params() -> Iterator[None]:
         yield
     finally:
         low.llama_model_default_params = original
+
+
+def build_has_avx512() -> bool:
+    """Whether the installed llama.cpp was compiled with AVX512 kernels."""
+    return build_features().get("AVX512", False)
+
+
+def repacking_allowed() -> bool:
+    """Whether this build may repack the weights on this CPU (not where the AMX guard holds)."""
+    return not amx_guard_needed(build_features(), cpu_flags())

@@ -22,7 +22,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.settings import BACKENDS, KV_TYPES, LANGUAGES, THEMES, AppSettings, sampling_to_dict
+from app.engine.llamacpp_policy import default_threads
+from app.settings import (
+    BACKENDS,
+    KV_TYPES,
+    LANGUAGES,
+    MAX_THREADS,
+    THEMES,
+    AppSettings,
+    sampling_to_dict,
+)
 from app.ui.chat.sampling_form import SamplingForm
 from app.ui.window.local_server import client_example, new_api_key
 
@@ -66,8 +75,12 @@ class SettingsDialog(QDialog):
         self.backend = _combo(model, [(b, backend_names[b]) for b in BACKENDS], settings.backend)
         model_form.addRow(self.tr("Backend"), self.backend)
         self.threads = QSpinBox(model)
-        self.threads.setRange(0, 256)
-        self.threads.setSpecialValueText(self.tr("automatic"))
+        self.threads.setRange(0, MAX_THREADS)
+        # 0 is "automatic": the count the backend picks (one per physical core, one left for
+        # the window past four), shown so the user knows what an override changes.
+        self.threads.setSpecialValueText(self.tr("automatic (%1)").replace("%1", str(default_threads())))
+        self.threads.setToolTip(self.tr("Threads llama.cpp computes with; automatic: one per physical core, "
+                                        "one left for the window on machines with more than four"))
         self.threads.setValue(settings.threads)
         model_form.addRow(self.tr("CPU threads"), self.threads)
         self.gpu_layers = QSpinBox(model)

@@ -1,0 +1,134 @@
+"""How the llama.cpp backend sets up each context: attention kernel, micro-batch, threads.
+
+Chosen from bench/cpu_sweep.py's tables (bench/README.md, "CPU sweep"): every figure of a
+context, from the first prefill to a follow-up against a long cache, was measured for each
+setting in fresh processes, and the policy takes the setting that wins the phases the context
+will spend its time in. The decisions are pure functions of the context's facts, so tests
+check them without timing anything.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+# Without flash attention llama.cpp holds the attention scores of one micro-batch against the
+# whole context (n_ubatch x n_ctx x heads floats); the micro-batch shrinks to keep that bounded.
+SCORES_CAP_BYTES = 256 * 1024 * 1024
+MIN_UBATCH = 64  # the cap then holds up to a 65,536-token context (16 heads)
+
+
+@dataclass(frozen=True)
+class ContextPolicy:
+    """The settings of one llama.cpp context and the reason, for the log."""
+
+    flash_attn: bool
+    n_ubatch: int
+    repack: bool  # the model's extra (repacking) buffer types, fixed when the weights load
+    why: str
+
+
+# A context at least this large was asked for to hold a document (the default chat context is
+# 4,096; a document's "larger context" choice reloads the model with more): its time goes to
+# reading, not to decoding.
+LONG_CONTEXT = 8192
+
+
+def use_flash_attention(requested: bool | None, kv_type: str, offloaded: bool) -> bool:
+    """Flash attention on a GPU (and always for a q8_0 cache, which needs it); off on the CPU
+    at every context size.
+
+    On the CPU ggml's flash-attention kernel walks the whole KV cache once per query row and
+    head. bench/cpu_sweep.py (AVX512 build, 1 thread, CPU time, so the shared machine's load
+    does not count) measured it against the plain path phase by phase: it reads a prompt
+    faster (+1-5% for 512 tokens, +9% for 4,096) and decodes as fast at depth 16, but every
+    later token costs more (-5% at depth 512, -29% at 2,048, -42% at 4,096) and so does a
+    24-token follow-up (+15% at 512, +90% at 2,048, +150% at 4,096). A chat decodes hundreds
+    of tokens at a depth of at least its prompt, so even the shortest context spends more time
+    where it loses than where it wins: there is no context size at which it pays on the CPU.
+    An explicit True/False from the caller wins, except for q8_0.
+    """
+    if kv_type == "q8_0":
+        return True
+    return offloaded if requested is None else requested
+
+
+def micro_batch(n_batch: int, n_ctx: int, n_heads: int, flash_attn: bool) -> int:
+    """n_ubatch: n_batch, or without flash attention as many rows as SCORES_CAP_BYTES allows
+    (a power of two, at least MIN_UBATCH; on 2 cores 64 rows prefilled 2,000 tokens at 52 tok/s,
+    512 rows at 51-60 tok/s)."""
+    if flash_attn:
+        return n_batch
+    rows = SCORES_CAP_BYTES // max(1, n_ctx * max(1, n_heads) * 4)
+    size = MIN_UBATCH
+    while size * 2 <= min(rows, n_batch):
+        size *= 2
+    return min(n_batch, size)
+
+
+def use_repacking(n_ctx: int, repack_allowed: bool, offloaded: bool, avx512: bool) -> bool:
+    """Repack the weights (llama.cpp's extra CPU buffer types), except for a document-sized
+    context on an AVX512 build, and never where the AMX guard forbids it (`repack_allowed`).
+
+    Measured with bench/cpu_sweep.py (1 thread, CPU time): on an AVX512 build, repacked Q4_K
+    weights decode faster (+18% at depth 16, +8% at 4,096) but read a prompt slower (52
+    against 75 tok/s for 512 tokens, 38 against 50 for 4,096: the plain layout gets the
+    AVX512 matrix kernels). A chat spends its time decoding; a context sized for a document
+    spends it reading the document (16,000 tokens: about 100 s saved, against about 6 s lost
+    over a 300-token answer). On the AVX2-only build repacking wins both (prefill 34 against
+    33 tok/s, decode +17%), so it stays on everywhere there.
+    """
+    if not repack_allowed:
+        return False
+    return offloaded or not avx512 or n_ctx < LONG_CONTEXT
+
+
+def context_policy(n_ctx: int, n_batch: int, n_heads: int, kv_type: str, offloaded: bool,
+                   requested_flash: bool | None = None, repack_allowed: bool = True,
+                   avx512: bool = True) -> ContextPolicy:
+    """The attention kernel, micro-batch and weight layout for a context of n_ctx tokens (a
+    batch never exceeds the context: llama-cpp-python cuts n_batch to n_ctx)."""
+    n_batch = max(1, min(n_batch, n_ctx)) if n_ctx > 0 else n_batch
+    flash = use_flash_attention(requested_flash, kv_type, offloaded)
+    ubatch = micro_batch(n_batch, n_ctx, n_heads, flash)
+    repack = use_repacking(n_ctx, repack_allowed, offloaded, avx512)
+    if requested_flash is not None and kv_type != "q8_0":
+        why = "flash attention as asked"
+    elif kv_type == "q8_0":
+        why = "flash attention: a q8_0 cache needs it"
+    elif offloaded:
+        why = "flash attention: the cache is on the GPU"
+    else:
+        why = "no flash attention: on the CPU it costs more per decoded token than it saves in prefill"
+    layout = ("repacked weights" + (" (decode first)" if avx512 else "") if repack else
+              "weights as in the file (the AMX guard)" if not repack_allowed else
+              "weights as in the file (a document's context: prefill first)")
+    return ContextPolicy(flash, ubatch, repack, f"{why}; n_ubatch {ubatch}; {layout}; a {n_ctx:,}-token context")
+
+
+def physical_cores() -> int:
+    """Physical cores (llama.cpp runs best with one thread per core)."""
+    try:
+        import psutil
+
+        n = psutil.cpu_count(logical=False)
+        if n:
+            return int(n)
+    except ImportError:
+        pass
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+def default_threads(cores: int | None = None) -> int:
+    """The thread count when the user set none: one per physical core, leaving one core for
+    the window (and the rest of the desktop) on machines with more than four."""
+    n = physical_cores() if cores is None else cores
+    return n - 1 if n > 4 else max(1, n)
+
+
+def choose_threads(requested: int | None, cpus: int | None = None) -> int:
+    """The thread count to run with: the user's (Settings), at most one per logical CPU (more
+    threads than CPUs only wait for each other in llama.cpp's barriers), else default_threads()."""
+    if not requested or requested < 1:
+        return default_threads()
+    return max(1, min(requested, cpus or os.cpu_count() or requested))
