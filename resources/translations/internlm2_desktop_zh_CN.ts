@@ -2732,8 +2732,12 @@ Licence: {1}</source>
         <translation>后端</translation>
     </message>
     <message>
-        <source>automatic</source>
-        <translation>自动</translation>
+        <source>automatic (%1)</source>
+        <translation>自动（%1）</translation>
+    </message>
+    <message>
+        <source>Threads llama.cpp computes with; automatic: one per physical core, one left for the window on machines with more than four</source>
+        <translation>llama.cpp 计算所用的线程数；自动：每个物理核心一个，超过四核的机器为窗口留出一个</translation>
     </message>
     <message>
         <source>CPU threads</source>
