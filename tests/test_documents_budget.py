@@ -56,9 +56,9 @@ def test_bound_violations_names_the_pieces_that_would_break_it() -> None:
 
 def test_twenty_million_characters_cannot_fit_and_the_bound_is_cheap() -> None:
     text = ("Word " * 1000 + "\n") * 4000  # 20 M characters
-    start = time.perf_counter()
+    start = time.process_time()
     bound = min_tokens_bound(text)
-    seconds = time.perf_counter() - start
+    seconds = time.process_time() - start
     assert bound >= 4_000_000 > MAX_CONTEXT and cannot_fit(text)
     assert seconds < 5.0, f"the bound took {seconds:.1f} s (bounded: it must stay cheap)"
     assert not cannot_fit("short text")

@@ -32,9 +32,9 @@ def test_same_values_as_gguf_py(tiny_gguf: Path) -> None:
 
 
 def test_reading_the_info_of_a_real_vocabulary_is_bounded(tiny_gguf: Path) -> None:
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     info = read_gguf_info(tiny_gguf)
-    assert time.perf_counter() - t0 < 5.0, "the header of a 92,544-token GGUF must be read in well under a second"
+    assert time.process_time() - t0 < 5.0, "the header of a 92,544-token GGUF must be read in well under a second"
     assert info.arch == "internlm2" and info.is_chat and info.rope_scaling == "dynamic"
 
 
@@ -54,9 +54,9 @@ def test_damaged_headers_give_one_clear_error(tiny_gguf: Path, tmp_path: Path) -
                  + (2**62).to_bytes(8, "little"))  # a key claiming 2^62 bytes
     for data in cases:
         bad.write_bytes(data)
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         try:
             read_gguf_info(bad)
         except ModelLoadError as exc:
             assert "is not a readable GGUF file" in str(exc)
-        assert time.perf_counter() - t0 < 10.0
+        assert time.process_time() - t0 < 10.0

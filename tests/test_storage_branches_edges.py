@@ -84,7 +84,7 @@ def test_an_import_of_100000_versions_of_one_answer_is_bounded_and_opens(store: 
     messages: list[dict[str, object]] = [{"role": "user", "text": "q", "parent": None}]
     messages += [{"role": "assistant", "text": f"v{i}", "parent": 0, "chosen": i == chosen}
                  for i in range(count)]
-    started = time.monotonic()
+    started = time.process_time()
     cid = store.import_json(json.dumps(_archive(messages)))
     assert _texts(store, cid) == ["q", f"v{chosen}"]
     tree = store.messages.tree_for(cid)
@@ -92,7 +92,7 @@ def test_an_import_of_100000_versions_of_one_answer_is_bounded_and_opens(store: 
     assert counts[store.messages.list_for(cid)[-1].id] == (chosen + 1, count)
     assert len(json.loads(store.export_json(cid))["messages"]) == count + 1
     assert ": 99999 " in store.export_markdown(cid).replace(",", "")  # the others, counted
-    assert time.monotonic() - started < 60, "bounded"
+    assert time.process_time() - started < 60, "bounded"
 
 
 def test_random_imported_trees_with_any_chosen_flags_round_trip_and_show_a_path(

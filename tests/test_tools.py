@@ -84,14 +84,14 @@ def test_calculator_refuses_everything_but_arithmetic_within_bounds() -> None:
     cases += ["".join(rng.choice(string.printable) for _ in range(rng.randint(1, 80))) for _ in range(300)]
     cases += ["9" * 5000, "(" * 400 + "1" + ")" * 400, "9**9**9**9", "10**10**6", "2**-99999", "1/0",
               "(2**20000)*(2**20000)", "1e999", "", "   ", "1" * 600]
-    start = time.perf_counter()
+    start = time.process_time()
     for text in cases:
         try:
             value = calculator.evaluate(text)
         except calculator.CalculatorError:
             continue
         assert isinstance(value, Fraction), text  # a random string may still be arithmetic
-    assert time.perf_counter() - start < 10, "refusing hostile expressions must stay bounded"
+    assert time.process_time() - start < 10, "refusing hostile expressions must stay bounded"
 
 
 def test_calculator_bounds_sizes() -> None:
@@ -134,9 +134,9 @@ def test_document_search_finds_planted_passages_with_their_positions() -> None:
 
 def test_document_search_is_bounded_on_a_large_document() -> None:
     doc = ("ab " * 2_000_000) + "needle"
-    start = time.perf_counter()
+    start = time.process_time()
     text = doc_search.search_text(doc, "big.txt", "ab " * 500 + " needle")
-    assert time.perf_counter() - start < 10, "a search of 6 M characters must stay bounded"
+    assert time.process_time() - start < 10, "a search of 6 M characters must stay bounded"
     assert len(text) < MAX_RESULT + 200 and text.count("[characters") <= doc_search.MAX_PASSAGES
 
 
