@@ -58,8 +58,11 @@ def test_export_then_import_gives_the_same_conversation(
     assert str(written) in window.statusBar().currentMessage()
 
     _answer_open_dialog(monkeypatch, written)
-    window.actions_["import"].trigger()
+    with qtbot.waitSignal(window.files.importEnded, timeout=10000,
+                          raising=True) as ended:  # read and checked off the GUI thread
+        window.actions_["import"].trigger()
     new_id = window.controller.conversation_id
+    assert ended.args == [new_id]
     assert new_id and new_id != cid
     again = store.messages.list_for(new_id)
     assert [(m.role, m.text, m.state) for m in again] == [(m.role, m.text, m.state) for m in original]
@@ -102,7 +105,9 @@ def test_export_to_a_missing_folder_and_a_bad_import_say_why(
     bad = tmp_path / "notes.json"
     bad.write_text('{"format": "something else"}', encoding="utf-8")
     _answer_open_dialog(monkeypatch, bad)
-    window.actions_["import"].trigger()
+    with qtbot.waitSignal(window.files.importEnded, timeout=10000) as ended:
+        window.actions_["import"].trigger()
+    assert ended.args == [0]
     box = window.files.last_message
     assert box is not None and box.isVisible() and "notes.json" in box.text()
     qtbot.addWidget(box)
@@ -130,3 +135,30 @@ def test_the_command_line_export_writes_what_the_window_writes(
             assert len(json.loads(cli_text)["messages"]) == 3
         else:
             assert window_text == cli_text and "Other versions not shown here: 1" in cli_text
+
+
+def test_an_import_is_read_off_the_gui_thread_and_a_vanished_file_says_so(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore, tmp_path: Path) -> None:
+    cid = store.conversations.create(title="Many versions").id
+    question = store.messages.add(cid, Role.USER, "Which one?")
+    for i in range(2000):  # a big tree: parsing and checking it is real work
+        store.messages.add(cid, Role.ASSISTANT, f"answer {i}", parent_id=question)
+    archive = tmp_path / "big.json"
+    archive.write_text(store.export_json(cid), encoding="utf-8")
+    before = [c.id for c in store.conversations.list_recent()]
+    with qtbot.waitSignal(window.files.importEnded, timeout=30000) as ended:
+        window.files.import_from(archive)
+        # The call returns at once: nothing is written until the checked archive comes back.
+        assert [c.id for c in store.conversations.list_recent()] == before
+    new_id = ended.args[0]
+    assert new_id and len(store.messages.tree_for(new_id)) == 2001
+    assert window.controller.conversation_id == new_id
+    assert new_id not in before
+
+    missing = tmp_path / "gone.json"
+    with qtbot.waitSignal(window.files.importEnded, timeout=10000) as ended:
+        window.files.import_from(missing)
+    assert ended.args == [0]
+    box = window.files.last_message
+    assert box is not None and "gone.json" in box.text() and "Could not read" in box.text()
+    qtbot.addWidget(box)

@@ -260,3 +260,27 @@ def test_alt_up_and_down_reach_any_message_with_versions_without_the_mouse(
     _shown(qtbot, window, "First wording")
     assert [m.id for m in store.messages.list_for(cid)][:1] == [first]
     assert window.versions.move_focused(-1) == 0  # nothing above the first message
+
+
+def test_an_edit_whose_question_was_deleted_for_good_keeps_the_text_and_asks_it_anew(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore) -> None:
+    cid = window.controller.new_conversation()
+    q1 = store.messages.add(cid, Role.USER, "First question")
+    store.messages.add(cid, Role.ASSISTANT, "First answer")
+    store.messages.add(cid, Role.USER, "Another first question", parent_id=None)
+    store.branches.show(q1)
+    window.controller.open(cid)
+    _shown(qtbot, window, "First answer")
+    window.view.editRequested.emit(q1)
+    assert window.composer.editing_id == q1
+    store.branches.trash(q1)  # Delete version, then Trash > Delete for good, meanwhile
+    store.branches.purge([q1])
+    window.composer.input.setPlainText(STOP_PROMPT)
+    window.composer.send_button.click()
+    assert "deleted for good" in window.statusBar().currentMessage()
+    assert window.composer.editing_id == 0 and window.composer.input.toPlainText() == STOP_PROMPT
+    with expect(qtbot, window.controller.replyEnded, "the reply to the text asked anew") as ended:
+        window.composer.send_button.click()
+    path = store.messages.list_for(cid)
+    assert [m.text for m in path[:2]] == ["Another first question", STOP_PROMPT]
+    assert path[-1].id == int(ended.args[1])

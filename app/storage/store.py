@@ -30,7 +30,7 @@ from app.storage.conversations import Conversations
 from app.storage.db import Database, default_path, move_aside
 from app.storage.documents import Documents
 from app.storage.errors import SearchIndexError
-from app.storage.export import parse_archive, to_dict, to_markdown, write_archive
+from app.storage.export import Archive, parse_archive, to_dict, to_markdown, write_archive
 from app.storage.messages import Messages
 from app.storage.models import SearchHit
 from app.storage.search import DEFAULT_ELLIPSIS, DEFAULT_MARKERS, search_messages
@@ -118,7 +118,12 @@ class ConversationStore:
 
     def import_json(self, data: str | bytes | Mapping[str, Any]) -> int:
         """Create a new conversation from an export; ImportFormatError if it cannot be read."""
-        return write_archive(self.db, parse_archive(data))
+        return self.import_archive(parse_archive(data))
+
+    def import_archive(self, archive: Archive) -> int:
+        """Create a new conversation from a checked export (`export.parse_archive`, which needs
+        no database and so can run on another thread), in one transaction."""
+        return write_archive(self.db, archive)
 
     def close(self) -> None:
         self.db.close()

@@ -37,7 +37,7 @@ from app.engine.types import Finished, GenerateRequest, ModelInfo, RopeRebase
 from app.engine.types import ReplyStats as EngineStats
 from app.internlm2.chat_format import Sampling
 from app.settings import AppSettings, sampling_from_dict, sampling_to_dict
-from app.storage import ConversationStore, Message, ReplyStats, Role
+from app.storage import ConversationStore, Message, NotFoundError, ReplyStats, Role
 from app.storage.tree import path_to
 from app.ui.chat.prompting import conversation_for
 from app.ui.chat.tool_controller import ToolController, reply_tool
@@ -64,6 +64,7 @@ class ChatController(QObject):
     modelChanged = Signal(object)  # ModelInfo, or None when no model is loaded (a failed load)
     loadFailed = Signal(str)
     notice = Signal(str)  # a sentence for the user (refusals, errors)
+    editTargetGone = Signal(int)  # the message being edited was deleted for good: edit mode ends
     contextUsed = Signal(int, int)  # tokens, n_ctx
     statsReady = Signal(object)  # the engine's ReplyStats of the reply that ended
 
@@ -284,7 +285,14 @@ class ChatController(QObject):
         question and its later turns are kept as the other version)."""
         if not text.strip() or not self._can_reply():
             return False
-        target = self.store.messages.get(message_id)
+        try:
+            target = self.store.messages.get(message_id)
+        except NotFoundError:  # deleted for good (Trash) while it was being edited
+            self.notice.emit(self.tr("The message being edited no longer exists (it was deleted for good), "
+                                     "so nothing was sent. Its text stays in the box: Send asks it as a new "
+                                     "question."))
+            self.editTargetGone.emit(message_id)
+            return False
         cid = target.conversation_id
         if cid != self.conversation_id:
             self.open(cid)

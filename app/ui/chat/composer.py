@@ -183,6 +183,12 @@ class Composer(QWidget):
             self.input.setFocus()
             self.editCancelled.emit()
 
+    def leave_edit(self) -> None:
+        """Leave edit mode keeping the text (the message edited is gone): Send asks it anew."""
+        self.editing_id = 0
+        self._banner.hide()
+        self.input.setFocus()
+
     def sent(self) -> None:
         """The message was accepted: clear the box and leave edit mode."""
         self.editing_id = 0

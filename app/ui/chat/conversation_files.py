@@ -11,13 +11,14 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSaveFile
+from PySide6.QtCore import QObject, QSaveFile, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.errors import UserError
 from app.paths import start_folder
 from app.sentences import say
 from app.storage import Role
+from app.storage.export import Archive, parse_archive
 from app.ui.window.core_text import error_text
 
 if TYPE_CHECKING:
@@ -34,14 +35,29 @@ def write_atomically(path: Path, text: str) -> None:
     """Write UTF-8 text through QSaveFile: the old file stays until the new one is complete."""
     out = QSaveFile(str(path))
     if not out.open(QSaveFile.OpenModeFlag.WriteOnly):
-        raise FileWriteError(f"Could not write {path}: {out.errorString()}.",
-                             "Choose another folder, or check that you may write there.")
+        raise FileWriteError(say("Could not write {path}.", path=str(path)),
+                             say("Choose another folder, or check that you may write there."),
+                             detail=out.errorString())
     data = text.encode("utf-8")
     if out.write(data) != len(data) or not out.commit():
         reason = out.errorString()
         out.cancelWriting()
-        raise FileWriteError(f"Could not write {path}: {reason}.",
-                             "Check the free disk space and try again.")
+        raise FileWriteError(say("Could not write {path}.", path=str(path)),
+                             say("Check the free disk space and try again."), detail=reason)
+
+
+def _read_archive(path: Path) -> Archive:
+    """Read and check an export (on a helper thread: no store, no widgets)."""
+    try:
+        if path.stat().st_size > IMPORT_MAX_BYTES:
+            raise UserError(say("{name} is too large to be an exported conversation.", name=path.name),
+                            say("Choose a .json file written by Export conversation."))
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(say("Could not read {path}.", path=str(path)),
+                        say("Check that the file is still there and that you may read it."),
+                        detail=str(exc.strerror or exc)) from exc
+    return parse_archive(data)
 
 
 def suggested_name(title: str, suffix: str) -> str:
@@ -53,6 +69,8 @@ def suggested_name(title: str, suffix: str) -> str:
 
 class ConversationFiles(QObject):
     """The export and import actions of one window (menus call export_current/import_file)."""
+
+    importEnded = Signal(int)  # the imported conversation's id; 0: nothing was imported
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -120,28 +138,35 @@ class ConversationFiles(QObject):
         if path:
             self.import_from(Path(path))
 
-    def import_from(self, path: Path) -> int:
-        """Import one exported conversation and open it; 0 (and a sentence) when it fails."""
+    def import_from(self, path: Path) -> None:
+        """Import one exported conversation and open it. The file is read and checked off the
+        GUI thread (up to IMPORT_MAX_BYTES of JSON, maybe a tree of 100,000 versions); the
+        checked archive is then written in one transaction. `importEnded(id)` says how it went
+        (0, and a sentence to the user, when nothing was imported)."""
+        self._window.statusBar().showMessage(self.tr("Importing %1…").replace("%1", path.name))
+        self._window.controller.documents.run(
+            lambda: _read_archive(path),
+            lambda archive: self._write_import(path, archive),
+            lambda sentence: self._import_failed(path, sentence))
+
+    def _write_import(self, path: Path, archive: Archive) -> None:
         window = self._window
         try:
-            if path.stat().st_size > IMPORT_MAX_BYTES:
-                raise UserError(say("{name} is too large to be an exported conversation.", name=path.name),
-                                say("Choose a .json file written by Export conversation."))
-            data = path.read_bytes()
-            cid = window.store.import_json(data)
+            cid = window.store.import_archive(archive)
         except UserError as exc:
-            self._warn(self.tr("Could not import %1: %2").replace("%1", path.name).replace("%2", error_text(exc)))
-            return 0
-        except OSError as exc:
-            self._warn(self.tr("Could not read %1: %2").replace("%1", str(path))
-                       .replace("%2", exc.strerror or str(exc)))
-            return 0
+            self._import_failed(path, error_text(exc))
+            return
         self._folder = str(path.parent)
         window.controller.conversationsChanged.emit()
         window.open_conversation(cid)
         window.statusBar().showMessage(self.tr("Imported “%1”.").replace(
             "%1", window.store.conversations.get(cid).title), 10000)
-        return cid
+        self.importEnded.emit(cid)
+
+    def _import_failed(self, path: Path, sentence: str) -> None:
+        self._window.statusBar().clearMessage()
+        self._warn(self.tr("Could not import %1: %2").replace("%1", path.name).replace("%2", sentence))
+        self.importEnded.emit(0)
 
     def _warn(self, text: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Export and import"), text,
