@@ -112,6 +112,10 @@ Python %1，%2。</translation>
         <translation>尚未加载模型。请先打开一个模型。</translation>
     </message>
     <message>
+        <source>The message being edited no longer exists (it was deleted for good), so nothing was sent. Its text stays in the box: Send asks it as a new question.</source>
+        <translation>正在编辑的消息已不存在（已被永久删除），所以没有发送任何内容。它的文字仍留在输入框中：点击发送会把它作为新问题提出。</translation>
+    </message>
+    <message>
         <source>The question was not sent: the conversation changed meanwhile.</source>
         <translation>问题未发送：对话在此期间已切换。</translation>
     </message>
@@ -391,12 +395,12 @@ Python %1，%2。</translation>
         <translation>导出的对话 (*.json);;所有文件 (*)</translation>
     </message>
     <message>
-        <source>Could not import %1: %2</source>
-        <translation>无法导入 %1：%2</translation>
+        <source>Importing %1…</source>
+        <translation>正在导入 %1…</translation>
     </message>
     <message>
-        <source>Could not read %1: %2</source>
-        <translation>无法读取 %1：%2</translation>
+        <source>Could not import %1: %2</source>
+        <translation>无法导入 %1：%2</translation>
     </message>
     <message>
         <source>Imported “%1”.</source>
@@ -1717,6 +1721,14 @@ Imported from a file on %2</source>
     <message>
         <source>Choose a .json file written by Export conversation.</source>
         <translation>请选择由“导出对话”生成的 .json 文件。</translation>
+    </message>
+    <message>
+        <source>Could not read {path}.</source>
+        <translation>无法读取 {path}。</translation>
+    </message>
+    <message>
+        <source>Check that the file is still there and that you may read it.</source>
+        <translation>请检查文件是否还在，以及你是否有权读取它。</translation>
     </message>
     <message>
         <source>Something went wrong ({what}). The details are in the log file.</source>
