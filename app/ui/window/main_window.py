@@ -155,7 +155,6 @@ class MainWindow(QMainWindow):
         self.view = ChatView(chat_page)
         self.view.setTabChangesFocus(True)  # Tab leaves the transcript; links stay clickable
         self.view.editRequested.connect(self.start_edit)
-        self.controller.editTargetGone.connect(lambda _id: self.composer.leave_edit())
         self.versions.attach(self.view)
         self.view.toolDecision.connect(self._tool_decision)
         self.view.copied.connect(lambda: self.statusBar().showMessage(self.tr("Copied."), 3000))
@@ -167,6 +166,7 @@ class MainWindow(QMainWindow):
         self.composer.sendRequested.connect(self.send)
         self.composer.stopRequested.connect(self.controller.stop)
         self.composer.regenerateRequested.connect(self.controller.regenerate)
+        self.controller.editTargetGone.connect(lambda _id: self.composer.leave_edit())
         chat_layout.addWidget(self.composer)
         self.stack.addWidget(chat_page)
         self.side = SidePanel(self)
