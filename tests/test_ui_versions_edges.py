@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QTextDocument
+from PySide6.QtGui import QDropEvent, QTextCursor, QTextDocument
 from pytestqt.qtbot import QtBot
 
 from app.storage import ConversationStore, MessageState, Role
@@ -284,3 +284,23 @@ def test_an_edit_whose_question_was_deleted_for_good_keeps_the_text_and_asks_it_
     path = store.messages.list_for(cid)
     assert [m.text for m in path[:2]] == ["Another first question", STOP_PROMPT]
     assert path[-1].id == int(ended.args[1])
+
+
+def test_the_version_arrows_are_targets_wider_than_one_character(
+        qtbot: QtBot, window: MainWindow, store: ConversationStore) -> None:
+    cid = window.controller.new_conversation()
+    question = store.messages.add(cid, Role.USER, "Which?")
+    store.messages.add(cid, Role.ASSISTANT, "One")
+    store.messages.add(cid, Role.ASSISTANT, "Two", parent_id=question)
+    window.controller.open(cid)
+    _shown(qtbot, window, "2 / 2")
+    document = window.view.document()
+    for arrow, kind, tip in (("‹", "version-previous", "Alt+Left"), ("›", "version-next", "Alt+Right")):
+        at = document.toPlainText().index(arrow)
+        hrefs = set()
+        for position in (at - 1, at, at + 1):  # the space before, the arrow, the space after
+            cursor = QTextCursor(document)
+            cursor.setPosition(position + 1)  # charFormat(): the character before the cursor
+            hrefs.add(cursor.charFormat().anchorHref())
+            assert tip in cursor.charFormat().toolTip()
+        assert len(hrefs) == 1 and kind in hrefs.pop()

@@ -155,6 +155,14 @@ Python %1，%2。</translation>
         <translation>编辑</translation>
     </message>
     <message>
+        <source>Previous version (Alt+Left)</source>
+        <translation>上一个版本（Alt+Left）</translation>
+    </message>
+    <message>
+        <source>Next version (Alt+Right)</source>
+        <translation>下一个版本（Alt+Right）</translation>
+    </message>
+    <message>
         <source>Delete version</source>
         <translation>删除此版本</translation>
     </message>

@@ -240,10 +240,14 @@ class ChatView(QTextBrowser):
         number, count = self._versions.get(msg_id, (1, 1))
         if count < 2:
             return
-        cursor.insertText("   ", QTextCharFormat())
-        self._link(cursor, "‹", self.app_link("version-previous", msg_id))
-        cursor.insertText(f" {number} / {count} ", QTextCharFormat())
-        self._link(cursor, "›", self.app_link("version-next", msg_id))
+        cursor.insertText("  ", QTextCharFormat())
+        # The arrows' links take a no-break space on each side: one character alone is too
+        # small a target to click.
+        self._link(cursor, "\u00a0‹\u00a0", self.app_link("version-previous", msg_id),
+                   self.tr("Previous version (Alt+Left)"))
+        cursor.insertText(f"{number} / {count}", QTextCharFormat())
+        self._link(cursor, "\u00a0›\u00a0", self.app_link("version-next", msg_id),
+                   self.tr("Next version (Alt+Right)"))
         cursor.insertText("  ", QTextCharFormat())
         self._link(cursor, self.tr("Delete version"), self.app_link("version-delete", msg_id))
 
@@ -267,10 +271,12 @@ class ChatView(QTextBrowser):
         """The href of one of the view's own links (copy, edit, copy-code, link)."""
         return f"{kind}:{self._token}:{value}"
 
-    def _link(self, cursor: QTextCursor, text: str, href: str) -> None:
+    def _link(self, cursor: QTextCursor, text: str, href: str, tip: str = "") -> None:
         link = QTextCharFormat()
         link.setAnchor(True)
         link.setAnchorHref(href)
+        if tip:
+            link.setToolTip(tip)
         link.setForeground(QColor("#8b949e" if self.dark else "#6a737d"))
         link.setFontPointSize(max(7.0, self.font().pointSizeF() - 1))
         cursor.insertText(text, link)
