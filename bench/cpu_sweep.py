@@ -63,28 +63,22 @@ def _parse(name: str) -> dict[str, Any]:
 class _RawRun:
     def __init__(self, path: Path, n_ctx: int, conf: dict[str, Any]) -> None:
         import llama_cpp
-        import llama_cpp.llama_cpp as low
         from llama_cpp._internals import LlamaSampler
 
         from app.engine.llamacpp_backend import KV_TYPES
-        from app.engine.llamacpp_runtime import amx_guard_needed, build_features, cpu_flags
+        from app.engine.llamacpp_runtime import (
+            amx_guard_needed,
+            build_features,
+            cpu_flags,
+            safe_model_params,
+        )
 
         repack = conf["repack"] and not amx_guard_needed(build_features(), cpu_flags())  # never the crash
-        original = low.llama_model_default_params
-
-        def _params() -> Any:
-            params = original()
-            params.use_extra_bufts = repack
-            return params
-
-        low.llama_model_default_params = _params
-        try:
-            kv = KV_TYPES[conf["kv"]]
+        kv = KV_TYPES[conf["kv"]]
+        with safe_model_params(extra_bufts=repack):  # the app's own switch of the repacking
             self.llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_batch=_N_BATCH, n_ubatch=conf["ub"],
                                        n_threads=conf["t"], n_threads_batch=conf["t"], flash_attn=conf["fa"],
                                        type_k=kv, type_v=kv, n_gpu_layers=0, verbose=False)
-        finally:
-            low.llama_model_default_params = original
         self.sampler = LlamaSampler()
         self.sampler.add_greedy()
         self.setting = f"raw, repacking {'on' if repack else 'off'}"

@@ -98,6 +98,12 @@ class Backend(ABC):
         """The tokens the KV cache holds now (a copy)."""
         return list(self._tokens)
 
+    @property
+    def cached_view(self) -> Sequence[int]:
+        """The same tokens without a copy, for a look once per streamed token (a tool call's
+        start, app/engine/tools/calls.CallWatch); read it, never keep it past the event."""
+        return self._tokens
+
     def prepare_rope(self, length: int, ids: Sequence[int] | None = None) -> RopeRebase | None:
         """Use the rope base for a conversation that needs `length` tokens (prompt `ids`).
 

@@ -176,7 +176,7 @@ class EngineAdapter:
         for event in self.backend.generate(request):
             if isinstance(event, TextPiece):
                 if watch and not in_call:
-                    in_call = watcher.update(self.backend._tokens)  # see CallWatch
+                    in_call = watcher.update(self.backend.cached_view)  # see CallWatch
                     if in_call:  # the text before the call is final: a held partial stop goes out
                         self._send(matcher.flush(), sent, emit)
                 if in_call:

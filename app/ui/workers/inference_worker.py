@@ -160,7 +160,7 @@ class InferenceWorker(QObject):
         try:
             for event in backend.generate(request):
                 if isinstance(event, TextPiece):
-                    if watch.update(backend._tokens):
+                    if watch.update(backend.cached_view):
                         if not announced:
                             announced = True
                             if pending:
