@@ -25,9 +25,9 @@ esac
 # What the install depends on, per mode; "test" installs everything "app" does.
 _hash() {
   local extras="$1"
-  { cat pyproject.toml scripts/setup_env.sh scripts/llama_wheel.sh
+  { cat pyproject.toml scripts/setup_env.sh scripts/llama_wheel.sh scripts/llama_patch.py
     printf '%s|%s|%s|%s|%s\n' "$extras" "${INTERNLM2_LLAMA_VERSION:-}" \
-      "${INTERNLM2_LLAMA_CMAKE_ARGS:-}" "${INTERNLM2_TEST_TORCH:-}" "$("$python" -V 2>&1)"
+      "${INTERNLM2_LLAMA_CMAKE_ARGS:-}" "${INTERNLM2_LLAMA_CPU:-}" "${INTERNLM2_TEST_TORCH:-}" "$("$python" -V 2>&1)"
   } | sha256sum | cut -c1-32
 }
 case "$mode" in

@@ -41,6 +41,9 @@ def _quantize_child(src: str, dst: str, ftype_name: str, threads: int, log: str)
     os.dup2(fd, 2)
     import llama_cpp
 
+    from app.engine.llamacpp_runtime import load_cpu_variant
+
+    load_cpu_variant()  # the app's build links no CPU code until a variant is loaded
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = getattr(llama_cpp, ftype_name)
     params.nthread = threads

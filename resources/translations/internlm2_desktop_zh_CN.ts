@@ -923,6 +923,14 @@ Imported from a file on %2</source>
         <translation>请使用更大的上下文或更短的对话。</translation>
     </message>
     <message>
+        <source>This computer&apos;s processor lacks the instructions the llama.cpp backend needs (AVX2).</source>
+        <translation>这台电脑的处理器缺少 llama.cpp 后端所需的指令（AVX2）。</translation>
+    </message>
+    <message>
+        <source>Choose the PyTorch backend in Settings.</source>
+        <translation>请在“设置”中选择 PyTorch 后端。</translation>
+    </message>
+    <message>
         <source>This build of the llama.cpp backend needs CPU instructions this computer lacks ({missing}).</source>
         <translation>此版本的 llama.cpp 后端需要这台电脑所缺少的 CPU 指令（{missing}）。</translation>
     </message>
