@@ -20,8 +20,10 @@ each figure is the median over the rounds. A run reads one growing context of ra
 A configuration is `fa=on|off,ub=N,kv=f16|q8_0,t=N,repack=on|off` for raw llama-cpp-python
 (Llama.eval and the low-level greedy sampler), or `app` for the app's own backend
 (LlamaCppBackend.generate with its per-context policy: flash attention, micro-batch, threads,
-repacking; `app:N` loads it with an n_ctx of N, e.g. a document's 16384), optionally `@DIR` for a llama_cpp installed there (pip install --target DIR
-WHEEL): the build comparison. n_ctx is the deepest depth + 256 for every run, so the app
+repacking, the prompt reader; `app:N` loads it with an n_ctx of N, e.g. a document's 16384;
+`app,reader=off` without the prompt reader, `app,reader=on` with it wherever memory allows),
+optionally `@DIR` for a llama_cpp installed there (pip install --target DIR WHEEL): the build
+comparison. n_ctx is the deepest depth + 256 for every run, so the app
 chooses as it would for a context of that size. --quick: depths 4096, one round per
 configuration of a short list, 16 decoded tokens (a few minutes with a fast build).
 """
@@ -52,8 +54,11 @@ _FULL = (_QUICK + ";fa=off,ub=256,kv=f16,t=2,repack=on;fa=on,ub=256,kv=f16,t=2,r
 
 def _parse(name: str) -> dict[str, Any]:
     spec, _, lib = name.partition("@")
-    if spec == "app" or spec.startswith("app:"):
-        return {"app": True, "lib": lib, "n_ctx": int(spec[4:] or 0)}
+    if spec == "app" or spec.startswith(("app:", "app,")):
+        head, _, opts = spec.partition(",")
+        reader = dict(kv.split("=", 1) for kv in opts.split(",") if kv).get("reader")
+        return {"app": True, "lib": lib, "n_ctx": int(head[4:] or 0),
+                "reader": None if reader is None else reader == "on"}
     conf = dict(kv.split("=", 1) for kv in spec.split(","))
     return {"app": False, "lib": lib, "fa": conf.get("fa", "off") == "on", "ub": int(conf.get("ub", 512)),
             "kv": conf.get("kv", "f16"), "t": int(conf.get("t", 2)), "repack": conf.get("repack", "on") == "on"}
@@ -114,11 +119,14 @@ class _RawRun:
 
 
 class _AppRun:
-    def __init__(self, path: Path, n_ctx: int, threads: int) -> None:
+    def __init__(self, path: Path, n_ctx: int, threads: int, reader: bool | None = None) -> None:
         from app.engine.llamacpp_backend import LlamaCppBackend
+        from app.engine.llamacpp_runtime import loaded_cpu_variant
 
-        self.app = LlamaCppBackend(path, n_ctx=n_ctx, n_threads=threads, n_batch=_N_BATCH)
-        self.setting = f"app, {self.app.n_threads} threads: {self.app.policy.why}"
+        self.app = LlamaCppBackend(path, n_ctx=n_ctx, n_threads=threads, n_batch=_N_BATCH, prompt_reader=reader)
+        variant = loaded_cpu_variant()
+        self.setting = (f"app, {self.app.n_threads} threads" + (f", CPU variant {variant}" if variant else "")
+                        + f": {self.app.policy.why}")
 
     def _run(self, ids: list[int], n: int, prefill_only: bool = False) -> Any:
         from app.engine.types import Finished, GenerateRequest
@@ -152,7 +160,8 @@ def _child(args: argparse.Namespace) -> int:
     depths = [int(d) for d in args.depths.split(",") if d]
     n_ctx = max(depths + [4096]) + 256
     path = Path(args.gguf)
-    run: Any = _AppRun(path, max(n_ctx, conf["n_ctx"]), args.threads) if conf["app"] else _RawRun(path, n_ctx, conf)
+    run: Any = (_AppRun(path, max(n_ctx, conf["n_ctx"]), args.threads, conf["reader"]) if conf["app"]
+                else _RawRun(path, n_ctx, conf))
     rng = np.random.default_rng(0)
     ids = [int(t) for t in rng.integers(10, 92000, max(depths + [4096]))]
     question = [int(t) for t in rng.integers(10, 92000, _QUESTION)]

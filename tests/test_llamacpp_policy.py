@@ -69,8 +69,9 @@ def test_a_real_context_runs_with_what_the_policy_chose(tiny_gguf: Path) -> None
         try:
             expected = context_policy(n_ctx, 512, backend.info.n_heads, "f32", offloaded=backend.offloaded,
                                       requested_flash=flash, repack_allowed=repacking_allowed(),
-                                      avx512=build_has_avx512())
+                                      avx512=build_has_avx512(), reader_memory_ok=backend.policy.reader)
             assert backend.policy == expected
+            assert backend.has_prompt_reader is expected.reader  # free memory: tests/test_prompt_reader.py
             assert backend._llm.model_params.use_extra_bufts is expected.repack
             params = backend._llm.context_params
             assert params.flash_attn_type == (_LLAMA_FLASH_ENABLED if expected.flash_attn else _LLAMA_FLASH_DISABLED)

@@ -14,6 +14,8 @@ from app.engine.gguf_meta import GGUFInfo, read_gguf_info
 from app.engine.gguf_tokenizer import GGUFTokenizer
 from app.engine.llamacpp_policy import (  # noqa: F401  (the policy's names, importable from here too)
     MIN_UBATCH,
+    READER_MAX_CONTEXT,
+    READER_MIN_TOKENS,
     SCORES_CAP_BYTES,
     choose_threads,
     context_policy,
@@ -53,7 +55,7 @@ class LlamaCppBackend(Backend):
 
     def __init__(self, path: Path | str, *, n_ctx: int = 4096, n_threads: int | None = None,
                  n_gpu_layers: int | None = None, kv_type: str = "f16", flash_attn: bool | None = None,
-                 rope_base: float | None = None, n_batch: int = 512,
+                 rope_base: float | None = None, n_batch: int = 512, prompt_reader: bool | None = None,
                  progress: Callable[[int, int], None] | None = None) -> None:
         super().__init__()
         path = Path(path)
@@ -71,9 +73,13 @@ class LlamaCppBackend(Backend):
         scaling = self.rope_scaling_of(self.info) if rope_base is None else None
         base = scaling.base_for(0, n_ctx) if scaling is not None else float(rope_base or self.info.rope_base)
         # The context's attention kernel and micro-batch (app/engine/llamacpp_policy.py).
-        self.policy = context_policy(n_ctx, n_batch, self.info.n_heads, kv_type, offloaded=gpu and layers != 0,
+        offloaded = gpu and layers != 0
+        avx512 = build_has_avx512()
+        memory_ok = (prompt_reader is None and avx512 and not offloaded and n_ctx <= READER_MAX_CONTEXT
+                     and self._reader_fits(path, n_ctx, kv_type))
+        self.policy = context_policy(n_ctx, n_batch, self.info.n_heads, kv_type, offloaded=offloaded,
                                      requested_flash=flash_attn, repack_allowed=repacking_allowed(),
-                                     avx512=build_has_avx512())
+                                     avx512=avx512, requested_reader=prompt_reader, reader_memory_ok=memory_ok)
         self.flash_attn = self.policy.flash_attn
         self.n_ubatch = self.policy.n_ubatch
         _log.info("llama.cpp context: %s", self.policy.why)
@@ -95,9 +101,25 @@ class LlamaCppBackend(Backend):
                 say("The file may be damaged or not a GGUF; convert the model again, or choose a smaller context."),
                 str(exc),
             ) from exc
+        self._ctx = self._llm._ctx
+        # The prompt reader (llamacpp_policy.use_prompt_reader): the same model on the plain
+        # layout, with its own context; `_reading` while it holds the newest KV cache.
+        self._reader: Any = None
+        self._reading = False
+        self._logits_llm: Any = self._llm  # the context whose logits are the newest
+        if self.policy.reader:
+            try:
+                with safe_model_params(extra_bufts=False):
+                    self._reader = llama_cpp.Llama(
+                        model_path=str(path), n_ctx=n_ctx, n_batch=n_batch, n_ubatch=self.n_ubatch,
+                        n_threads=threads, n_threads_batch=threads, n_gpu_layers=0,
+                        type_k=KV_TYPES[kv_type], type_v=KV_TYPES[kv_type],
+                        flash_attn=False, rope_freq_base=base, logits_all=False, verbose=False,
+                    )
+            except (ValueError, RuntimeError) as exc:  # the chat still works without it
+                _log.warning("llama.cpp: no prompt reader (%s)", exc)
         if progress:
             progress(1, 1)
-        self._ctx = self._llm._ctx
         self.tokenizer = GGUFTokenizer(self._llm._model)
         # llama.cpp pads the context (to 256), but llama-cpp-python sizes its token buffer by the
         # n_ctx asked for: that is the limit.
@@ -128,6 +150,27 @@ class LlamaCppBackend(Backend):
         self._set_abort = llama_cpp.llama_set_abort_callback
         self._aborting = False
 
+    def _reader_fits(self, path: Path, n_ctx: int, kv_type: str) -> bool:
+        """Whether free memory holds the reader's KV cache, the state copy's buffer (as large),
+        the plain weights' pages and 1 GiB to spare (else the policy reads without a reader)."""
+        try:
+            import psutil
+
+            free = int(psutil.virtual_memory().available)
+        except (ImportError, OSError):
+            return False
+        per_token = self.info.kv_bytes_per_token_f16 * (2 if kv_type == "f32" else 1)
+        need = 2 * n_ctx * per_token + path.stat().st_size + (1 << 30)
+        if free < need:
+            _log.info("llama.cpp: no prompt reader (%d MiB free, %d MiB needed)", free >> 20, need >> 20)
+            return False
+        return True
+
+    @property
+    def has_prompt_reader(self) -> bool:
+        """Whether long prompts are read on the plain layout (llamacpp_policy.use_prompt_reader)."""
+        return self._reader is not None
+
     @staticmethod
     def rope_scaling_of(info: GGUFInfo) -> RopeScaling:
         """The GGUF's rope facts (dynamic NTK only where the app's exporter recorded it)."""
@@ -140,6 +183,18 @@ class LlamaCppBackend(Backend):
         the KV cache is never held twice)."""
         from llama_cpp._internals import LlamaContext
 
+        self._reading = False
+        if self._reader is not None:  # recreated first, with the new base, or dropped
+            reader = self._reader
+            reader._ctx.close()
+            reader.context_params.rope_freq_base = base
+            try:
+                reader._ctx = LlamaContext(model=reader._model, params=reader.context_params, verbose=False)
+                reader.n_tokens = 0
+            except ValueError:
+                _log.warning("llama.cpp: the prompt reader is dropped (its context could not be set up again)")
+                reader.close()
+                self._reader = None
         llm = self._llm
         old_base = float(llm.context_params.rope_freq_base)
         llm._ctx.close()
@@ -166,15 +221,60 @@ class LlamaCppBackend(Backend):
 
     # -- primitives --------------------------------------------------------------------------
     def _trim(self, n: int) -> None:
+        if self._reading and n > 0:  # the reader holds the newest cache: trim it there
+            self._reader._ctx.kv_cache_seq_rm(-1, n, -1)
+            self._reader.n_tokens = n
+            return
+        self._reading = False
         self._ctx.kv_cache_seq_rm(-1, n, -1)
         self._llm.n_tokens = n
 
+    def _copy_state(self, src: Any, dst: Any) -> None:
+        """The KV cache of `src` into `dst` (llama.cpp's state copy: the logits stay behind, so
+        the next token is sampled where they are, `_logits_llm`). Both run the same model with
+        the same context parameters; only the weights' layout differs."""
+        import numpy as np
+
+        llama_cpp = import_llama_cpp()
+        size = int(llama_cpp.llama_state_get_size(src._ctx.ctx))
+        # Uninitialised (a ctypes array would first zero a few hundred MB); freed on return.
+        array = np.empty(size, dtype=np.uint8)
+        buf = array.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8))
+        written = int(llama_cpp.llama_state_get_data(src._ctx.ctx, buf, size))
+        if written == 0 or int(llama_cpp.llama_state_set_data(dst._ctx.ctx, buf, written)) != written:
+            raise EngineError(say("llama.cpp failed while computing."),
+                              say("Try again; if it keeps failing, load the model again."),
+                              "the prompt reader's state copy failed")
+        dst.n_tokens = src.n_tokens
+
+    def _take_back(self) -> None:
+        """After a read on the prompt reader: its cache goes to the decoding context."""
+        if self._reading:
+            self._reading = False
+            self._copy_state(self._reader, self._llm)
+
     def _forward(self, ids: list[int]) -> None:
+        llm = self._llm
+        # A long prefill's chunks go to the reader, its last short chunk too; decode steps (one
+        # token) and short prefills go to the decoding context, which first takes the cache back.
+        if self._reader is not None and (len(ids) >= READER_MIN_TOKENS or (self._reading and len(ids) > 1)):
+            if not self._reading:  # the reader continues from what the decoding context holds
+                if self._llm.n_tokens:
+                    self._copy_state(self._llm, self._reader)
+                else:
+                    self._reader._ctx.kv_cache_seq_rm(-1, 0, -1)
+                    self._reader.n_tokens = 0
+                self._reading = True
+            llm = self._reader
+        else:
+            self._take_back()
+        self._logits_llm = llm
+        ctx = llm._ctx
         self._aborting = len(ids) > 1  # abort inside a prefill chunk; decode steps are short
         if self._aborting:
-            self._set_abort(self._ctx.ctx, self._abort_cb, None)
+            self._set_abort(ctx.ctx, self._abort_cb, None)
         try:
-            self._llm.eval(ids)
+            llm.eval(ids)
         except RuntimeError as exc:
             code = str(exc).rsplit(" ", 1)[-1]
             if code == "2" and self._cancel.is_set():
@@ -188,7 +288,7 @@ class LlamaCppBackend(Backend):
                               say("Try again; if it keeps failing, load the model again."), str(exc)) from exc
         finally:
             if self._aborting:
-                self._set_abort(self._ctx.ctx, self._no_abort_cb, None)
+                self._set_abort(ctx.ctx, self._no_abort_cb, None)
             self._aborting = False
 
     def _start_sampling(self, sampling: Sampling, history: list[int]) -> None:
@@ -214,13 +314,13 @@ class LlamaCppBackend(Backend):
         self._sampler = s
 
     def _sample(self) -> int:
-        return int(self._sampler.sample(self._ctx, -1))
+        return int(self._sampler.sample(self._logits_llm._ctx, -1))
 
     def last_logits(self) -> Any:
         """The logits after the last token run (numpy float32 copy): for tests and checks."""
         import numpy as np
 
-        ptr = self._ctx.get_logits_ith(-1)
+        ptr = self._logits_llm._ctx.get_logits_ith(-1)
         return np.ctypeslib.as_array(ptr, shape=(self._llm.n_vocab(),)).copy()
 
     def unload(self) -> None:
@@ -228,6 +328,11 @@ class LlamaCppBackend(Backend):
         if self._sampler is not None:
             self._sampler.close()
             self._sampler = None
+        reader = getattr(self, "_reader", None)
+        if reader is not None:
+            reader.close()
+            self._reader = None
+            self._reading = False
         llm = getattr(self, "_llm", None)
         if llm is not None:
             llm.close()
@@ -237,6 +342,7 @@ class LlamaCppBackend(Backend):
     def save_state(self, path: Path) -> None:
         """Write the KV cache and its tokens to `path` (atomically)."""
         llama_cpp = import_llama_cpp()
+        self._take_back()
         tmp = path.with_name(path.name + ".part")
         arr = (llama_cpp.llama_token * len(self._tokens))(*self._tokens)
         ok = llama_cpp.llama_state_save_file(self._ctx.ctx, str(tmp).encode(), arr, len(self._tokens))
@@ -249,6 +355,8 @@ class LlamaCppBackend(Backend):
     def load_state(self, path: Path) -> list[int]:
         """Restore a state written by save_state; returns its tokens. A bad file raises EngineError."""
         llama_cpp = import_llama_cpp()
+        self._reading = False  # the decoding context's cache is replaced as a whole
+        self._logits_llm = self._llm
         cap = self.n_ctx
         arr = (llama_cpp.llama_token * cap)()
         count = ctypes.c_size_t(0)

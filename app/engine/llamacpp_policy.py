@@ -26,6 +26,7 @@ class ContextPolicy:
     n_ubatch: int
     repack: bool  # the model's extra (repacking) buffer types, fixed when the weights load
     why: str
+    reader: bool = False  # a second context on the plain layout reads long prompts (use_prompt_reader)
 
 
 # A context at least this large was asked for to hold a document (the default chat context is
@@ -83,15 +84,52 @@ def use_repacking(n_ctx: int, repack_allowed: bool, offloaded: bool, avx512: boo
     return offloaded or not avx512 or n_ctx < LONG_CONTEXT
 
 
+# A prefill of at least this many new tokens goes to the prompt reader: below it the two state
+# copies (about 0.05 s per 1,000 cached tokens, bench/README.md) cost more than the faster
+# reading saves.
+READER_MIN_TOKENS = 128
+
+
+# The largest context that gets a prompt reader: a 16,384-token conversation with room for its
+# answer. Past it a second KV cache (and the state copy's buffer, as large) costs gigabytes.
+READER_MAX_CONTEXT = 20480
+
+
+def use_prompt_reader(n_ctx: int, repack_allowed: bool, offloaded: bool, avx512: bool,
+                      requested: bool | None = None, memory_ok: bool = False) -> bool:
+    """On an AVX512 CPU build a context gets both weight layouts: the repacked one decodes
+    (8-18% faster) and a second llama.cpp context on the plain layout reads the prompts (1.25-1.45x
+    faster: use_repacking's figures). The KV cache goes from one to the other as llama.cpp's
+    own state copy (llama_state_get_data / set_data) after a long prefill and before the next.
+
+    It costs a second KV cache (96 KiB a token for 1.8B in f16: 384 MiB for 4,096 tokens, 1.5 GiB
+    for 16,384), as much again for a moment while the cache is copied, and the plain weights'
+    pages (the GGUF is memory-mapped: they are the file's page cache). So it is for contexts up
+    to READER_MAX_CONTEXT, where free memory holds all that with a margin (`memory_ok`, the
+    backend's check); larger document contexts read on the plain layout alone. Where the
+    layouts agree (AVX2 builds, where repacking wins both; a GPU) or the AMX guard forbids
+    repacking there is nothing to pair. An explicit True/False wins (tests, bench), but never
+    without a repacked model to pair with.
+    """
+    if not repack_allowed or offloaded:
+        return False
+    if requested is not None:
+        return requested
+    return avx512 and memory_ok and n_ctx <= READER_MAX_CONTEXT
+
+
 def context_policy(n_ctx: int, n_batch: int, n_heads: int, kv_type: str, offloaded: bool,
                    requested_flash: bool | None = None, repack_allowed: bool = True,
-                   avx512: bool = True) -> ContextPolicy:
+                   avx512: bool = True, requested_reader: bool | None = None,
+                   reader_memory_ok: bool = False) -> ContextPolicy:
     """The attention kernel, micro-batch and weight layout for a context of n_ctx tokens (a
     batch never exceeds the context: llama-cpp-python cuts n_batch to n_ctx)."""
     n_batch = max(1, min(n_batch, n_ctx)) if n_ctx > 0 else n_batch
     flash = use_flash_attention(requested_flash, kv_type, offloaded)
     ubatch = micro_batch(n_batch, n_ctx, n_heads, flash)
-    repack = use_repacking(n_ctx, repack_allowed, offloaded, avx512)
+    reader = not flash and use_prompt_reader(n_ctx, repack_allowed, offloaded, avx512, requested_reader,
+                                             reader_memory_ok)
+    repack = reader or use_repacking(n_ctx, repack_allowed, offloaded, avx512)  # the reader pairs with it
     if requested_flash is not None and kv_type != "q8_0":
         why = "flash attention as asked"
     elif kv_type == "q8_0":
@@ -100,10 +138,13 @@ def context_policy(n_ctx: int, n_batch: int, n_heads: int, kv_type: str, offload
         why = "flash attention: the cache is on the GPU"
     else:
         why = "no flash attention: on the CPU it costs more per decoded token than it saves in prefill"
-    layout = ("repacked weights" + (" (decode first)" if avx512 else "") if repack else
+    layout = ("repacked weights" + (" (decode first)" if avx512 and not reader else "") if repack else
               "weights as in the file (the AMX guard)" if not repack_allowed else
               "weights as in the file (a document's context: prefill first)")
-    return ContextPolicy(flash, ubatch, repack, f"{why}; n_ubatch {ubatch}; {layout}; a {n_ctx:,}-token context")
+    if reader:
+        layout += f", prompts of {READER_MIN_TOKENS}+ tokens read on the plain layout"
+    return ContextPolicy(flash, ubatch, repack, f"{why}; n_ubatch {ubatch}; {layout}; a {n_ctx:,}-token context",
+                         reader)
 
 
 def physical_cores() -> int:

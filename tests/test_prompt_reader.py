@@ -1,0 +1,254 @@
+"""The prompt reader (llamacpp_policy.use_prompt_reader): long prompts read on the plain weight
+layout by a second llama.cpp context, decoding on the repacked one, the cache handed over.
+
+A Q4_K_M tiny model (rows of 256, so llama.cpp repacks its Q4_K weights). The two layouts give
+llama.cpp results that differ in the last digits for a step and by up to 0.2 in a logit after a
+1,000-token prefill, so the reference is a backend on the plain layout alone: what the reader
+reads must be its reading to float rounding, and a decode step after the handover must be within
+a few thousandths of its step, through follow-ups, a cancelled read, a saved state and a change
+of rope base. Which context ran each chunk is recorded, not timed.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import namedtuple
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from app.engine import llamacpp_backend as lb
+from app.engine.backend import Backend
+from app.engine.llamacpp_backend import LlamaCppBackend
+from app.engine.llamacpp_policy import (
+    LONG_CONTEXT,
+    READER_MAX_CONTEXT,
+    READER_MIN_TOKENS,
+    context_policy,
+    use_prompt_reader,
+)
+from app.engine.llamacpp_runtime import repacking_allowed
+from app.engine.types import Finished, GenerateRequest, PrefillProgress
+from app.internlm2.chat_format import Sampling
+from tests.tiny_model import TinySpec, build_tiny_checkpoint
+
+GREEDY = Sampling(temperature=0.0, max_new_tokens=12)
+
+
+@pytest.fixture(scope="module")
+def q4_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from app.internlm2.gguf_export import export_gguf
+    from app.internlm2.gguf_quantize import quantize_gguf
+
+    root = tmp_path_factory.mktemp("reader")
+    spec = TinySpec(hidden=256, intermediate=512, heads=4, kv_heads=2, tokenizer="synthetic", dtype="F32",
+                    seed=5, max_positions=1024)
+    folder = build_tiny_checkpoint(root / "ckpt", spec)
+    f32 = export_gguf(folder, root / "tiny-f32.gguf", "f32")
+    out = root / "tiny-q4_k_m.gguf"
+    quantize_gguf(f32, out, "q4_k_m", threads=1)
+    return out
+
+
+def _ids(backend: Backend, n: int, seed: int) -> list[int]:
+    rng = random.Random(seed)
+    special = set(backend.tokenizer.special.by_name.values())
+    vocab = [i for i in range(5, int(backend._llm.n_vocab())) if i not in special]
+    return [rng.choice(vocab) for _ in range(n)]
+
+
+def _run(backend: Backend, ids: list[int], sampling: Sampling = GREEDY, **kw: Any) -> Finished:
+    events = list(backend.generate(GenerateRequest(ids, sampling, **kw)))
+    last = events[-1]
+    assert isinstance(last, Finished), last
+    return last
+
+
+class _Recorder:
+    """Counts the tokens each of a backend's two llama.cpp contexts evaluated."""
+
+    def __init__(self, backend: LlamaCppBackend) -> None:
+        self.counts = {"reader": 0, "decoder": 0}
+        for name, llm in (("reader", backend._reader), ("decoder", backend._llm)):
+            original = llm.eval
+
+            def _eval(ids: Any, _name: str = name, _original: Any = original) -> None:
+                self.counts[_name] += len(ids)
+                _original(ids)
+
+            llm.eval = _eval
+
+    def take(self) -> dict[str, int]:
+        counts, self.counts = self.counts, {"reader": 0, "decoder": 0}
+        return counts
+
+
+@pytest.fixture()
+def pair(q4_gguf: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A backend with the reader, and one on the plain layout alone (what the reader reads with)."""
+    with_reader = LlamaCppBackend(q4_gguf, n_ctx=2048, n_threads=1, prompt_reader=True)
+    with monkeypatch.context() as m:
+        m.setattr(lb, "repacking_allowed", lambda: False)
+        plain = LlamaCppBackend(q4_gguf, n_ctx=2048, n_threads=1)
+    try:
+        yield with_reader, plain
+    finally:
+        with_reader.unload()
+        plain.unload()
+
+
+def _read(backend: LlamaCppBackend, ids: list[int]) -> Any:
+    """Read `ids` into the cache (no reply) and return the logits after the last."""
+    assert _run(backend, ids, prefill_only=True).stats.stop_reason.name == "PREFILLED"
+    return backend.last_logits()
+
+
+def _same_read(a: LlamaCppBackend, b: LlamaCppBackend, ids: list[int]) -> None:
+    """Both read `ids` on the plain layout: the same logits, to float rounding."""
+    np.testing.assert_allclose(_read(a, ids), _read(b, ids), rtol=1e-5, atol=1e-5)
+
+
+def _close_step(a: LlamaCppBackend, b: LlamaCppBackend) -> None:
+    """A decode step on the repacked layout against one on the plain layout from the same cache:
+    the same to a few thousandths (a cache handed over wrongly is off by whole units)."""
+    np.testing.assert_allclose(a.last_logits(), b.last_logits(), rtol=1e-3, atol=5e-3)
+
+
+def test_the_reader_has_the_plain_layout_and_the_decoder_the_repacked(pair: Any) -> None:
+    with_reader, plain = pair
+    assert with_reader.has_prompt_reader and not plain.has_prompt_reader
+    assert with_reader._reader.model_params.use_extra_bufts is False
+    assert with_reader._llm.model_params.use_extra_bufts is repacking_allowed()
+    assert plain._llm.model_params.use_extra_bufts is False
+
+
+def test_long_prompts_are_read_by_the_reader_and_handed_to_the_decoder(pair: Any) -> None:
+    a, b = pair
+    rec = _Recorder(a)
+    prompt = _ids(a, 600, seed=1)
+    _same_read(a, b, prompt)
+    assert rec.take() == {"reader": 600, "decoder": 0}  # every chunk, the last short one too
+    assert a._reading  # the reader holds the newest cache until a decode step needs it
+    first_a, first_b = _run(a, prompt), _run(b, prompt)
+    counts = rec.take()
+    assert counts["reader"] == 0
+    assert counts["decoder"] == 1 + len(first_a.token_ids), counts  # the last prompt token again, then the answer
+    assert not a._reading
+    assert first_a.token_ids == first_b.token_ids
+    assert a.cached_tokens == b.cached_tokens
+    _close_step(a, b)
+
+    # A long follow-up: the reader first takes the decoder's cache, the answer included.
+    follow = a.cached_tokens + _ids(a, 200, seed=2)
+    np.testing.assert_allclose(_read(a, follow), _read(b, follow), rtol=1e-3, atol=5e-3)
+    assert rec.take()["reader"] == 200
+    second_a, second_b = _run(a, follow), _run(b, follow)
+    assert second_a.stats.cached_tokens == second_b.stats.cached_tokens == len(follow) - 1
+    assert second_a.token_ids == second_b.token_ids
+    _close_step(a, b)
+
+    # A short follow-up stays on the decoder: two state copies would cost more than they save.
+    short = a.cached_tokens + _ids(a, READER_MIN_TOKENS - 1, seed=3)
+    third_a, third_b = _run(a, short), _run(b, short)
+    assert rec.take()["reader"] == 0
+    assert third_a.stats.cached_tokens == len(short) - READER_MIN_TOKENS + 1
+    assert third_a.token_ids == third_b.token_ids
+    _close_step(a, b)
+    assert len(a.cached_tokens) < 1024  # all of it below the trained length: one rope base
+
+
+def test_a_cancelled_read_keeps_what_was_read_and_goes_on_from_there(pair: Any) -> None:
+    a, b = pair
+    prompt = _ids(a, 1000, seed=4)
+    request = GenerateRequest(prompt, GREEDY, prefill_only=True)
+    seen = 0
+    for event in a.generate(request):
+        if isinstance(event, PrefillProgress) and event.done > 0:
+            seen = event.done
+            request.cancel.set()  # after the first chunk: the next check stops the read
+    assert 0 < seen < len(prompt)
+    assert a.cached_tokens == prompt[:seen]
+    assert a._reading  # the reader still holds the newest cache
+    events = list(a.generate(GenerateRequest(prompt, GREEDY, prefill_only=True)))
+    assert isinstance(events[-1], Finished) and events[-1].stats.cached_tokens == seen
+    np.testing.assert_allclose(a.last_logits(), _read(b, prompt), rtol=1e-5, atol=1e-5)
+
+
+def test_a_saved_state_holds_what_the_reader_read(pair: Any, q4_gguf: Path, tmp_path: Path) -> None:
+    a, b = pair
+    prompt = _ids(a, 600, seed=6)
+    _read(a, prompt)
+    assert a._reading
+    state = tmp_path / "doc.state"
+    a.save_state(state)
+    fresh = LlamaCppBackend(q4_gguf, n_ctx=2048, n_threads=1, prompt_reader=True)
+    try:
+        assert fresh.load_state(state) == prompt
+        question = prompt + _ids(a, 20, seed=7)
+        got = _run(fresh, question)
+        assert got.stats.cached_tokens == len(prompt)
+        _read(b, prompt)
+        assert got.token_ids == _run(b, question).token_ids
+        _close_step(fresh, b)
+    finally:
+        fresh.unload()
+
+
+def test_a_new_rope_base_reaches_the_reader_too(pair: Any) -> None:
+    """Past the trained length (1,024 here) the rope base changes and both contexts are made
+    again: the reader must read with the new base, or its keys would be rotated wrongly."""
+    a, b = pair
+    prompt = _ids(a, 1100, seed=8)
+    _same_read(a, b, prompt)
+    assert a.rope_base == b.rope_base > 10000.0
+    assert a.has_prompt_reader
+    assert a._reader.context_params.rope_freq_base == a._llm.context_params.rope_freq_base
+    assert abs(a._reader.context_params.rope_freq_base - a.rope_base) < 1e-2  # a float32 field
+
+
+Memory = namedtuple("Memory", "available")
+
+
+def test_the_reader_goes_with_free_memory(q4_gguf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The backend pairs the layouts (as on an AVX512 build) where free memory holds the second
+    cache and the copy's buffer; a document context too, up to READER_MAX_CONTEXT; else it reads
+    with one layout, as the policy did before the reader."""
+    import psutil
+
+    monkeypatch.setattr(lb, "build_has_avx512", lambda: True)
+    for n_ctx, free, reader in ((2048, 64 << 30, True), (LONG_CONTEXT * 2, 64 << 30, True),
+                                (READER_MAX_CONTEXT + 1024, 64 << 30, False), (2048, 64 << 20, False),
+                                (LONG_CONTEXT * 2, 64 << 20, False)):
+        monkeypatch.setattr(psutil, "virtual_memory", lambda free=free: Memory(free))
+        backend = LlamaCppBackend(q4_gguf, n_ctx=n_ctx, n_threads=1)
+        try:
+            expect = reader and repacking_allowed()
+            assert backend.policy.reader is expect and backend.has_prompt_reader is expect, (n_ctx, free)
+            # The decoder is repacked wherever it pairs; alone, a document context reads plain.
+            repacked = repacking_allowed() and (reader or n_ctx < LONG_CONTEXT)
+            assert backend._llm.model_params.use_extra_bufts is repacked, (n_ctx, free)
+            assert len(_run(backend, _ids(backend, 200, seed=9)).token_ids) > 0
+        finally:
+            backend.unload()
+
+
+def test_the_policy_pairs_the_layouts_only_where_they_disagree() -> None:
+    rng = random.Random(3)
+    sizes = {256, 4096, LONG_CONTEXT - 1, LONG_CONTEXT, READER_MAX_CONTEXT, READER_MAX_CONTEXT + 1, 65536}
+    for n_ctx in sorted(sizes | {rng.randint(1, 100_000) for _ in range(30)}):
+        paired = context_policy(n_ctx, 512, 16, "f16", offloaded=False, avx512=True, reader_memory_ok=True)
+        assert paired.reader is (n_ctx <= READER_MAX_CONTEXT), n_ctx
+        assert paired.repack is (paired.reader or n_ctx < LONG_CONTEXT)  # the reader pairs with the repacked layout
+        assert ("plain layout" in paired.why) is paired.reader
+        alone = context_policy(n_ctx, 512, 16, "f16", offloaded=False, avx512=True)  # memory short
+        assert not alone.reader and alone.repack is (n_ctx < LONG_CONTEXT)
+        ok = {"reader_memory_ok": True}
+        assert not context_policy(n_ctx, 512, 16, "f16", offloaded=False, avx512=False, **ok).reader  # AVX2
+        assert not context_policy(n_ctx, 512, 16, "f16", offloaded=True, avx512=True, **ok).reader  # the GPU
+        assert not context_policy(n_ctx, 512, 16, "f16", offloaded=False, repack_allowed=False, **ok).reader
+        assert not context_policy(n_ctx, 512, 16, "q8_0", offloaded=False, **ok).reader  # flash attention
+        assert not context_policy(n_ctx, 512, 16, "f16", offloaded=False, requested_flash=True, **ok).reader
+        assert context_policy(n_ctx, 512, 16, "f16", offloaded=False, avx512=False, requested_reader=True).reader
+    assert not use_prompt_reader(1024, repack_allowed=False, offloaded=False, avx512=True, requested=True)
