@@ -252,3 +252,15 @@ def test_the_policy_pairs_the_layouts_only_where_they_disagree() -> None:
         assert not context_policy(n_ctx, 512, 16, "f16", offloaded=False, requested_flash=True, **ok).reader
         assert context_policy(n_ctx, 512, 16, "f16", offloaded=False, avx512=False, requested_reader=True).reader
     assert not use_prompt_reader(1024, repack_allowed=False, offloaded=False, avx512=True, requested=True)
+
+
+def test_the_copy_buffer_is_kept_and_grows_in_steps(pair: Any) -> None:
+    a, _ = pair
+    first = a._copy_buffer(10)
+    assert len(a._copy_map) == 64 << 20 and a._copy_buffer(64 << 20) is first  # reused, not refaulted
+    bigger = a._copy_buffer((64 << 20) + 1)
+    assert len(a._copy_map) == 128 << 20
+    bigger[(128 << 20) - 1] = 7  # the whole of it is writable memory
+    assert a._copy_map[(128 << 20) - 1] == 7
+    a.unload()
+    assert a._copy_map is None and not a.has_prompt_reader
