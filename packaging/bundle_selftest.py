@@ -72,6 +72,12 @@ def main() -> int:
         if stats.get("backend") != "llamacpp" or stats.get("stop_reason") != "stop_token" \
                 or stats.get("new_tokens") != k:
             problems.append(f"expected llamacpp, stop_token after {k} tokens; got {stats}")
+        # The default x86-64 Linux build ships one CPU library per level and loads one of them.
+        if sys.platform.startswith("linux") and os.uname().machine == "x86_64" \
+                and os.environ.get("INTERNLM2_LLAMA_CPU", "variants") == "variants":
+            line = next((ln for ln in out.stdout.splitlines() if ln.startswith("selftest: llama.cpp CPU")), "")
+            if "haswell" not in line or "loaded n/a" in line or not line:
+                problems.append(f"expected the CPU variants, one of them loaded; got {line!r}")
         bad = _run(exe, ["--model", str(tmp / "absent.gguf")], tmp)
         if bad.returncode != 1 or bad.stderr.strip().count("\n") != 0 or "no model at" not in bad.stderr:
             problems.append(f"a missing model gave exit {bad.returncode} and {bad.stderr!r}")

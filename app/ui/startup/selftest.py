@@ -153,6 +153,11 @@ def run_selftest(argv: list[str]) -> int:
     info, stats = result["loaded"], result["stats"]
     print(f"selftest: loaded {info.get('model')} on {info.get('backend')}/{info.get('device')} "
           f"(n_ctx {info.get('n_ctx')}) in {info['load_s']:.2f} s", flush=True)
+    if info.get("backend") == "llamacpp":
+        from app.engine.llamacpp_runtime import cpu_variants, loaded_cpu_variant
+
+        print(f"selftest: llama.cpp CPU variants {','.join(cpu_variants()) or 'none (one library)'}; "
+              f"loaded {loaded_cpu_variant() or 'n/a'}", flush=True)
     answer = str(stats.get("text", ""))
     print(f"selftest: answer: {answer[:200]!r}", flush=True)
     figures = {k: stats.get(k) for k in ("prompt_tokens", "cached_tokens", "new_tokens", "ttft_s",
