@@ -76,6 +76,8 @@ class FollowUp:
     before_tokens: int  # everything before the follow-up question: first prompt + first reply
     first_reply_tokens: int
     seen_s: float = 0.0  # the window: from Send to the first text shown (prompt building included)
+    first_tok_s: float = 0.0  # decode speed of the first reply and of the follow-up's
+    second_tok_s: float = 0.0
 
     @property
     def reread(self) -> int:
@@ -142,7 +144,7 @@ def _window(gguf: Path, document: Path, answer_tokens: int, n_ctx: int, db: Path
         app.processEvents()
         return FollowUp(second.stats.ttft_s or 0.0, second.stats.prompt_tokens, second.stats.cached_tokens,
                         len(sent[0].prompt_ids) + len(first.token_ids), first.stats.new_tokens,
-                        seen[0] - t_send if seen else 0.0)
+                        seen[0] - t_send if seen else 0.0, first.stats.tok_s, second.stats.tok_s)
     finally:
         client.shutdown()
         store.close()
@@ -160,7 +162,8 @@ def _ask(gguf: Path, document: Path, answer_tokens: int, n_ctx: int) -> FollowUp
         raise SystemExit(f"ask failed with status {status}")
     first, second = (json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{"))
     return FollowUp(second["ttft_s"], second["prompt_tokens"], second["cached_tokens"],
-                    first["prompt_tokens"] + first["new_tokens"], first["new_tokens"])
+                    first["prompt_tokens"] + first["new_tokens"], first["new_tokens"], 0.0,
+                    float(first.get("tok_s", 0.0)), float(second.get("tok_s", 0.0)))
 
 
 def main() -> int:
@@ -196,7 +199,9 @@ def main() -> int:
             ("first reply tokens", f"{window.first_reply_tokens:,}", f"{ask.first_reply_tokens:,}"),
             ("tokens before the question re-read", f"{window.reread:,}", f"{ask.reread:,}"),
             ("tokens read (the new question)", f"{window.prompt_tokens - window.cached_tokens:,}",
-             f"{ask.prompt_tokens - ask.cached_tokens:,}")]
+             f"{ask.prompt_tokens - ask.cached_tokens:,}"),
+            ("first reply, decode tok/s", f"{window.first_tok_s:.2f}", f"{ask.first_tok_s:.2f}"),
+            ("follow-up reply, decode tok/s", f"{window.second_tok_s:.2f}", f"{ask.second_tok_s:.2f}")]
     for name, a, b in rows:
         print(f"{name:<40}{a:>12}{b:>12}")
     ratio = window.ttft_s / ask.ttft_s if ask.ttft_s > 0 else float("inf")

@@ -8,8 +8,8 @@
 #
 # Reproducible: a dedicated virtual environment per flavour (packaging/build/venv-FLAVOUR),
 # every package pinned by packaging/constraints-FLAVOUR.txt, llama-cpp-python from
-# scripts/llama_wheel.sh (GGML_NATIVE=OFF, x86-64-v3 flags, no AMX kernels; Metal on Apple
-# Silicon), the third-party licence list generated from that environment. --python PY builds
+# scripts/llama_wheel.sh (one CPU library per level from AVX2 to AVX512-BF16, picked at run time,
+# no AMX kernels; Metal on Apple Silicon), the third-party licence list generated from that environment. --python PY builds
 # with an existing environment instead (PY must have the app's dependencies and pyinstaller).
 # INTERNLM2_TORCH_INDEX (full only) is the index torch comes from, e.g.
 # https://download.pytorch.org/whl/cu128 for a CUDA build (default: pip's own index).

@@ -100,13 +100,16 @@ def use_prompt_reader(n_ctx: int, repack_allowed: bool, offloaded: bool, avx512:
     """On an AVX512 CPU build a context gets both weight layouts: the repacked one decodes
     (8-18% faster) and a second llama.cpp context on the plain layout reads the prompts (1.25-1.45x
     faster: use_repacking's figures). The KV cache goes from one to the other as llama.cpp's
-    own state copy (llama_state_get_data / set_data) after a long prefill and before the next.
+    own state copy of sequence 0 (llama_state_seq_get_data / set_data) after a long prefill and
+    before the next.
 
     It costs a second KV cache (96 KiB a token for 1.8B in f16: 384 MiB for 4,096 tokens, 1.5 GiB
-    for 16,384), as much again for a moment while the cache is copied, and the plain weights'
-    pages (the GGUF is memory-mapped: they are the file's page cache). So it is for contexts up
-    to READER_MAX_CONTEXT, where free memory holds all that with a margin (`memory_ok`, the
-    backend's check); larger document contexts read on the plain layout alone. Where the
+    for 16,384), a buffer for the copy that grows to as much again (kept: a fresh one costs more
+    in page faults than the copy), and the plain weights' pages (the GGUF is memory-mapped: they
+    are the file's page cache). So it is for contexts up to READER_MAX_CONTEXT, where free
+    memory holds all that with a margin (`memory_ok`, the backend's check); larger document
+    contexts read on the plain layout alone. A copy moves about 3 GB/s (150 ms for 4,096
+    tokens), once after a read and once before a long follow-up. Where the
     layouts agree (AVX2 builds, where repacking wins both; a GPU) or the AMX guard forbids
     repacking there is nothing to pair. An explicit True/False wins (tests, bench), but never
     without a repacked model to pair with.
