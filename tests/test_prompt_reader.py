@@ -254,13 +254,22 @@ def test_the_policy_pairs_the_layouts_only_where_they_disagree() -> None:
     assert not use_prompt_reader(1024, repack_allowed=False, offloaded=False, avx512=True, requested=True)
 
 
-def test_the_copy_buffer_is_kept_and_grows_in_steps(pair: Any) -> None:
+def test_the_copy_buffer_holds_a_full_cache_from_the_start(pair: Any) -> None:
+    """Made (and its pages populated) with the reader, large enough for a full cache's copy, so
+    no copy faults pages in or grows it; a larger request than foreseen still gets room."""
+    import llama_cpp
+
     a, _ = pair
-    first = a._copy_buffer(10)
-    assert len(a._copy_map) == 64 << 20 and a._copy_buffer(64 << 20) is first  # reused, not refaulted
-    bigger = a._copy_buffer((64 << 20) + 1)
-    assert len(a._copy_map) == 128 << 20
-    bigger[(128 << 20) - 1] = 7  # the whole of it is writable memory
-    assert a._copy_map[(128 << 20) - 1] == 7
+    assert a._copy_map is not None
+    full = len(a._copy_map)
+    _read(a, _ids(a, a.n_ctx - 8, seed=10))  # nearly full (past 1,024: a new rope base too)
+    needed = int(llama_cpp.llama_state_seq_get_size(a._reader._ctx.ctx, 0))
+    assert needed <= full, (needed, full)
+    first = a._copy_buffer(needed)
+    assert a._copy_buffer(full) is first and len(a._copy_map) == full  # kept, not made again
+    bigger = a._copy_buffer(full + 1)
+    assert len(a._copy_map) == full + 1
+    bigger[full] = 7  # the whole of it is writable memory
+    assert a._copy_map[full] == 7
     a.unload()
     assert a._copy_map is None and not a.has_prompt_reader
