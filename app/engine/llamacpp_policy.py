@@ -104,9 +104,9 @@ def use_prompt_reader(n_ctx: int, repack_allowed: bool, offloaded: bool, avx512:
     before the next.
 
     It costs a second KV cache (96 KiB a token for 1.8B in f16: 384 MiB for 4,096 tokens, 1.5 GiB
-    for 16,384), a buffer for the copy that grows to as much again (kept: a fresh one costs more
-    in page faults than the copy), and the plain weights' pages (the GGUF is memory-mapped: they
-    are the file's page cache). So it is for contexts up to READER_MAX_CONTEXT, where free
+    for 16,384), a buffer for the copy as large (made with the reader, its pages populated then:
+    a page first touched mid-copy costs more than the copy), and the plain weights' pages (the
+    GGUF is memory-mapped: they are the file's page cache). So it is for contexts up to READER_MAX_CONTEXT, where free
     memory holds all that with a margin (`memory_ok`, the backend's check); larger document
     contexts read on the plain layout alone. A copy moves about 3 GB/s (150 ms for 4,096
     tokens), once after a read and once before a long follow-up. Where the
