@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from app.engine.backend import Aborted, Backend
+from app.engine.budget import free_memory, kv_bytes
 from app.engine.gguf_meta import GGUFInfo, read_gguf_info
 from app.engine.gguf_tokenizer import GGUFTokenizer
 from app.engine.llamacpp_policy import (  # noqa: F401  (the policy's names, importable from here too)
@@ -76,8 +77,7 @@ class LlamaCppBackend(Backend):
         # The context's attention kernel and micro-batch (app/engine/llamacpp_policy.py).
         offloaded = gpu and layers != 0
         avx512 = build_has_avx512()
-        memory_ok = (prompt_reader is None and avx512 and not offloaded and n_ctx <= READER_MAX_CONTEXT
-                     and self._reader_fits(path, n_ctx, kv_type))
+        memory_ok = n_ctx <= READER_MAX_CONTEXT and self._reader_fits(path, n_ctx, kv_type)
         self.policy = context_policy(n_ctx, n_batch, self.info.n_heads, kv_type, offloaded=offloaded,
                                      requested_flash=flash_attn, repack_allowed=repacking_allowed(),
                                      avx512=avx512, requested_reader=prompt_reader, reader_memory_ok=memory_ok)
@@ -86,15 +86,19 @@ class LlamaCppBackend(Backend):
         _log.info("llama.cpp context: %s", self.policy.why)
         if progress:
             progress(0, 1)
-        try:
-            with safe_model_params(extra_bufts=self.policy.repack):
-                self._llm = llama_cpp.Llama(
+
+        def _open(repack: bool, flash: bool, gpu_layers: int) -> Any:
+            """The model with one weight layout and its context (the reader's differs only there)."""
+            with safe_model_params(extra_bufts=repack):
+                return llama_cpp.Llama(
                     model_path=str(path), n_ctx=n_ctx, n_batch=n_batch, n_ubatch=self.n_ubatch,
-                    n_threads=threads, n_threads_batch=threads, n_gpu_layers=layers,
+                    n_threads=threads, n_threads_batch=threads, n_gpu_layers=gpu_layers,
                     type_k=KV_TYPES[kv_type], type_v=KV_TYPES[kv_type],
-                    flash_attn=self.flash_attn, rope_freq_base=base,
-                    logits_all=False, verbose=False,
+                    flash_attn=flash, rope_freq_base=base, logits_all=False, verbose=False,
                 )
+
+        try:
+            self._llm = _open(self.policy.repack, self.flash_attn, layers)
         except (ValueError, RuntimeError) as exc:
             raise ModelLoadError(
                 say("llama.cpp could not load {name} with a context of {n_ctx} tokens.", name=path.name,
@@ -112,13 +116,7 @@ class LlamaCppBackend(Backend):
         self._copy_ptr: Any = None
         if self.policy.reader:
             try:
-                with safe_model_params(extra_bufts=False):
-                    self._reader = llama_cpp.Llama(
-                        model_path=str(path), n_ctx=n_ctx, n_batch=n_batch, n_ubatch=self.n_ubatch,
-                        n_threads=threads, n_threads_batch=threads, n_gpu_layers=0,
-                        type_k=KV_TYPES[kv_type], type_v=KV_TYPES[kv_type],
-                        flash_attn=False, rope_freq_base=base, logits_all=False, verbose=False,
-                    )
+                self._reader = _open(False, False, 0)
             except (ValueError, RuntimeError) as exc:  # the chat still works without it
                 _log.warning("llama.cpp: no prompt reader (%s)", exc)
         if progress:
@@ -159,13 +157,10 @@ class LlamaCppBackend(Backend):
         """Whether free memory holds the reader's KV cache, the state copy's buffer (as large),
         the plain weights' pages and 1 GiB to spare (else the policy reads without a reader)."""
         try:
-            import psutil
-
-            free = int(psutil.virtual_memory().available)
+            free = free_memory("cpu").available
         except (ImportError, OSError):
             return False
-        per_token = self.info.kv_bytes_per_token_f16 * (2 if kv_type == "f32" else 1)
-        need = 2 * n_ctx * per_token + path.stat().st_size + (1 << 30)
+        need = 2 * kv_bytes(n_ctx, self.info.kv_bytes_per_token_f16, kv_type) + path.stat().st_size + (1 << 30)
         if free < need:
             _log.info("llama.cpp: no prompt reader (%d MiB free, %d MiB needed)", free >> 20, need >> 20)
             return False
@@ -263,8 +258,8 @@ class LlamaCppBackend(Backend):
             if self._copy_map is not None:
                 self._copy_ptr = None
                 self._copy_map.close()
-            per_token = self.info.kv_bytes_per_token_f16 * (2 if self.kv_type == "f32" else 1)
-            length = max(size, self.n_ctx * (per_token + 16) + (1 << 20))
+            cells = 16 * self.n_ctx  # each cell's position and sequence count, besides its K and V
+            length = max(size, kv_bytes(self.n_ctx, self.info.kv_bytes_per_token_f16, self.kv_type) + cells + (1 << 20))
             populate = getattr(mmap, "MAP_POPULATE", 0)
             if populate:
                 self._copy_map = mmap.mmap(-1, length, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | populate)

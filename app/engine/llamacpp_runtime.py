@@ -87,6 +87,7 @@ def cpu_variants(lib_dir: Path | None = None) -> list[str]:
     return sorted(set(names))
 
 
+@lru_cache(maxsize=4)
 def _ggml_library(lib_dir: Path) -> ctypes.CDLL | None:
     """The libggml that libllama itself uses, which holds the backend registry.
 
