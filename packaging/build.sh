@@ -49,6 +49,8 @@ if [ -z "$python_env" ]; then
     [ -n "${INTERNLM2_TORCH_INDEX:-}" ] && index=(--extra-index-url "$INTERNLM2_TORCH_INDEX")
   fi
   echo "== $flavour: installing pinned dependencies into $venv"
+  # Forced: the same version built with other flags would count as installed and be skipped.
+  "${pip[@]}" --no-deps --force-reinstall "$wheel"
   "${pip[@]}" ${index[@]+"${index[@]}"} -c "packaging/constraints-$flavour.txt" "$wheel" -e ".[$extras]"
   if [ "$flavour" = light ] && "$py" -c "import torch" 2>/dev/null; then
     echo "torch is installed in $venv: the light flavour must not see it" >&2; exit 1

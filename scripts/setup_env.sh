@@ -77,6 +77,9 @@ if ! wheel="$(PYTHON="$py" scripts/llama_wheel.sh --cached)"; then
 fi
 
 spec="-e ."
+# The wheel first, forced: a wheel of the same version with other build flags (the CPU variants
+# build replacing the AVX2-only one) counts as installed already and would be skipped.
+"$py" -m pip install -q --disable-pip-version-check --no-deps --force-reinstall "$wheel"
 case "$mode" in
   app)
     [ "$extras" = torch ] && spec="-e .[torch]"
