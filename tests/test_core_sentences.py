@@ -33,6 +33,8 @@ _NOT_SHOWN = {
     "CalculatorError": "a tool's result: the model reads it in the environment turn, so it stays in the "
                        "prompt's one language whatever the window's",
     "SearchError": "a tool's result, as CalculatorError",
+    "StateFormatError": "caught by the llama.cpp backend, which raises a translated EngineError and keeps "
+                        "this as its detail",
 }
 # UserErrors whose sentence goes to a program, not a person: the local server's HTTP answers,
 # in English as the OpenAI API they imitate.
