@@ -21,7 +21,8 @@ A configuration is `fa=on|off,ub=N,kv=f16|q8_0,t=N,repack=on|off` for raw llama-
 (Llama.eval and the low-level greedy sampler), or `app` for the app's own backend
 (LlamaCppBackend.generate with its per-context policy: flash attention, micro-batch, threads,
 repacking, the prompt reader; `app:N` loads it with an n_ctx of N, e.g. a document's 16384;
-`app,reader=off` without the prompt reader, `app,reader=on` with it wherever memory allows),
+`app,reader=off` without the prompt reader, `app,reader=on` with it wherever memory allows,
+`app,rfa=off` with the reader but without its flash attention),
 optionally `@DIR` for a llama_cpp installed there (pip install --target DIR WHEEL): the build
 comparison. n_ctx is the deepest depth + 256 for every run, so the app
 chooses as it would for a context of that size. --quick: depths 4096, one round per
@@ -56,9 +57,10 @@ def _parse(name: str) -> dict[str, Any]:
     spec, _, lib = name.partition("@")
     if spec == "app" or spec.startswith(("app:", "app,")):
         head, _, opts = spec.partition(",")
-        reader = dict(kv.split("=", 1) for kv in opts.split(",") if kv).get("reader")
+        opt = dict(kv.split("=", 1) for kv in opts.split(",") if kv)
+        reader, rfa = opt.get("reader"), opt.get("rfa")
         return {"app": True, "lib": lib, "n_ctx": int(head[4:] or 0),
-                "reader": None if reader is None else reader == "on"}
+                "reader": None if reader is None else reader == "on", "rfa": None if rfa is None else rfa == "on"}
     conf = dict(kv.split("=", 1) for kv in spec.split(","))
     return {"app": False, "lib": lib, "fa": conf.get("fa", "off") == "on", "ub": int(conf.get("ub", 512)),
             "kv": conf.get("kv", "f16"), "t": int(conf.get("t", 2)), "repack": conf.get("repack", "on") == "on"}
@@ -119,11 +121,13 @@ class _RawRun:
 
 
 class _AppRun:
-    def __init__(self, path: Path, n_ctx: int, threads: int, reader: bool | None = None) -> None:
+    def __init__(self, path: Path, n_ctx: int, threads: int, reader: bool | None = None,
+                 reader_flash: bool | None = None) -> None:
         from app.engine.llamacpp_backend import LlamaCppBackend
         from app.engine.llamacpp_runtime import loaded_cpu_variant
 
-        self.app = LlamaCppBackend(path, n_ctx=n_ctx, n_threads=threads, n_batch=_N_BATCH, prompt_reader=reader)
+        self.app = LlamaCppBackend(path, n_ctx=n_ctx, n_threads=threads, n_batch=_N_BATCH, prompt_reader=reader,
+                                   reader_flash_attn=reader_flash)
         variant = loaded_cpu_variant()
         self.setting = (f"app, {self.app.n_threads} threads" + (f", CPU variant {variant}" if variant else "")
                         + f": {self.app.policy.why}")
@@ -160,7 +164,7 @@ def _child(args: argparse.Namespace) -> int:
     depths = [int(d) for d in args.depths.split(",") if d]
     n_ctx = max(depths + [4096]) + 256
     path = Path(args.gguf)
-    run: Any = (_AppRun(path, max(n_ctx, conf["n_ctx"]), args.threads, conf["reader"]) if conf["app"]
+    run: Any = (_AppRun(path, max(n_ctx, conf["n_ctx"]), args.threads, conf["reader"], conf["rfa"]) if conf["app"]
                 else _RawRun(path, n_ctx, conf))
     rng = np.random.default_rng(0)
     ids = [int(t) for t in rng.integers(10, 92000, max(depths + [4096]))]

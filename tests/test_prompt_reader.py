@@ -27,6 +27,7 @@ from app.engine.llamacpp_policy import (
     READER_MAX_CONTEXT,
     READER_MIN_TOKENS,
     context_policy,
+    micro_batch,
     use_prompt_reader,
 )
 from app.engine.llamacpp_runtime import repacking_allowed
@@ -71,6 +72,7 @@ class _Recorder:
 
     def __init__(self, backend: LlamaCppBackend) -> None:
         self.counts = {"reader": 0, "decoder": 0}
+        self.copies: list[str] = []  # each state copy, by its destination
         for name, llm in (("reader", backend._reader), ("decoder", backend._llm)):
             original = llm.eval
 
@@ -79,19 +81,36 @@ class _Recorder:
                 _original(ids)
 
             llm.eval = _eval
+        copy = backend._copy_state
+
+        def _copy(src: Any, dst: Any) -> None:
+            self.copies.append("reader" if dst is backend._reader else "decoder")
+            copy(src, dst)
+
+        backend._copy_state = _copy  # type: ignore[method-assign]
 
     def take(self) -> dict[str, int]:
         counts, self.counts = self.counts, {"reader": 0, "decoder": 0}
         return counts
 
+    def take_copies(self) -> list[str]:
+        copies, self.copies = self.copies, []
+        return copies
 
-@pytest.fixture()
-def pair(q4_gguf: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A backend with the reader, and one on the plain layout alone (what the reader reads with)."""
-    with_reader = LlamaCppBackend(q4_gguf, n_ctx=2048, n_threads=1, prompt_reader=True)
+
+@pytest.fixture(params=[True, False], ids=["reader-fa", "reader-no-fa"])
+def pair(q4_gguf: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Any:
+    """A backend with the reader (with flash attention, the default, and without), and the same
+    backend with both its contexts on the plain layout: it reads as the reader does and decodes
+    with the decoder's kernel, so the two differ only in the decoder's weight layout."""
+    with_reader = LlamaCppBackend(q4_gguf, n_ctx=2048, n_threads=1, prompt_reader=True,
+                                  reader_flash_attn=request.param)
+    assert with_reader.reader_flash_attn is request.param and not with_reader.flash_attn
     with monkeypatch.context() as m:
-        m.setattr(lb, "repacking_allowed", lambda: False)
-        plain = LlamaCppBackend(q4_gguf, n_ctx=2048, n_threads=1)
+        original = lb.safe_model_params
+        m.setattr(lb, "safe_model_params", lambda extra_bufts=True: original(extra_bufts=False))
+        plain = LlamaCppBackend(q4_gguf, n_ctx=2048, n_threads=1, prompt_reader=True,
+                                reader_flash_attn=request.param)
     try:
         yield with_reader, plain
     finally:
@@ -118,10 +137,15 @@ def _close_step(a: LlamaCppBackend, b: LlamaCppBackend) -> None:
 
 def test_the_reader_has_the_plain_layout_and_the_decoder_the_repacked(pair: Any) -> None:
     with_reader, plain = pair
-    assert with_reader.has_prompt_reader and not plain.has_prompt_reader
+    assert with_reader.has_prompt_reader and plain.has_prompt_reader
     assert with_reader._reader.model_params.use_extra_bufts is False
     assert with_reader._llm.model_params.use_extra_bufts is repacking_allowed()
-    assert plain._llm.model_params.use_extra_bufts is False
+    assert plain._llm.model_params.use_extra_bufts is False and plain._reader.model_params.use_extra_bufts is False
+    for backend in pair:  # the reader's kernel and micro-batch are its own
+        flash = backend.reader_flash_attn
+        assert bool(backend._reader.context_params.flash_attn_type) is flash
+        assert not backend._llm.context_params.flash_attn_type
+        assert backend._reader.context_params.n_ubatch == backend.policy.reader_ubatch
 
 
 def test_long_prompts_are_read_by_the_reader_and_handed_to_the_decoder(pair: Any) -> None:
@@ -130,8 +154,10 @@ def test_long_prompts_are_read_by_the_reader_and_handed_to_the_decoder(pair: Any
     prompt = _ids(a, 600, seed=1)
     _same_read(a, b, prompt)
     assert rec.take() == {"reader": 600, "decoder": 0}  # every chunk, the last short one too
-    assert a._reading  # the reader holds the newest cache until a decode step needs it
+    assert not a._reading  # the read ended: the decoder took the cache then (Backend._prefill_done)
+    assert rec.take_copies() == ["decoder"]
     first_a, first_b = _run(a, prompt), _run(b, prompt)
+    assert rec.take_copies() == []  # no handover between the first token and the second
     counts = rec.take()
     assert counts["reader"] == 0
     assert counts["decoder"] == 1 + len(first_a.token_ids), counts  # the last prompt token again, then the answer
@@ -144,6 +170,7 @@ def test_long_prompts_are_read_by_the_reader_and_handed_to_the_decoder(pair: Any
     follow = a.cached_tokens + _ids(a, 200, seed=2)
     np.testing.assert_allclose(_read(a, follow), _read(b, follow), rtol=1e-3, atol=5e-3)
     assert rec.take()["reader"] == 200
+    assert rec.take_copies() == ["reader", "decoder"]
     second_a, second_b = _run(a, follow), _run(b, follow)
     assert second_a.stats.cached_tokens == second_b.stats.cached_tokens == len(follow) - 1
     assert second_a.token_ids == second_b.token_ids
@@ -179,8 +206,13 @@ def test_a_cancelled_read_keeps_what_was_read_and_goes_on_from_there(pair: Any) 
 def test_a_saved_state_holds_what_the_reader_read(pair: Any, q4_gguf: Path, tmp_path: Path) -> None:
     a, b = pair
     prompt = _ids(a, 600, seed=6)
-    _read(a, prompt)
-    assert a._reading
+    request = GenerateRequest(prompt, GREEDY, prefill_only=True)
+    for event in a.generate(request):  # a read cancelled after its first chunk: the reader holds it
+        if isinstance(event, PrefillProgress) and event.done > 0:
+            request.cancel.set()
+    assert a._reading and 0 < len(a.cached_tokens) < len(prompt)
+    _read(a, prompt)  # read on from there: the decoder takes the whole of it when it ends
+    assert not a._reading
     state = tmp_path / "doc.state"
     a.save_state(state)
     fresh = LlamaCppBackend(q4_gguf, n_ctx=2048, n_threads=1, prompt_reader=True)
@@ -242,6 +274,15 @@ def test_the_policy_pairs_the_layouts_only_where_they_disagree() -> None:
         assert paired.reader is (n_ctx <= READER_MAX_CONTEXT), n_ctx
         assert paired.repack is (paired.reader or n_ctx < LONG_CONTEXT)  # the reader pairs with the repacked layout
         assert ("plain layout" in paired.why) is paired.reader
+        # the reader reads with flash attention (its whole micro-batch) unless asked otherwise
+        assert paired.reader_flash_attn is paired.reader and not paired.flash_attn
+        assert paired.reader_ubatch == (min(512, n_ctx) if paired.reader else 0)
+        plain_reader = context_policy(n_ctx, 512, 16, "f16", offloaded=False, avx512=True, reader_memory_ok=True,
+                                      requested_reader_flash=False)
+        assert not plain_reader.reader_flash_attn
+        assert plain_reader.reader_ubatch == (micro_batch(min(512, n_ctx), n_ctx, 16, False) if paired.reader else 0)
+        exact = context_policy(n_ctx, 512, 16, "f32", offloaded=False, avx512=True, reader_memory_ok=True)
+        assert exact.reader is paired.reader and not exact.reader_flash_attn  # f32 stays f32 (no f16 cast)
         alone = context_policy(n_ctx, 512, 16, "f16", offloaded=False, avx512=True)  # memory short
         assert not alone.reader and alone.repack is (n_ctx < LONG_CONTEXT)
         ok = {"reader_memory_ok": True}
@@ -273,3 +314,38 @@ def test_the_copy_buffer_holds_a_full_cache_from_the_start(pair: Any) -> None:
     assert a._copy_map[full] == 7
     a.unload()
     assert a._copy_map is None and not a.has_prompt_reader
+
+
+def test_a_state_the_conversion_refuses_fails_the_read_with_a_sentence_and_the_next_read_works(
+        q4_gguf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copy not in the format llamacpp_state knows (a changed llama.cpp) is a translated
+    EngineError with the cause behind it, the cache is dropped, and the backend reads again."""
+    from app.engine.llamacpp_state import StateFormatError
+    from app.engine.types import EngineError
+
+    a = LlamaCppBackend(q4_gguf, n_ctx=2048, n_threads=1, prompt_reader=True)  # the reader with flash attention
+    b = LlamaCppBackend(q4_gguf, n_ctx=2048, n_threads=1, prompt_reader=True)
+    assert a.reader_flash_attn and not a.flash_attn
+    try:
+        _refused_then_read(a, b, monkeypatch, StateFormatError, EngineError)
+    finally:
+        a.unload()
+        b.unload()
+
+
+def _refused_then_read(a: LlamaCppBackend, b: LlamaCppBackend, monkeypatch: pytest.MonkeyPatch,
+                       StateFormatError: Any, EngineError: Any) -> None:  # noqa: N803
+    prompt = _ids(a, 400, seed=12)
+
+    def _refuse(buf: Any, size: int, *, transposed: bool) -> None:
+        raise StateFormatError("the state has more than one stream")
+
+    with monkeypatch.context() as m:
+        m.setattr(lb, "convert_v_layout", _refuse)
+        with pytest.raises(EngineError) as err:
+            _read(a, prompt)
+    assert "llama.cpp failed" in str(err.value.message) and "more than one stream" in err.value.detail
+    assert a.cached_tokens == [] and not a._reading
+    got, want = _run(a, prompt), _run(b, prompt)  # b: a fresh backend like a, reading it once
+    assert got.stats.cached_tokens == 0 and got.token_ids == want.token_ids
+    np.testing.assert_allclose(a.last_logits(), b.last_logits(), rtol=1e-5, atol=1e-5)

@@ -84,6 +84,11 @@ class Backend(ABC):
     def _sample(self) -> int:
         """The next token from the last logits, under the prepared sampling."""
 
+    def _prefill_done(self) -> None:
+        """A prefill ran to its end (not cancelled): a backend that read it elsewhere than it
+        decodes moves the cache now, so the time is the prefill's (llama.cpp's prompt reader)."""
+        return None  # the others compute where they decode
+
     def _set_rope_base(self, base: float) -> None:
         """Compute from now on with this rope base (the caller drops the cache)."""
         raise NotImplementedError(f"The {self.name} backend cannot change its rope base.")
@@ -191,6 +196,7 @@ class Backend(ABC):
                 self._tokens.extend(chunk)
                 pos += len(chunk)
                 yield PrefillProgress(pos, len(ids), clock.seconds_left(pos, len(ids)))
+            self._prefill_done()
             clock.finish()
         except Aborted:
             prefill_s = time.perf_counter() - t0

@@ -33,6 +33,7 @@ from app.engine.llamacpp_runtime import (
     repacking_allowed,
     safe_model_params,
 )
+from app.engine.llamacpp_state import StateFormatError, convert_v_layout
 from app.engine.types import EngineError, ModelLoadError, OutOfMemory
 from app.internlm2.chat_format import Sampling
 from app.internlm2.rope import RopeScaling
@@ -58,6 +59,7 @@ class LlamaCppBackend(Backend):
     def __init__(self, path: Path | str, *, n_ctx: int = 4096, n_threads: int | None = None,
                  n_gpu_layers: int | None = None, kv_type: str = "f16", flash_attn: bool | None = None,
                  rope_base: float | None = None, n_batch: int = 512, prompt_reader: bool | None = None,
+                 reader_flash_attn: bool | None = None,
                  progress: Callable[[int, int], None] | None = None) -> None:
         super().__init__()
         path = Path(path)
@@ -80,25 +82,27 @@ class LlamaCppBackend(Backend):
         memory_ok = n_ctx <= READER_MAX_CONTEXT and self._reader_fits(path, n_ctx, kv_type)
         self.policy = context_policy(n_ctx, n_batch, self.info.n_heads, kv_type, offloaded=offloaded,
                                      requested_flash=flash_attn, repack_allowed=repacking_allowed(),
-                                     avx512=avx512, requested_reader=prompt_reader, reader_memory_ok=memory_ok)
+                                     avx512=avx512, requested_reader=prompt_reader, reader_memory_ok=memory_ok,
+                                     requested_reader_flash=reader_flash_attn)
         self.flash_attn = self.policy.flash_attn
         self.n_ubatch = self.policy.n_ubatch
         _log.info("llama.cpp context: %s", self.policy.why)
         if progress:
             progress(0, 1)
 
-        def _open(repack: bool, flash: bool, gpu_layers: int) -> Any:
-            """The model with one weight layout and its context (the reader's differs only there)."""
+        def _open(repack: bool, flash: bool, gpu_layers: int, ubatch: int) -> Any:
+            """The model with one weight layout and its context (the reader's differs in layout,
+            attention kernel and micro-batch)."""
             with safe_model_params(extra_bufts=repack):
                 return llama_cpp.Llama(
-                    model_path=str(path), n_ctx=n_ctx, n_batch=n_batch, n_ubatch=self.n_ubatch,
+                    model_path=str(path), n_ctx=n_ctx, n_batch=n_batch, n_ubatch=ubatch,
                     n_threads=threads, n_threads_batch=threads, n_gpu_layers=gpu_layers,
                     type_k=KV_TYPES[kv_type], type_v=KV_TYPES[kv_type],
                     flash_attn=flash, rope_freq_base=base, logits_all=False, verbose=False,
                 )
 
         try:
-            self._llm = _open(self.policy.repack, self.flash_attn, layers)
+            self._llm = _open(self.policy.repack, self.flash_attn, layers, self.n_ubatch)
         except (ValueError, RuntimeError) as exc:
             raise ModelLoadError(
                 say("llama.cpp could not load {name} with a context of {n_ctx} tokens.", name=path.name,
@@ -114,9 +118,10 @@ class LlamaCppBackend(Backend):
         self._logits_llm: Any = self._llm  # the context whose logits are the newest
         self._copy_map: Any = None  # the state copy's buffer (an anonymous mmap) and its address
         self._copy_ptr: Any = None
+        self.reader_flash_attn = self.policy.reader_flash_attn
         if self.policy.reader:
             try:
-                self._reader = _open(False, False, 0)
+                self._reader = _open(False, self.reader_flash_attn, 0, self.policy.reader_ubatch)
             except (ValueError, RuntimeError) as exc:  # the chat still works without it
                 _log.warning("llama.cpp: no prompt reader (%s)", exc)
         if progress:
@@ -238,11 +243,22 @@ class LlamaCppBackend(Backend):
         size = int(llama_cpp.llama_state_seq_get_size(src._ctx.ctx, 0))
         buf = self._copy_buffer(size)
         written = int(llama_cpp.llama_state_seq_get_data(src._ctx.ctx, buf, size, 0))
+        why = "the prompt reader's state copy failed"
+        if written and self._flash_of(src) != self._flash_of(dst):  # the V layouts differ: convert
+            try:
+                convert_v_layout(self._copy_map, written, transposed=not self._flash_of(src))
+            except StateFormatError as exc:
+                why = f"{why}: {exc}"
+                written = 0
         if written == 0 or int(llama_cpp.llama_state_seq_set_data(dst._ctx.ctx, buf, written, 0)) != written:
             raise EngineError(say("llama.cpp failed while computing."),
-                              say("Try again; if it keeps failing, load the model again."),
-                              "the prompt reader's state copy failed")
+                              say("Try again; if it keeps failing, load the model again."), why)
         dst.n_tokens = src.n_tokens
+
+    def _flash_of(self, llm: Any) -> bool:
+        """Whether this context (the decoder or the reader) runs flash attention: its V is then
+        stored row by row, otherwise transposed."""
+        return self.reader_flash_attn if llm is self._reader else self.flash_attn
 
     def _copy_buffer(self, size: int) -> Any:
         """A buffer of at least `size` bytes for the state copy, kept for the next one.
@@ -270,6 +286,12 @@ class LlamaCppBackend(Backend):
             if not populate:
                 ctypes.memset(self._copy_ptr, 0, length)  # the pages, now rather than mid-copy
         return self._copy_ptr
+
+    def _prefill_done(self) -> None:
+        """A read ended on the reader: the decoder takes the cache now, before the first token
+        is sampled (from the reader's logits), so the handover is the read's time, and the
+        reply streams without a pause after its first token."""
+        self._take_back()
 
     def _take_back(self) -> None:
         """After a read on the prompt reader: its cache goes to the decoding context."""

@@ -27,6 +27,8 @@ class ContextPolicy:
     repack: bool  # the model's extra (repacking) buffer types, fixed when the weights load
     why: str
     reader: bool = False  # a second context on the plain layout reads long prompts (use_prompt_reader)
+    reader_flash_attn: bool = False  # the reader's attention kernel (reader_flash_attention)
+    reader_ubatch: int = 0  # and its micro-batch
 
 
 # A context at least this large was asked for to hold a document (the default chat context is
@@ -109,7 +111,8 @@ def use_prompt_reader(n_ctx: int, repack_allowed: bool, offloaded: bool, avx512:
     GGUF is memory-mapped: they are the file's page cache). So it is for contexts up to READER_MAX_CONTEXT, where free
     memory holds all that with a margin (`memory_ok`, the backend's check); larger document
     contexts read on the plain layout alone. A copy moves about 3 GB/s (150 ms for 4,096
-    tokens), once after a read and once before a long follow-up. Where the
+    tokens, and the V layout's conversion about 100 ms more: reader_flash_attention), once when
+    a read ends and once before a long follow-up. Where the
     layouts agree (AVX2 builds, where repacking wins both; a GPU) or the AMX guard forbids
     repacking there is nothing to pair. An explicit True/False wins (tests, bench), but never
     without a repacked model to pair with.
@@ -121,10 +124,30 @@ def use_prompt_reader(n_ctx: int, repack_allowed: bool, offloaded: bool, avx512:
     return avx512 and memory_ok and n_ctx <= READER_MAX_CONTEXT
 
 
+def reader_flash_attention(kv_type: str, requested: bool | None = None) -> bool:
+    """The prompt reader runs flash attention over an f16 cache (unless asked otherwise: tests,
+    bench), and never over an f32 one: llama.cpp casts K and V to f16 for flash attention, so
+    the exactness an f32 cache is chosen for would be lost (0.0036 off the official logits
+    where the plain kernel is within 2e-3, tests/test_rope.py). Over an f16 cache flash attention
+    is what raw llama.cpp runs by default on the CPU.
+
+    The reader only reads: the phases flash attention loses on the CPU (decode steps and short
+    follow-ups against a deep cache, use_flash_attention) run on the decoder. Reading, it wins at
+    every depth the reader serves: on the plain layout (2 threads, 512-token chunks) it read the
+    first 512 tokens at 146 against 139 tok/s, the chunk at 4,096 at 81 against 71, the one at
+    16,384 at 28 against 25, and all 16,384 at 49.4 against 43.2 tok/s (bench/README.md, "Issue
+    17, session 6"). Its cache stores V row by row and the decoder's transposed, so each
+    handover converts the copy (llamacpp_state.convert_v_layout: about 25 ms per 1,000 cached
+    tokens, 0.3% of reading them), and the handover happens when a read ends, before the first
+    token is sampled (Backend._prefill_done): its cost is the read's, not the reply's.
+    """
+    return kv_type == "f16" if requested is None else requested
+
+
 def context_policy(n_ctx: int, n_batch: int, n_heads: int, kv_type: str, offloaded: bool,
                    requested_flash: bool | None = None, repack_allowed: bool = True,
                    avx512: bool = True, requested_reader: bool | None = None,
-                   reader_memory_ok: bool = False) -> ContextPolicy:
+                   reader_memory_ok: bool = False, requested_reader_flash: bool | None = None) -> ContextPolicy:
     """The attention kernel, micro-batch and weight layout for a context of n_ctx tokens (a
     batch never exceeds the context: llama-cpp-python cuts n_batch to n_ctx)."""
     n_batch = max(1, min(n_batch, n_ctx)) if n_ctx > 0 else n_batch
@@ -144,10 +167,13 @@ def context_policy(n_ctx: int, n_batch: int, n_heads: int, kv_type: str, offload
     layout = ("repacked weights" + (" (decode first)" if avx512 and not reader else "") if repack else
               "weights as in the file (the AMX guard)" if not repack_allowed else
               "weights as in the file (a document's context: prefill first)")
+    reader_flash = reader and reader_flash_attention(kv_type, requested_reader_flash)
+    reader_ubatch = micro_batch(n_batch, n_ctx, n_heads, reader_flash) if reader else 0
     if reader:
-        layout += f", prompts of {READER_MIN_TOKENS}+ tokens read on the plain layout"
+        layout += (f", prompts of {READER_MIN_TOKENS}+ tokens read on the plain layout"
+                   f" ({'with' if reader_flash else 'without'} flash attention, n_ubatch {reader_ubatch})")
     return ContextPolicy(flash, ubatch, repack, f"{why}; n_ubatch {ubatch}; {layout}; a {n_ctx:,}-token context",
-                         reader)
+                         reader, reader_flash, reader_ubatch)
 
 
 def physical_cores() -> int:
