@@ -258,3 +258,52 @@ def test_libraries_are_opened_the_way_qt_opens_them() -> None:
 
     assert _can_open("libc.so.6")
     assert not _can_open("libno-such-library-for-the-test.so.0")
+
+
+# -- a damaged or foreign database on the command line ---------------------------------------------
+def _damaged_databases(folder: Path) -> dict[str, bytes]:
+    """Bytes no conversation database is: junk, a real one cut short, one with broken pages."""
+    import sqlite3
+
+    from app.storage import ConversationStore, Role
+
+    path = folder / "real.sqlite3"
+    with ConversationStore(path) as store:
+        for number in range(40):
+            chat = store.conversations.create(f"chat {number}")
+            store.messages.add(chat.id, Role.USER, f"message {number} " * 300)
+    real = path.read_bytes()
+    path.unlink()
+    rng = random.Random(8)
+    broken = bytearray(real)
+    for index in (3, 30):
+        broken[index * 4096:(index + 1) * 4096] = bytes(rng.randrange(256) for _ in range(4096))
+    foreign = folder / "foreign.sqlite3"
+    conn = sqlite3.connect(foreign)
+    conn.execute("CREATE TABLE visits (url TEXT)")
+    conn.commit()
+    conn.close()
+    out = {"junk": bytes(rng.randrange(256) for _ in range(50_000)), "cut short": real[: len(real) // 2],
+           "broken pages": bytes(broken), "another program's": foreign.read_bytes()}
+    foreign.unlink()
+    return out
+
+
+@pytest.mark.parametrize("command", [["export", "1", "--format", "json"], ["conversations"]])
+def test_a_damaged_database_gets_command_line_advice_and_is_left_as_it_is(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    for why, data in _damaged_databases(tmp_path).items():
+        folder = tmp_path / why.replace(" ", "-").replace("'", "")
+        folder.mkdir()
+        db = folder / "conversations.sqlite3"
+        db.write_bytes(data)
+        assert main([*command, "--db", str(db)]) == 1, why
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "--db PATH" in err and "has not been changed" in err, (why, err)
+        assert "Start a fresh database" not in err and "Choose another file name" not in err, (why, err)
+        assert db.read_bytes() == data, why  # read-only: not renamed, not repaired, not touched
+        beside = {p.name: p.stat().st_size for p in folder.iterdir() if p != db}
+        # nothing set aside; at most SQLite's own empty write-ahead log and its index, which any
+        # reader of a file in WAL mode makes (and the window's fresh start moves aside with it)
+        assert set(beside) <= {"conversations.sqlite3-wal", "conversations.sqlite3-shm"}, (why, beside)
+        assert beside.get("conversations.sqlite3-wal", 0) == 0, (why, beside)

@@ -58,7 +58,6 @@ def open_store(path: Path | None) -> Any:
                               say("Open it once in the window (it is upgraded then), then run this again."))
     logging.getLogger("app.storage.db").setLevel(logging.ERROR)  # "opened read-only" is the point
     return ConversationStore(target, read_only=True)
-    return ConversationStore(target, read_only=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -56,9 +56,25 @@ def _hub_hint(err: UserError) -> str | None:
     return None
 
 
+def _storage_hint(err: UserError) -> str | None:
+    """The commands open the conversation database read-only and never rename it, so the
+    window's "start a fresh database" (which keeps the damaged file, renamed) is said as where
+    that button is."""
+    from app.storage import errors as storage
+
+    if isinstance(err, storage.DatabaseCorruptError):
+        return ("The file has not been changed. Open InternLM2 Desktop to start a fresh database (it keeps "
+                "the damaged file beside it, renamed with the date), or give another file with --db PATH.")
+    if isinstance(err, storage.ForeignDatabaseError):
+        return "Give the conversation database's path with --db PATH; this file has not been changed."
+    return None
+
+
 def cli_hint(err: UserError) -> str:
     """The hint of err as the command line says it."""
     hint = _hub_hint(err)
+    if hint is None:
+        hint = _storage_hint(err)
     if hint is not None:
         return hint
     if "Settings" in err.hint:
