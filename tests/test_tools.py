@@ -123,13 +123,57 @@ def test_document_search_finds_planted_passages_with_their_positions() -> None:
         found = doc_search.search(doc, "quokka zanzibar")
         assert found, "the planted words are found"
         for p in found:
-            assert doc[p.start:p.end] == p.text and p.end - p.start <= doc_search.PASSAGE_CHARS
+            assert doc[p.start:p.end] == p.text and p.end - p.start <= doc_search.PASSAGE_CHARS + 2 * doc_search.SNAP_CHARS
         assert any(needle in p.text for p in found)
         assert any("人工智能" in p.text for p in doc_search.search(doc, "人工智能"))
     with pytest.raises(doc_search.SearchError):
         doc_search.search("text", "!!! ?")
     assert "No document" in doc_search.search_text(None, "a.txt", "x y")
     assert "Nothing in a.txt" in doc_search.search_text("abc def", "a.txt", "zzz")
+
+
+def _word_around(doc: str, at: int) -> int:
+    """The length of the run of non-CJK letters and digits around position `at`."""
+    left = at
+    while left > 0 and doc[left - 1].isalnum() and not doc_search._CJK.match(doc[left - 1]):
+        left -= 1
+    right = at
+    while right < len(doc) and doc[right].isalnum() and not doc_search._CJK.match(doc[right]):
+        right += 1
+    return right - left
+
+
+def test_document_search_passages_start_and_end_between_words() -> None:
+    rng = random.Random(17)
+    seps = [" ", " ", " ", ", ", ". ", "\n", " - ", "; "]
+    snap = doc_search.SNAP_CHARS
+    checked = 0
+    for _ in range(60):
+        pieces = []
+        for _ in range(rng.randint(200, 1500)):
+            roll = rng.random()
+            if roll < 0.02:
+                word = "".join(rng.choice("xyzw") for _ in range(rng.randint(snap + 1, 3 * snap)))  # too long to keep whole
+            elif roll < 0.05:
+                word = "".join(rng.choice("上海人工智能实验室书生") for _ in range(rng.randint(2, 12)))
+            else:
+                word = "".join(rng.choice("abcdefghijklmnopqrstuv") for _ in range(rng.randint(1, 12)))
+            pieces.append(word + rng.choice(seps))
+        doc = "".join(pieces)
+        query = " ".join(rng.choice(pieces).split()[0].strip(",.;-") or "ab" for _ in range(3))
+        found = doc_search.search(doc, query)
+        terms = doc_search.query_terms(query)
+        for i, p in enumerate(found):
+            assert doc[p.start:p.end] == p.text
+            assert 0 < p.end - p.start <= doc_search.PASSAGE_CHARS + 2 * snap
+            assert i == 0 or found[i - 1].end <= p.start  # in order, never overlapping
+            assert any(t in p.text.lower() for t in terms), (query, p.text)
+            for edge in (p.start, p.end):
+                if doc_search._inside_word(doc, edge):  # only inside a word too long to keep whole
+                    assert _word_around(doc, edge) > snap, (edge, doc[max(0, edge - 20):edge + 20])
+                else:
+                    checked += 1
+    assert checked > 100
 
 
 def test_document_search_is_bounded_on_a_large_document() -> None:

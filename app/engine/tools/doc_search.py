@@ -17,6 +17,7 @@ MAX_TERMS = 8
 MAX_HITS_PER_TERM = 5_000
 MAX_PASSAGES = 5
 PASSAGE_CHARS = 400
+SNAP_CHARS = 30  # a passage's ends move this far at most to fall between words, not inside one
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -80,12 +81,48 @@ def search(document: str, query: str) -> list[Passage]:
             chosen.append(w)
         if len(chosen) == MAX_PASSAGES:
             break
-    out = []
+    out: list[Passage] = []
     for w in sorted(chosen):
         start = max(0, w * half - half // 2)
         end = min(len(document), start + PASSAGE_CHARS)
+        floor = out[-1].end if out else 0  # a passage never reaches back into the one before
+        start = max(floor, _word_start(document, start))
+        end = _word_end(document, end, start)
         out.append(Passage(start, end, document[start:end], len(windows[w])))
     return out
+
+
+def _inside_word(document: str, at: int) -> bool:
+    """Whether position `at` falls between two letters of one word (not in Chinese or Japanese
+    text, which has no spaces: any character boundary there is a word boundary enough)."""
+    if at <= 0 or at >= len(document):
+        return False
+    before, after = document[at - 1], document[at]
+    return before.isalnum() and after.isalnum() and not _CJK.match(before) and not _CJK.match(after)
+
+
+def _word_start(document: str, at: int) -> int:
+    """`at` moved back to the start of the word it cuts (at most SNAP_CHARS), else forward past
+    it; a word longer than that is cut where it was."""
+    for back in range(at, max(0, at - SNAP_CHARS) - 1, -1):
+        if not _inside_word(document, back):
+            return back
+    for ahead in range(at, min(len(document), at + SNAP_CHARS) + 1):
+        if not _inside_word(document, ahead):
+            return ahead
+    return at
+
+
+def _word_end(document: str, at: int, start: int) -> int:
+    """`at` moved forward to the end of the word it cuts (at most SNAP_CHARS), else back before
+    it, never to `start` or before it."""
+    for ahead in range(at, min(len(document), at + SNAP_CHARS) + 1):
+        if not _inside_word(document, ahead):
+            return ahead
+    for back in range(at, max(start + 1, at - SNAP_CHARS) - 1, -1):
+        if not _inside_word(document, back):
+            return back
+    return at
 
 
 def search_text(document: str | None, name: str, query: str) -> str:
