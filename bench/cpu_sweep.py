@@ -23,6 +23,8 @@ A configuration is `fa=on|off,ub=N,kv=f16|q8_0,t=N,repack=on|off` for raw llama-
 repacking, the prompt reader; `app:N` loads it with an n_ctx of N, e.g. a document's 16384;
 `app,reader=off` without the prompt reader, `app,reader=on` with it wherever memory allows,
 `app,rfa=off` with the reader but without its flash attention),
+a raw configuration with `depth=N` runs only the phases up to depth N (in the same n_ctx): for
+settings already shown to lose the deeper phases, so one run of every setting stays affordable,
 optionally `@DIR` for a llama_cpp installed there (pip install --target DIR WHEEL): the build
 comparison. n_ctx is the deepest depth + 256 for every run, so the app
 chooses as it would for a context of that size. --quick: depths 4096, one round per
@@ -63,7 +65,8 @@ def _parse(name: str) -> dict[str, Any]:
                 "reader": None if reader is None else reader == "on", "rfa": None if rfa is None else rfa == "on"}
     conf = dict(kv.split("=", 1) for kv in spec.split(","))
     return {"app": False, "lib": lib, "fa": conf.get("fa", "off") == "on", "ub": int(conf.get("ub", 512)),
-            "kv": conf.get("kv", "f16"), "t": int(conf.get("t", 2)), "repack": conf.get("repack", "on") == "on"}
+            "kv": conf.get("kv", "f16"), "t": int(conf.get("t", 2)), "repack": conf.get("repack", "on") == "on",
+            "depth": int(conf.get("depth", 0))}
 
 
 # -- one run (the child process) -------------------------------------------------------------
@@ -162,12 +165,14 @@ def _child(args: argparse.Namespace) -> int:
 
     conf = _parse(args.child)
     depths = [int(d) for d in args.depths.split(",") if d]
-    n_ctx = max(depths + [4096]) + 256
+    n_ctx = max(depths + [4096]) + 256  # the same context for every configuration
+    if conf.get("depth"):  # this configuration stops growing its context there
+        depths = [d for d in depths if d <= conf["depth"]]
     path = Path(args.gguf)
     run: Any = (_AppRun(path, max(n_ctx, conf["n_ctx"]), args.threads, conf["reader"], conf["rfa"]) if conf["app"]
                 else _RawRun(path, n_ctx, conf))
     rng = np.random.default_rng(0)
-    ids = [int(t) for t in rng.integers(10, 92000, max(depths + [4096]))]
+    ids = [int(t) for t in rng.integers(10, 92000, n_ctx - 256)]  # the same ids whatever the depths
     question = [int(t) for t in rng.integers(10, 92000, _QUESTION)]
     out: dict[str, float] = {}
     run.read(ids[:16], 0)

@@ -144,7 +144,8 @@ def _window(gguf: Path, document: Path, answer_tokens: int, n_ctx: int, db: Path
         app.processEvents()
         return FollowUp(second.stats.ttft_s or 0.0, second.stats.prompt_tokens, second.stats.cached_tokens,
                         len(sent[0].prompt_ids) + len(first.token_ids), first.stats.new_tokens,
-                        seen[0] - t_send if seen else 0.0, first.stats.tok_s, second.stats.tok_s)
+                        seen[0] - t_send if seen else 0.0, first.stats.tokens_per_s or 0.0,
+                        second.stats.tokens_per_s or 0.0)
     finally:
         client.shutdown()
         store.close()
