@@ -177,3 +177,35 @@ def test_a_file_claiming_schema_6_without_the_column_is_refused_untouched(tmp_pa
         ConversationStore(path)
     assert "conversations.imported" in caught.value.detail
     assert path.read_bytes() == before
+
+
+def test_timestamps_read_back_as_strptime_reads_them() -> None:
+    """parse_timestamp's fast path (the stored form, by fromisoformat) against the format
+    itself, on generated stored timestamps and on near-misses a file could hold."""
+    import random
+    from datetime import datetime, timedelta, timezone
+
+    from app.storage.models import _TS_FORMAT, parse_timestamp
+
+    rng = random.Random(23)
+    start = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    for _ in range(2000):
+        moment = start + timedelta(microseconds=rng.randrange(0, 200 * 365 * 86400 * 10**6))
+        text = format_timestamp(moment)
+        assert len(text) == 27
+        assert parse_timestamp(text) == moment == datetime.strptime(text, _TS_FORMAT).replace(tzinfo=timezone.utc)
+    for odd, expected in [("2026-01-02T03:04:05.0+0100Z", None),  # an offset where the digits belong
+                          ("2026-01-02T03:04:05.00000xZ", None),
+                          ("2026-W01-2T03:04:05.000000Z", None),
+                          ("2026-13-02T03:04:05.000000Z", None),
+                          ("2026-01-02T03:04:05.123456Z", datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=timezone.utc)),
+                          ("2026-01-02T04:04:05+01:00", datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc))]:
+        if expected is None:
+            try:
+                got = parse_timestamp(odd)
+            except ValueError:
+                continue
+            # read at all, then as the slow path reads it: never the digits taken for UTC
+            assert got == datetime.fromisoformat(odd.replace("Z", "+00:00")).astimezone(timezone.utc), odd
+        else:
+            assert parse_timestamp(odd) == expected, odd
