@@ -349,3 +349,39 @@ def _refused_then_read(a: LlamaCppBackend, b: LlamaCppBackend, monkeypatch: pyte
     got, want = _run(a, prompt), _run(b, prompt)  # b: a fresh backend like a, reading it once
     assert got.stats.cached_tokens == 0 and got.token_ids == want.token_ids
     np.testing.assert_allclose(a.last_logits(), b.last_logits(), rtol=1e-5, atol=1e-5)
+
+
+def test_a_follow_up_goes_to_the_reader_only_when_it_pays_for_the_copies(
+        pair: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """reader_min_tokens: at least READER_MIN_TOKENS new tokens, and at least the decoder's
+    cache over READER_DEPTH_RATIO (the two copies grow with it). The ratio is made 3 here so
+    that a conversation below the trained length (1,024: one rope base) shows it; the function
+    itself is checked on its own."""
+    from app.engine import llamacpp_policy as policy
+
+    assert policy.reader_min_tokens(0) == policy.reader_min_tokens(5120) == READER_MIN_TOKENS
+    assert policy.reader_min_tokens(8000) == 200 and policy.reader_min_tokens(16000) == 400
+    assert all(policy.reader_min_tokens(n) <= policy.reader_min_tokens(n + 1) for n in range(0, 40000, 97))
+    a, _ = pair
+    rec = _Recorder(a)
+    prompt = _ids(a, 400, seed=13)
+    _run(a, prompt)  # read on the reader, answered on the decoder: the decoder holds it all
+    held = len(a.cached_tokens)
+    assert not a._reading and held > 400
+    monkeypatch.setattr(policy, "READER_DEPTH_RATIO", 3)
+    need = policy.reader_min_tokens(held)
+    assert need > READER_MIN_TOKENS
+    rec.take(), rec.take_copies()
+    # (which context reads is what this checks; each one's reading is checked above, and the
+    # two layouts' readings of a 130-token prefill differ enough to change a greedy token)
+    short = a.cached_tokens + _ids(a, need - 1, seed=14)
+    got = _run(a, short)
+    counts = rec.take()
+    assert counts["reader"] == 0 and counts["decoder"] == need - 1 + len(got.token_ids)
+    assert rec.take_copies() == []  # not worth two copies of the cache
+    assert len(a.cached_tokens) + policy.reader_min_tokens(len(a.cached_tokens)) + GREEDY.max_new_tokens < 1024
+    extra = policy.reader_min_tokens(len(a.cached_tokens))
+    got_prompt = a.cached_tokens + _ids(a, extra, seed=15)
+    got = _run(a, got_prompt)
+    assert rec.take()["reader"] == extra and rec.take_copies() == ["reader", "decoder"]
+    assert got.stats.cached_tokens == len(got_prompt) - extra

@@ -24,6 +24,7 @@ from app.engine.llamacpp_policy import (  # noqa: F401  (the policy's names, imp
     default_threads,
     micro_batch,
     physical_cores,
+    reader_min_tokens,
     use_flash_attention,
 )
 from app.engine.llamacpp_runtime import (
@@ -302,8 +303,10 @@ class LlamaCppBackend(Backend):
     def _forward(self, ids: list[int]) -> None:
         llm = self._llm
         # A long prefill's chunks go to the reader, its last short chunk too; decode steps (one
-        # token) and short prefills go to the decoding context, which first takes the cache back.
-        if self._reader is not None and (len(ids) >= READER_MIN_TOKENS or (self._reading and len(ids) > 1)):
+        # token) and short prefills (reader_min_tokens: shorter than the copies are worth, which
+        # grows with the cache) go to the decoding context, which first takes the cache back.
+        if self._reader is not None and ((self._reading and len(ids) > 1)
+                                         or len(ids) >= reader_min_tokens(0 if self._reading else self._llm.n_tokens)):
             if not self._reading:  # the reader continues from what the decoding context holds
                 if self._llm.n_tokens:
                     self._copy_state(self._llm, self._reader)

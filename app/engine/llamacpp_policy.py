@@ -90,6 +90,22 @@ def use_repacking(n_ctx: int, repack_allowed: bool, offloaded: bool, avx512: boo
 # copies (about 0.05 s per 1,000 cached tokens, bench/README.md) cost more than the faster
 # reading saves.
 READER_MIN_TOKENS = 128
+# ... and at least 1/40 of what the decoder holds when it does (reader_min_tokens).
+READER_DEPTH_RATIO = 40
+
+
+def reader_min_tokens(cached: int) -> int:
+    """The fewest new tokens a prefill needs to go to the reader when the decoder holds `cached`
+    tokens: the cache goes to the reader and back (two copies, each converted between the V
+    layouts), a cost that grows with `cached`, while reading on the plain layout saves a few
+    milliseconds a token. Measured (bench/README.md, "Issue 17, session 6"; 2 threads, the
+    best of 2 alternating tries each): after 2,000 cached tokens 128 new ones took 1.65 s
+    through the reader against 1.96 s on the decoder; after 8,000, 128 took 4.02 against 3.44 s
+    and 256 took 6.59 against 7.08 s (the copies about 1.5 s, the reading about 7 ms a token
+    faster: even at about 200 tokens). So max(128, cached / 40): 128 up to 5,120 cached tokens,
+    200 at 8,000, 400 at 16,000.
+    """
+    return max(READER_MIN_TOKENS, cached // READER_DEPTH_RATIO)
 
 
 # The largest context that gets a prompt reader: a 16,384-token conversation with room for its
