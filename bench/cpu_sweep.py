@@ -179,7 +179,8 @@ def _child(args: argparse.Namespace) -> int:
     out["decode at depth 16, tok/s"] = run.decode(ids[:16], args.decode)
     run.read([], 0)
     pos, spent = 0, 0.0
-    for depth in sorted(set(depths + [512, 4096])):
+    limit = conf.get("depth") or n_ctx
+    for depth in sorted(set(depths + [d for d in (512, 4096) if d <= limit])):
         t0 = _clock()
         run.read(ids[:depth], pos)
         spent += _clock() - t0
