@@ -80,9 +80,12 @@ class LlamaCppBackend(Backend):
         # The context's attention kernel and micro-batch (app/engine/llamacpp_policy.py).
         offloaded = gpu and layers != 0
         avx512 = build_has_avx512()
-        memory_ok = n_ctx <= READER_MAX_CONTEXT and self._reader_fits(path, n_ctx, kv_type)
+        repack_allowed = repacking_allowed()
+        # free memory is looked up only where the policy would pair the layouts on it
+        memory_ok = (prompt_reader is None and avx512 and repack_allowed and not offloaded
+                     and n_ctx <= READER_MAX_CONTEXT and self._reader_fits(path, n_ctx, kv_type))
         self.policy = context_policy(n_ctx, n_batch, self.info.n_heads, kv_type, offloaded=offloaded,
-                                     requested_flash=flash_attn, repack_allowed=repacking_allowed(),
+                                     requested_flash=flash_attn, repack_allowed=repack_allowed,
                                      avx512=avx512, requested_reader=prompt_reader, reader_memory_ok=memory_ok,
                                      requested_reader_flash=reader_flash_attn)
         self.flash_attn = self.policy.flash_attn
@@ -306,7 +309,7 @@ class LlamaCppBackend(Backend):
         # token) and short prefills (reader_min_tokens: shorter than the copies are worth, which
         # grows with the cache) go to the decoding context, which first takes the cache back.
         if self._reader is not None and ((self._reading and len(ids) > 1)
-                                         or len(ids) >= reader_min_tokens(0 if self._reading else self._llm.n_tokens)):
+                                         or len(ids) >= reader_min_tokens(self._llm.n_tokens)):
             if not self._reading:  # the reader continues from what the decoding context holds
                 if self._llm.n_tokens:
                     self._copy_state(self._llm, self._reader)

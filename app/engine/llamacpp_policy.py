@@ -186,7 +186,7 @@ def context_policy(n_ctx: int, n_batch: int, n_heads: int, kv_type: str, offload
     reader_flash = reader and reader_flash_attention(kv_type, requested_reader_flash)
     reader_ubatch = micro_batch(n_batch, n_ctx, n_heads, reader_flash) if reader else 0
     if reader:
-        layout += (f", prompts of {READER_MIN_TOKENS}+ tokens read on the plain layout"
+        layout += (f", prompts of max({READER_MIN_TOKENS}, cached/{READER_DEPTH_RATIO})+ new tokens read on the plain layout"
                    f" ({'with' if reader_flash else 'without'} flash attention, n_ubatch {reader_ubatch})")
     return ContextPolicy(flash, ubatch, repack, f"{why}; n_ubatch {ubatch}; {layout}; a {n_ctx:,}-token context",
                          reader, reader_flash, reader_ubatch)

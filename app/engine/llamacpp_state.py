@@ -116,11 +116,8 @@ def convert_v_layout(buf: Any, size: int, *, transposed: bool) -> None:
     if size > len(buf):
         raise StateFormatError(f"the state is {size} bytes, its buffer {len(buf)}")
     trans_at, blocks, cells = _parse(buf, size, transposed)
-    if not blocks:
-        if trans_at >= 0:  # cells but no layers: only the flag changes
-            struct.pack_into("<I", buf, trans_at, int(not transposed))
-        return
-    struct.pack_into("<I", buf, trans_at, int(not transposed))
+    if trans_at >= 0:  # an empty state has no layout word
+        struct.pack_into("<I", buf, trans_at, int(not transposed))
     scratch: Any = None
     for b in blocks:
         el = _ELEMENT_SIZE[b.type]

@@ -101,28 +101,25 @@ def _inside_word(document: str, at: int) -> bool:
     return before.isalnum() and after.isalnum() and not _CJK.match(before) and not _CJK.match(after)
 
 
+def _first_boundary(document: str, positions: range) -> int | None:
+    """The first of `positions` that is not inside a word, or None."""
+    return next((at for at in positions if not _inside_word(document, at)), None)
+
+
 def _word_start(document: str, at: int) -> int:
     """`at` moved back to the start of the word it cuts (at most SNAP_CHARS), else forward past
     it; a word longer than that is cut where it was."""
-    for back in range(at, max(0, at - SNAP_CHARS) - 1, -1):
-        if not _inside_word(document, back):
-            return back
-    for ahead in range(at, min(len(document), at + SNAP_CHARS) + 1):
-        if not _inside_word(document, ahead):
-            return ahead
-    return at
+    back = _first_boundary(document, range(at, max(0, at - SNAP_CHARS) - 1, -1))
+    ahead = _first_boundary(document, range(at, min(len(document), at + SNAP_CHARS) + 1))
+    return back if back is not None else ahead if ahead is not None else at
 
 
 def _word_end(document: str, at: int, start: int) -> int:
     """`at` moved forward to the end of the word it cuts (at most SNAP_CHARS), else back before
     it, never to `start` or before it."""
-    for ahead in range(at, min(len(document), at + SNAP_CHARS) + 1):
-        if not _inside_word(document, ahead):
-            return ahead
-    for back in range(at, max(start + 1, at - SNAP_CHARS) - 1, -1):
-        if not _inside_word(document, back):
-            return back
-    return at
+    ahead = _first_boundary(document, range(at, min(len(document), at + SNAP_CHARS) + 1))
+    back = _first_boundary(document, range(at, max(start + 1, at - SNAP_CHARS) - 1, -1))
+    return ahead if ahead is not None else back if back is not None else at
 
 
 def search_text(document: str | None, name: str, query: str) -> str:
