@@ -10,7 +10,8 @@ A conversation is a tree (app/storage/tree.py): `add` appends after the last mes
 current path, or after the message `parent_id` names; the new message becomes the chosen
 version among its siblings. Regenerate is a new reply under the same question, editing a
 question a new sibling question (`add_version`): nothing already written is changed or
-deleted. `list_for` is the current path, `tree_for` every message; switching versions, and
+deleted. `list_for` is the current path, `tree_for` every message, `shown_for` the path
+with its version numbers; switching versions, and
 a branch's trash, are in app/storage/branches.py.
 """
 
@@ -32,11 +33,15 @@ from app.storage.models import (
     token_ids_json,
     tool_json,
 )
-from app.storage.tree import current_path
+from app.storage.tree import current_path, version_counts
 
 COLUMNS = ("id, conversation_id, position, parent_id, role, text, state, stats, error, created, "
            "token_ids, token_vocab, chosen, trashed, tool")
 _COLUMNS = COLUMNS
+# The tree's shape without what is heavy to read (texts, stats, token ids, tool calls): those
+# columns come back empty, so a Message read with it is for its place and role only.
+_OUTLINE = ("id, conversation_id, position, parent_id, role, '' AS text, state, NULL AS stats, "
+            "NULL AS error, created, NULL AS token_ids, NULL AS token_vocab, chosen, trashed, NULL AS tool")
 
 AT_END: object = object()
 """`add(parent_id=AT_END)`: after the last message of the current path (the default)."""
@@ -78,8 +83,8 @@ class Messages:
                 "SELECT max(position) AS position FROM messages WHERE conversation_id = ?",
                 (conversation_id,),
             ).fetchone()
-            if parent_id is AT_END:
-                path = self.list_for(conversation_id)
+            if parent_id is AT_END:  # the path's end: its outline, not every text of the tree
+                path = self.outline_for(conversation_id)
                 parent = path[-1].id if path else None
             else:
                 parent = parent_id if isinstance(parent_id, int) else None
@@ -123,6 +128,25 @@ class Messages:
     def list_for(self, conversation_id: int) -> list[Message]:
         """The conversation's current path in order: the chosen version of every turn."""
         return current_path(self.tree_for(conversation_id))
+
+    def shown_for(self, conversation_id: int) -> tuple[list[Message], dict[int, tuple[int, int]]]:
+        """What the window shows of a conversation, from one read of its tree: the current
+        path, and for every live message (its number among its versions, how many there are).
+        A conversation of 100,000 versions takes most of a second to read; the window did it
+        twice on every open and every send."""
+        tree = self.tree_for(conversation_id)
+        return current_path(tree), version_counts(tree)
+
+    def outline_for(self, conversation_id: int) -> list[Message]:
+        """The current path's messages without their texts, stats, token ids or tool calls
+        (empty or None): their ids, roles, states and places, for what is decided at every
+        state change (can the last answer be regenerated?) without reading every text."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                f"SELECT {_OUTLINE} FROM messages WHERE conversation_id = ? ORDER BY position",
+                (conversation_id,),
+            ).fetchall()
+        return current_path([message_from_row(row) for row in rows])
 
     def tree_for(self, conversation_id: int) -> list[Message]:
         """Every message of the conversation (every version, branches in the trash too) by

@@ -152,15 +152,17 @@ class ChatView(QTextBrowser):
         """The open conversation's document (its answers' footers name the one they were about)."""
         self._document = name or ""
 
-    def _attribute(self, messages: list[Message]) -> None:
+    def _attribute(self, messages: list[Message], versions: dict[int, tuple[int, int]] | None) -> None:
         found = document_notes.attribute(messages, self._document)
         self._about, self._notes = found.answers, found.notes
-        self._versions = self.versions_of(messages)
+        self._versions = self.versions_of(messages) if versions is None else versions
 
-    def show_messages(self, messages: list[Message], live_id: int = 0, live_text: str = "") -> None:
+    def show_messages(self, messages: list[Message], live_id: int = 0, live_text: str = "",
+                      versions: dict[int, tuple[int, int]] | None = None) -> None:
         """Render a whole conversation (on open, not per token). `live_id`: a reply still
-        streaming, shown with `live_text` and continued by append_stream()."""
-        self._attribute(messages)
+        streaming, shown with `live_text` and continued by append_stream(). `versions`: the
+        version numbers read with `messages` (MessageStore.shown_for), else `versions_of` asks."""
+        self._attribute(messages, versions)
         self._queue.clear()
         self.clear()
         self._texts.clear()
@@ -184,7 +186,8 @@ class ChatView(QTextBrowser):
     def add_message(self, msg: Message) -> None:
         self._insert_message(msg)
 
-    def extend_messages(self, messages: list[Message], live_id: int = 0) -> bool:
+    def extend_messages(self, messages: list[Message], live_id: int = 0,
+                        versions: dict[int, tuple[int, int]] | None = None) -> bool:
         """Render only the messages after those already shown (a new question and its reply),
         so sending in a long conversation costs no full re-render. False, with nothing
         changed, when the shown ones are not an unchanged prefix: call show_messages()."""
@@ -194,7 +197,7 @@ class ChatView(QTextBrowser):
         if any(self._texts.get(m.id) != m.text or self._states.get(m.id) is not m.state
                for m in messages[:count]):
             return False
-        self._attribute(messages)
+        self._attribute(messages, versions)
         for msg in messages[count:]:
             if msg.id == live_id:
                 self.begin_stream(msg.id)

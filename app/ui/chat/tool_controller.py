@@ -91,11 +91,12 @@ class ToolController(QObject):
             self.settingsChanged.emit(cid)
 
     # -- a call ------------------------------------------------------------------------------
-    def pending(self, cid: int) -> int:
-        """The reply whose call waits for the user's answer (0: none)."""
+    def pending(self, cid: int, path: list[Message] | None = None) -> int:
+        """The reply whose call waits for the user's answer (0: none). `path`: the current
+        path when the caller has just read it (a long tree is not read again)."""
         if not cid:
             return 0
-        messages = self.chat.store.messages.list_for(cid)
+        messages = self.chat.store.messages.list_for(cid) if path is None else path
         last = messages[-1] if messages else None
         if last is None or (call := stored_call(last)) is None:
             return 0

@@ -236,11 +236,11 @@ class MainWindow(QMainWindow):
             self._activity_changed()
             return
         self.stack.setCurrentIndex(1)
-        messages = self.store.messages.list_for(conversation_id)
+        messages, versions = self.store.messages.shown_for(conversation_id)
         live = c.reply_id if c.reply_conversation == conversation_id else 0
         document = c.documents.document(conversation_id)
         self.view.set_document(document.name if document else None)
-        self.view.show_messages(messages, live, c.reply_text if live else "")
+        self.view.show_messages(messages, live, c.reply_text if live else "", versions)
         self._show_figures(messages)
         chat = self.store.conversations.get(conversation_id)
         if chat.imported is not None:  # said once, here: the list's row carries the tag
@@ -248,7 +248,7 @@ class MainWindow(QMainWindow):
         self.side.setEnabled(True)
         self.side.show_settings(chat.system_prompt, c.sampling())
         self.side.show_tools(c.tools.settings(conversation_id))
-        self._ask_pending(conversation_id)
+        self._ask_pending(conversation_id, messages)
         self.document_pane.show_document(document)
         self.panels.conversation_shown(document is not None)
         item = self.conversations.item_for(conversation_id)
@@ -279,9 +279,9 @@ class MainWindow(QMainWindow):
         document = self.controller.documents.document(conversation_id)
         self.view.set_document(document.name if document else None)
         if not self.view.streaming:
-            messages = self.store.messages.list_for(conversation_id)
-            if not self.view.extend_messages(messages):  # only the note
-                self.view.show_messages(messages)
+            messages, versions = self.store.messages.shown_for(conversation_id)
+            if not self.view.extend_messages(messages, versions=versions):  # only the note
+                self.view.show_messages(messages, versions=versions)
         if document is not None:
             self.panels.show_document_pane()
 
@@ -340,14 +340,14 @@ class MainWindow(QMainWindow):
     def _reply_started(self, conversation_id: int, message_id: int) -> None:
         if conversation_id == self.controller.conversation_id:
             self.view.clear_permission()  # a waiting tool call is left unanswered by a new turn
-            messages = self.store.messages.list_for(conversation_id)
-            if not self.view.extend_messages(messages, message_id):  # only the new turn
-                self.view.show_messages(messages, message_id, "")
+            messages, versions = self.store.messages.shown_for(conversation_id)
+            if not self.view.extend_messages(messages, message_id, versions):  # only the new turn
+                self.view.show_messages(messages, message_id, "", versions)
 
     # -- tool calls (app/ui/chat/tool_controller.py) -------------------------------------------
-    def _ask_pending(self, conversation_id: int) -> None:
+    def _ask_pending(self, conversation_id: int, path: list[Message]) -> None:
         """A call that waits for the user (also after a restart) shows its question."""
-        pending = self.controller.tools.pending(conversation_id)
+        pending = self.controller.tools.pending(conversation_id, path)
         if pending:
             self._tool_permission(conversation_id, pending)
 
@@ -372,9 +372,9 @@ class MainWindow(QMainWindow):
     def _tool_result(self, conversation_id: int, _message_id: int) -> None:
         if conversation_id == self.controller.conversation_id:
             self.view.clear_permission()
-            messages = self.store.messages.list_for(conversation_id)
-            if not self.view.extend_messages(messages):
-                self.view.show_messages(messages)
+            messages, versions = self.store.messages.shown_for(conversation_id)
+            if not self.view.extend_messages(messages, versions=versions):
+                self.view.show_messages(messages, versions=versions)
 
     def _call_started(self) -> None:
         if self.view.streaming and self.controller.reply_conversation == self.controller.conversation_id:
@@ -395,7 +395,7 @@ class MainWindow(QMainWindow):
         activity = c.activity
         answering = activity in (Activity.GENERATING, Activity.STOPPING)
         cid = c.conversation_id
-        turns = [m for m in self.store.messages.list_for(cid) if m.role is not Role.SYSTEM] \
+        turns = [m for m in self.store.messages.outline_for(cid) if m.role is not Role.SYSTEM] \
             if cid and activity.can_send else []  # a document note is not a turn
         last = turns[-1:]
         can_regenerate = bool(last) and last[0].role is Role.ASSISTANT and c.model is not None
