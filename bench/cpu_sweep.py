@@ -23,8 +23,9 @@ A configuration is `fa=on|off,ub=N,kv=f16|q8_0,t=N,repack=on|off` for raw llama-
 repacking, the prompt reader; `app:N` loads it with an n_ctx of N, e.g. a document's 16384;
 `app,reader=off` without the prompt reader, `app,reader=on` with it wherever memory allows,
 `app,rfa=off` with the reader but without its flash attention),
-a raw configuration with `depth=N` runs only the phases up to depth N (in the same n_ctx): for
-settings already shown to lose the deeper phases, so one run of every setting stays affordable,
+a configuration with `depth=N` (raw or `app,depth=N`) runs only the phases up to depth N (in the
+same n_ctx): for settings already shown to lose the deeper phases, so one run of every setting
+stays affordable, or to compare the shallow phases in a long context quickly,
 optionally `@DIR` for a llama_cpp installed there (pip install --target DIR WHEEL): the build
 comparison. n_ctx is the deepest depth + 256 for every run, so the app
 chooses as it would for a context of that size. --quick: depths 4096, one round per
@@ -61,7 +62,7 @@ def _parse(name: str) -> dict[str, Any]:
         head, _, opts = spec.partition(",")
         opt = dict(kv.split("=", 1) for kv in opts.split(",") if kv)
         reader, rfa = opt.get("reader"), opt.get("rfa")
-        return {"app": True, "lib": lib, "n_ctx": int(head[4:] or 0),
+        return {"app": True, "lib": lib, "n_ctx": int(head[4:] or 0), "depth": int(opt.get("depth", 0)),
                 "reader": None if reader is None else reader == "on", "rfa": None if rfa is None else rfa == "on"}
     conf = dict(kv.split("=", 1) for kv in spec.split(","))
     return {"app": False, "lib": lib, "fa": conf.get("fa", "off") == "on", "ub": int(conf.get("ub", 512)),
