@@ -4,11 +4,11 @@
 
 A fresh database (the real SQLite file) gets one question with --versions answers (an import, as a
 file from another machine would bring them). Printed side by side, the best of --rounds: one plain
-`sqlite3` SELECT of every row of the conversation (the floor: the rows themselves), one
-`MessageStore.tree_for` (the rows made into messages), `outline_for` (the path without texts,
-what the window's buttons are decided from), and the window's open (MainWindow offscreen, from
-`open_conversation` to the transcript fully rendered), with how many times the open read the
-whole tree. No model is loaded: opening does not need one.
+`sqlite3` SELECT of every row of the conversation (what reading the whole tree costs at the
+least), one `MessageStore.tree_for` (every row made into a message), `list_for` (the path:
+five columns of every row, the full rows of the path alone) and the window's open (MainWindow
+offscreen, from `open_conversation` to the transcript fully rendered), with how many messages
+the open built. No model is loaded: opening does not need one.
 """
 
 from __future__ import annotations
@@ -78,14 +78,16 @@ def main() -> int:
                 plain.execute(f"SELECT {COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY position",
                               (cid,)).fetchall()
 
+            import app.storage.messages as messages_module
+
             reads = [0]
-            real = store.messages.tree_for
+            real = messages_module.message_from_row
 
-            def counted(conversation_id: int) -> Any:
+            def counted(row: Any) -> Any:
                 reads[0] += 1
-                return real(conversation_id)
+                return real(row)
 
-            store.messages.tree_for = counted  # type: ignore[method-assign]
+            messages_module.message_from_row = counted  # type: ignore[assignment]
             opens: list[float] = []
             per_open: list[int] = []
             for _ in range(args.rounds):
@@ -100,8 +102,8 @@ def main() -> int:
                 per_open.append(reads[0] - before)
             figures = {
                 "plain sqlite3 SELECT of the rows": _best(select, args.rounds),
-                "MessageStore.tree_for": _best(lambda: real(cid), args.rounds),
-                "MessageStore.outline_for": _best(lambda: store.messages.outline_for(cid), args.rounds),
+                "MessageStore.tree_for": _best(lambda: store.messages.tree_for(cid), args.rounds),
+                "MessageStore.list_for": _best(lambda: store.messages.list_for(cid), args.rounds),
                 "window open, to rendered": min(opens),
             }
             plain.close()
@@ -112,7 +114,7 @@ def main() -> int:
     print(f"{args.versions:,} versions of one answer; best of {args.rounds}")
     for name, seconds in figures.items():
         print(f"  {name:<36} {seconds:7.3f} s")
-    print(f"  whole-tree reads per open: {per_open}")
+    print(f"  messages built per open: {per_open}")
     return 0
 
 

@@ -11,7 +11,7 @@ current path, or after the message `parent_id` names; the new message becomes th
 version among its siblings. Regenerate is a new reply under the same question, editing a
 question a new sibling question (`add_version`): nothing already written is changed or
 deleted. `list_for` is the current path, `tree_for` every message, `shown_for` the path
-with its version numbers; switching versions, and
+with its version numbers (read without building every version); switching versions, and
 a branch's trash, are in app/storage/branches.py.
 """
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.storage.conversations import Conversations
 from app.storage.db import Database
@@ -30,6 +30,7 @@ from app.storage.models import (
     ReplyStats,
     Role,
     message_from_row,
+    optional_timestamp,
     token_ids_json,
     tool_json,
 )
@@ -38,10 +39,18 @@ from app.storage.tree import current_path, version_counts
 COLUMNS = ("id, conversation_id, position, parent_id, role, text, state, stats, error, created, "
            "token_ids, token_vocab, chosen, trashed, tool")
 _COLUMNS = COLUMNS
-# The tree's shape without what is heavy to read (texts, stats, token ids, tool calls): those
-# columns come back empty, so a Message read with it is for its place and role only.
-_OUTLINE = ("id, conversation_id, position, parent_id, role, '' AS text, state, NULL AS stats, "
-            "NULL AS error, created, NULL AS token_ids, NULL AS token_vocab, chosen, trashed, NULL AS tool")
+_PATH_CHUNK = 500  # ids per `IN (...)` when the path's rows are read
+
+
+class _Node(NamedTuple):
+    """The columns the tree's shape is found from (tree.Node): a long tree's path and version
+    numbers without building a Message for every version (100,000 took about a second)."""
+
+    id: int
+    position: int
+    parent_id: int | None
+    chosen: bool
+    trashed: object  # as Message.trashed: None unless a readable time
 
 AT_END: object = object()
 """`add(parent_id=AT_END)`: after the last message of the current path (the default)."""
@@ -83,8 +92,8 @@ class Messages:
                 "SELECT max(position) AS position FROM messages WHERE conversation_id = ?",
                 (conversation_id,),
             ).fetchone()
-            if parent_id is AT_END:  # the path's end: its outline, not every text of the tree
-                path = self.outline_for(conversation_id)
+            if parent_id is AT_END:
+                path = self.list_for(conversation_id)
                 parent = path[-1].id if path else None
             else:
                 parent = parent_id if isinstance(parent_id, int) else None
@@ -127,26 +136,27 @@ class Messages:
 
     def list_for(self, conversation_id: int) -> list[Message]:
         """The conversation's current path in order: the chosen version of every turn."""
-        return current_path(self.tree_for(conversation_id))
+        return self.shown_for(conversation_id)[0]
 
     def shown_for(self, conversation_id: int) -> tuple[list[Message], dict[int, tuple[int, int]]]:
-        """What the window shows of a conversation, from one read of its tree: the current
-        path, and for every live message (its number among its versions, how many there are).
-        A conversation of 100,000 versions takes most of a second to read; the window did it
-        twice on every open and every send."""
-        tree = self.tree_for(conversation_id)
-        return current_path(tree), version_counts(tree)
-
-    def outline_for(self, conversation_id: int) -> list[Message]:
-        """The current path's messages without their texts, stats, token ids or tool calls
-        (empty or None): their ids, roles, states and places, for what is decided at every
-        state change (can the last answer be regenerated?) without reading every text."""
+        """What the window shows of a conversation: the current path, and for every live
+        message (its number among its versions, how many there are). The tree's shape is read
+        from five columns and only the path's rows become messages: a conversation of 100,000
+        versions built every one of them (about a second) at each of these reads."""
         with self._db.read() as conn:
-            rows = conn.execute(
-                f"SELECT {_OUTLINE} FROM messages WHERE conversation_id = ? ORDER BY position",
-                (conversation_id,),
-            ).fetchall()
-        return current_path([message_from_row(row) for row in rows])
+            nodes = [_Node(i, position, parent, bool(chosen),
+                           None if trashed is None else optional_timestamp(trashed))
+                     for i, position, parent, chosen, trashed in conn.execute(
+                "SELECT id, position, parent_id, chosen, trashed FROM messages "
+                "WHERE conversation_id = ? ORDER BY position", (conversation_id,))]
+            ids = [node.id for node in current_path(nodes)]
+            rows = []
+            for start in range(0, len(ids), _PATH_CHUNK):
+                chunk = ids[start:start + _PATH_CHUNK]
+                rows += conn.execute(f"SELECT {_COLUMNS} FROM messages WHERE id IN "
+                                     f"({', '.join('?' * len(chunk))})", chunk).fetchall()
+        by_id = {row["id"]: message_from_row(row) for row in rows}
+        return [by_id[i] for i in ids if i in by_id], version_counts(nodes)
 
     def tree_for(self, conversation_id: int) -> list[Message]:
         """Every message of the conversation (every version, branches in the trash too) by

@@ -227,12 +227,12 @@ def conversation_from_row(row: sqlite3.Row) -> Conversation:
         sampling=json.loads(row["sampling"]),
         deleted_at=parse_timestamp(deleted) if deleted else None,
         drop_turns=int(row["drop_turns"]),
-        imported=_optional_timestamp(row["imported"]),
+        imported=optional_timestamp(row["imported"]),
         tools=parse_tool(row["tools"]) or {},
     )
 
 
-def _optional_timestamp(value: Any) -> datetime | None:
+def optional_timestamp(value: Any) -> datetime | None:
     """A nullable stored timestamp; an unreadable one (a damaged or hand-edited file) is None."""
     if not isinstance(value, str) or not value:
         return None
@@ -264,7 +264,7 @@ def message_from_row(row: sqlite3.Row) -> Message:
         token_ids=parse_token_ids(row["token_ids"]),
         token_vocab=str(row["token_vocab"] or ""),
         chosen=bool(row["chosen"]),
-        trashed=_optional_timestamp(row["trashed"]),
+        trashed=optional_timestamp(row["trashed"]),
         tool=parse_tool(row["tool"]),
     )
 

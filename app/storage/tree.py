@@ -11,14 +11,34 @@ A branch in the trash (`trashed`) and everything under it is not part of the tre
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 from app.storage.models import Message
 
 
-def children_of(messages: Sequence[Message]) -> dict[int | None, list[Message]]:
+class Node(Protocol):
+    """What the tree is made of: a Message, or the few columns of one (Messages reads those
+    alone to find the path of a long tree without building every message)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def position(self) -> int: ...
+    @property
+    def parent_id(self) -> int | None: ...
+    @property
+    def chosen(self) -> bool: ...
+    @property
+    def trashed(self) -> object: ...
+
+
+N = TypeVar("N", bound=Node)
+
+
+def children_of(messages: Sequence[N]) -> dict[int | None, list[N]]:
     """Each parent id (None: the conversation's start) with its live children by position."""
     known = {m.id for m in messages}
-    children: dict[int | None, list[Message]] = {}
+    children: dict[int | None, list[N]] = {}
     for message in sorted(messages, key=lambda m: m.position):
         if message.trashed is not None:
             continue
@@ -29,15 +49,15 @@ def children_of(messages: Sequence[Message]) -> dict[int | None, list[Message]]:
     return children
 
 
-def _pick(versions: Sequence[Message]) -> Message:
+def _pick(versions: Sequence[N]) -> N:
     chosen = [m for m in versions if m.chosen]
     return (chosen or list(versions))[-1]
 
 
-def current_path(messages: Sequence[Message]) -> list[Message]:
+def current_path(messages: Sequence[N]) -> list[N]:
     """The messages shown, first to last: the chosen version at each level."""
     children = children_of(messages)
-    path: list[Message] = []
+    path: list[N] = []
     seen: set[int] = set()
     parent: int | None = None
     while children.get(parent):
@@ -73,7 +93,7 @@ def versions_of(messages: Sequence[Message], message_id: int) -> list[Message]:
     return []
 
 
-def version_counts(messages: Sequence[Message]) -> dict[int, tuple[int, int]]:
+def version_counts(messages: Sequence[Node]) -> dict[int, tuple[int, int]]:
     """For every live message: (its 1-based number among its versions, how many there are)."""
     counts: dict[int, tuple[int, int]] = {}
     for versions in children_of(messages).values():

@@ -395,7 +395,7 @@ class MainWindow(QMainWindow):
         activity = c.activity
         answering = activity in (Activity.GENERATING, Activity.STOPPING)
         cid = c.conversation_id
-        turns = [m for m in self.store.messages.outline_for(cid) if m.role is not Role.SYSTEM] \
+        turns = [m for m in self.store.messages.list_for(cid) if m.role is not Role.SYSTEM] \
             if cid and activity.can_send else []  # a document note is not a turn
         last = turns[-1:]
         can_regenerate = bool(last) and last[0].role is Role.ASSISTANT and c.model is not None
