@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 
 from app.storage import Message
-from app.storage.tree import subtree_ids, version_counts
+from app.storage.tree import subtree_ids
 from app.ui.chat.chat_view import ChatView
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ class VersionSwitcher(QObject):
     def _counts(self, messages: list[Message]) -> dict[int, tuple[int, int]]:
         if not messages:
             return {}
-        return version_counts(self._window.store.messages.tree_for(messages[0].conversation_id))
+        return self._window.store.messages.shown_for(messages[0].conversation_id)[1]
 
     def _say(self, text: str) -> None:
         self._window.statusBar().showMessage(text, 8000)
