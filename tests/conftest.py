@@ -14,7 +14,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from tests.tiny_model import TinySpec, build_tiny_checkpoint  # noqa: E402
 
 if TYPE_CHECKING:
+    from pytestqt.qtbot import QtBot
+
     from app.storage import ConversationStore
+    from app.ui.window.main_window import MainWindow
     from app.ui.workers.inference_worker import InferenceClient
 
 
@@ -104,3 +107,15 @@ def client() -> Iterator[InferenceClient]:
     c = InferenceClient()
     yield c
     c.shutdown()
+
+
+@pytest.fixture()
+def window(qtbot: QtBot, store: ConversationStore, client: InferenceClient,
+           stop_model: tuple[Path, Path, int]) -> MainWindow:
+    """The real window offscreen with the stop model loaded on the llama.cpp backend (the
+    tests that need another window, or none loaded, define their own `window`)."""
+    from tests.ui_helpers import load, make_window, quick_settings
+
+    w = make_window(qtbot, store, client, quick_settings())
+    load(qtbot, w, stop_model[1])
+    return w

@@ -9,7 +9,6 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from pytestqt.qtbot import QtBot
@@ -19,15 +18,7 @@ from app.ui.window.main_window import MainWindow
 from app.ui.workers.inference_worker import InferenceClient
 from tests.conftest import STOP_PROMPT
 from tests.pacing import endless_reply
-from tests.ui_helpers import expect, load, make_window, quick_settings, send, wait_until
-
-
-@pytest.fixture()
-def window(qtbot: QtBot, store: ConversationStore, client: InferenceClient,
-           stop_model: tuple[Path, Path, int]) -> MainWindow:
-    w = make_window(qtbot, store, client, quick_settings())
-    load(qtbot, w, stop_model[1])
-    return w
+from tests.ui_helpers import expect, make_window, quick_settings, send, wait_until
 
 
 def _send(qtbot: QtBot, window: MainWindow, text: str) -> int:

@@ -18,20 +18,12 @@ from pytestqt.qtbot import QtBot
 
 from app.storage import ConversationStore, MessageState, Role
 from app.ui.window.main_window import MainWindow
-from app.ui.workers.inference_worker import InferenceClient
 from tests.conftest import STOP_PROMPT
 from tests.pacing import endless_reply
-from tests.ui_helpers import load, make_window, quick_settings, send
+from tests.ui_helpers import send
 
 ROOT = Path(__file__).resolve().parents[1]
 
-
-@pytest.fixture()
-def window(qtbot: QtBot, store: ConversationStore, client: InferenceClient,
-           stop_model: tuple[Path, Path, int]) -> MainWindow:
-    w = make_window(qtbot, store, client, quick_settings())
-    load(qtbot, w, stop_model[1])
-    return w
 
 
 # -- SIGKILL mid-stream ---------------------------------------------------------------------

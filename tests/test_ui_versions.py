@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt, QUrl
 from pytestqt.qtbot import QtBot
 
@@ -16,15 +15,7 @@ from app.ui.chat.trash_dialog import TrashDialog
 from app.ui.window.main_window import MainWindow
 from app.ui.workers.inference_worker import InferenceClient
 from tests.conftest import STOP_PROMPT
-from tests.ui_helpers import expect, load, make_window, quick_settings, send, wait_until
-
-
-@pytest.fixture()
-def window(qtbot: QtBot, store: ConversationStore, client: InferenceClient,
-           stop_model: tuple[Path, Path, int]) -> MainWindow:
-    w = make_window(qtbot, store, client, quick_settings())
-    load(qtbot, w, stop_model[1])
-    return w
+from tests.ui_helpers import expect, make_window, send, wait_until
 
 
 def _regenerate(qtbot: QtBot, window: MainWindow) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QTextCursor, QTextDocument
 from pytestqt.qtbot import QtBot
@@ -20,14 +19,6 @@ from app.ui.window.main_window import MainWindow
 from app.ui.workers.inference_worker import InferenceClient, ReadResult
 from tests.conftest import STOP_PROMPT
 from tests.ui_helpers import expect, load, make_window, quick_settings, send, wait_until
-
-
-@pytest.fixture()
-def window(qtbot: QtBot, store: ConversationStore, client: InferenceClient,
-           stop_model: tuple[Path, Path, int]) -> MainWindow:
-    w = make_window(qtbot, store, client, quick_settings())
-    load(qtbot, w, stop_model[1])
-    return w
 
 
 def _shown(qtbot: QtBot, window: MainWindow, text: str) -> None:
