@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
-from pathlib import Path
+import sqlite3
 from typing import Any
 
 import pytest
@@ -21,9 +21,8 @@ import app.storage.messages as messages_module
 from app.storage import ConversationStore, Role
 from app.storage.tree import current_path, version_counts
 from app.ui.window.main_window import MainWindow
-from app.ui.workers.inference_worker import InferenceClient
 from tests.conftest import STOP_PROMPT
-from tests.ui_helpers import load, make_window, quick_settings, send, wait_until
+from tests.ui_helpers import send, wait_until
 
 _WHEN = "2026-01-02T03:04:05Z"
 _VERSIONS = 3_000
@@ -55,6 +54,38 @@ def test_the_path_and_version_numbers_are_those_of_the_whole_tree(store: Convers
         assert versions == version_counts(tree)
 
 
+# What a hand-edited or damaged file can hold in the columns the tree is read from: SQLite
+# keeps any type in any column (text in an INTEGER column, bytes, a real, a time that is not one).
+_DAMAGE: dict[str, list[object]] = {
+    "chosen": [2, -1, "yes", "", b"\x00", 0.5],
+    "trashed": ["garbage", "", 5, 1.5, b"\x01\x02", "2026-13-45T99:00:00Z", _WHEN],
+    "parent_id": ["abc", b"\xff", 10**9, -3, 1.5],
+    "position": ["abc", "", b"\x00", 1.5, -7.25, float("inf"), -(2**40)],
+}
+
+
+def test_damaged_tree_columns_neither_break_nor_split_the_reads(store: ConversationStore) -> None:
+    """Random trees whose rows are damaged in place (not through an import, which checks):
+    the path and the version numbers still equal the whole tree's, and a new message can be
+    added at the end of what is shown."""
+    rng = random.Random(97)
+    for _ in range(30):
+        cid = store.import_json(_archive(_random_tree(rng, rng.randrange(2, 40))))
+        ids = [m.id for m in store.messages.tree_for(cid)]
+        with sqlite3.connect(store.path) as conn:
+            for _ in range(rng.randrange(1, 6)):
+                column = rng.choice(list(_DAMAGE))
+                value = rng.choice([*_DAMAGE[column], rng.choice(ids)])
+                conn.execute(f"UPDATE messages SET {column} = ? WHERE id = ?", (value, rng.choice(ids)))
+        tree = store.messages.tree_for(cid)
+        shown, versions = store.messages.shown_for(cid)
+        assert shown == current_path(tree)
+        assert versions == version_counts(tree)
+        added = store.messages.add(cid, Role.USER, "after the damage")
+        assert store.messages.list_for(cid)[-1].id == added
+        assert len(store.messages.tree_for(cid)) == len(ids) + 1
+
+
 class _Built:
     """Counts the messages the store builds from rows (message_from_row)."""
 
@@ -68,13 +99,6 @@ class _Built:
 
         monkeypatch.setattr(messages_module, "message_from_row", counted)
 
-
-@pytest.fixture()
-def window(qtbot: QtBot, store: ConversationStore, client: InferenceClient,
-           stop_model: tuple[Path, Path, int]) -> MainWindow:
-    w = make_window(qtbot, store, client, quick_settings())
-    load(qtbot, w, stop_model[1])
-    return w
 
 
 def _many_versions(store: ConversationStore) -> tuple[int, int]:

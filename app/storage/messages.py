@@ -31,6 +31,7 @@ from app.storage.models import (
     Role,
     message_from_row,
     optional_timestamp,
+    stored_position,
     token_ids_json,
     tool_json,
 )
@@ -89,7 +90,10 @@ class Messages:
         role = Role(role)
         with self._db.transaction() as conn:
             last = conn.execute(
-                "SELECT max(position) AS position FROM messages WHERE conversation_id = ?",
+                # numbers only (a damaged file's text is greater than every number), whole
+                "SELECT max(CASE typeof(position) WHEN 'integer' THEN position WHEN 'real' "
+                "THEN CASE WHEN abs(position) < 4503599627370496.0 THEN CAST(position AS INTEGER) "
+                "END END) AS position FROM messages WHERE conversation_id = ?",
                 (conversation_id,),
             ).fetchone()
             if parent_id is AT_END:
@@ -144,7 +148,7 @@ class Messages:
         from five columns and only the path's rows become messages: a conversation of 100,000
         versions built every one of them (about a second) at each of these reads."""
         with self._db.read() as conn:
-            nodes = [_Node(i, position, parent, bool(chosen),
+            nodes = [_Node(i, stored_position(position), parent, bool(chosen),
                            None if trashed is None else optional_timestamp(trashed))
                      for i, position, parent, chosen, trashed in conn.execute(
                 "SELECT id, position, parent_id, chosen, trashed FROM messages "

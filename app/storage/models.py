@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+import sys
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -242,6 +243,18 @@ def optional_timestamp(value: Any) -> datetime | None:
         return None
 
 
+def stored_position(value: Any) -> int:
+    """A message's stored order. The column is an integer unless the file was hand-edited or
+    damaged: a real number keeps its place (rounded down), text or bytes sort after every
+    number as SQLite orders them (they compared with int in Python raised TypeError, so one
+    such row made the conversation impossible to open or add to)."""
+    if type(value) is int:
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return math.floor(value)
+    return sys.maxsize
+
+
 # Enum(value) walks Python code for every row; a conversation holds up to 100,000 of them.
 _ROLES = {r.value: r for r in Role}
 _STATES = {s.value: s for s in MessageState}
@@ -253,7 +266,7 @@ def message_from_row(row: sqlite3.Row) -> Message:
     return Message(
         id=row["id"],
         conversation_id=row["conversation_id"],
-        position=row["position"],
+        position=stored_position(row["position"]),
         parent_id=row["parent_id"],
         role=_ROLES.get(role) or Role(role),  # an unknown value raises as before
         text=row["text"],
