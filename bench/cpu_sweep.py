@@ -227,7 +227,8 @@ def _table(names: list[str], results: dict[str, list[dict[str, Any]]]) -> list[s
     raws = [n for n in names if not _parse(n)["app"]]
     for app in apps:
         lines += ["", f"`{app}` against the best raw configuration, phase by phase:", "",
-                  "| phase | app | best raw | configuration | app / best |", "| --- | ---: | ---: | --- | ---: |"]
+                  "| phase | app | best raw | configuration | app / best | paired: median of the rounds' app / raw |",
+                  "| --- | ---: | ---: | --- | ---: | ---: |"]
         for p in phases:
             seconds = p.endswith(" s")
             cands = [(med[n][p], n) for n in raws if p in med[n]]
@@ -235,8 +236,23 @@ def _table(names: list[str], results: dict[str, list[dict[str, Any]]]) -> list[s
                 continue
             best, which = min(cands) if seconds else max(cands)
             ratio = best / med[app][p] if seconds else med[app][p] / best
-            lines.append(f"| {p} | {med[app][p]:.2f} | {best:.2f} | `{which}` | {ratio:.3f} |")
+            lines.append(f"| {p} | {med[app][p]:.2f} | {best:.2f} | `{which}` | {ratio:.3f} | "
+                         f"{_paired(results[app], results[which], p, seconds)}")
     return lines
+
+
+def _paired(app: list[dict[str, Any]], raw: list[dict[str, Any]], phase: str, seconds: bool) -> str:
+    """The median of the rounds' own ratios (app / raw of the same round, run next to each
+    other), and their range: a machine whose speed drifts moves both runs of a round, which the
+    ratio of two medians over different moments does not cancel."""
+    ratios = []
+    for a, r in zip(app, raw, strict=False):  # a stopped sweep may lack a run
+        x, y = a.get("figures", {}).get(phase), r.get("figures", {}).get(phase)
+        if x and y:
+            ratios.append(y / x if seconds else x / y)
+    if not ratios:
+        return "- |"
+    return f"{statistics.median(ratios):.3f} ({min(ratios):.2f}-{max(ratios):.2f}, {len(ratios)} rounds) |"
 
 
 def main() -> int:

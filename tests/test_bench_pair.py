@@ -1,0 +1,35 @@
+"""bench/cpu_pair.py's figures: each repetition's own ratio, as a speed, and the tables built
+from a saved run (the bench itself needs the real-shape GGUF and minutes; its arithmetic not)."""
+
+from __future__ import annotations
+
+import random
+import statistics
+
+from bench.cpu_pair import _paired, _span, _tables
+
+
+def test_each_repetition_is_paired_with_its_own_and_times_are_inverted() -> None:
+    rng = random.Random(3)
+    raw = [rng.uniform(5, 15) for _ in range(7)]
+    drift = [rng.uniform(0.6, 1.4) for _ in raw]  # the machine's speed, moving both runs of a repetition
+    app = [0.95 * r * d for r, d in zip(raw, drift, strict=True)]
+    raw = [r * d for r, d in zip(raw, drift, strict=True)]
+    assert [round(x, 9) for x in _paired(app, raw, seconds=False)] == [0.95] * 7
+    times_app, times_raw = [1 / x for x in app], [1 / x for x in raw]  # seconds: lower is faster
+    assert [round(x, 9) for x in _paired(times_app, times_raw, seconds=True)] == [0.95] * 7
+    assert _paired(app[:3], raw, seconds=False) == _paired(app[:3], raw[:3], seconds=False)  # a stopped run
+    assert _span([]) == "-"
+    assert _span([0.9, 1.1, 1.0]).startswith("1.000 (0.900-1.100)")
+
+
+def test_the_table_compares_the_app_with_the_fastest_raw_setting_of_each_phase() -> None:
+    figures = {"decode at depth 16, tok/s": {"app": [10.0, 12.0, 11.0], "app'": [10.5, 11.0, 11.0],
+                                             "raw a": [11.0, 12.5, 12.0], "raw b": [9.0, 9.5, 9.0]},
+               "24-token follow-up after 8,000, first token s": {"app": [1.0, 1.2], "raw b": [1.1, 1.2]}}
+    lines = _tables({"figures": figures})
+    decode = next(line for line in lines if line.startswith("| decode at depth 16") and "raw a |" in line)
+    expected = statistics.median([10 / 11, 12 / 12.5, 11 / 12])
+    assert f"| {expected:.3f} (" in decode
+    follow = next(line for line in lines if line.startswith("| 24-token") and "| raw b |" in line)
+    assert f"| {statistics.median([1.1 / 1.0, 1.0]):.3f} (" in follow
