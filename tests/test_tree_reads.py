@@ -51,7 +51,7 @@ def test_the_path_and_version_numbers_are_those_of_the_whole_tree(store: Convers
         shown, versions = store.messages.shown_for(cid)
         assert shown == current_path(tree)
         assert store.messages.list_for(cid) == shown
-        assert versions == version_counts(tree)
+        assert versions == version_counts(tree) == store.messages.version_counts_for(cid)
 
 
 # What a hand-edited or damaged file can hold in the columns the tree is read from: SQLite
@@ -80,7 +80,7 @@ def test_damaged_tree_columns_neither_break_nor_split_the_reads(store: Conversat
         tree = store.messages.tree_for(cid)
         shown, versions = store.messages.shown_for(cid)
         assert shown == current_path(tree)
-        assert versions == version_counts(tree)
+        assert versions == version_counts(tree) == store.messages.version_counts_for(cid)
         added = store.messages.add(cid, Role.USER, "after the damage")
         assert store.messages.list_for(cid)[-1].id == added
         assert len(store.messages.tree_for(cid)) == len(ids) + 1

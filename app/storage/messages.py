@@ -18,6 +18,7 @@ a branch's trash, are in app/storage/branches.py.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -52,6 +53,15 @@ class _Node(NamedTuple):
     parent_id: int | None
     chosen: bool
     trashed: object  # as Message.trashed: None unless a readable time
+
+def _nodes(conn: sqlite3.Connection, conversation_id: int) -> list[_Node]:
+    """The tree's shape (tree.Node) from five columns of every row, by position."""
+    return [_Node(i, stored_position(position), parent, bool(chosen),
+                  None if trashed is None else optional_timestamp(trashed))
+            for i, position, parent, chosen, trashed in conn.execute(
+                "SELECT id, position, parent_id, chosen, trashed FROM messages "
+                "WHERE conversation_id = ? ORDER BY position", (conversation_id,))]
+
 
 AT_END: object = object()
 """`add(parent_id=AT_END)`: after the last message of the current path (the default)."""
@@ -97,7 +107,7 @@ class Messages:
                 (conversation_id,),
             ).fetchone()
             if parent_id is AT_END:
-                path = self.list_for(conversation_id)
+                path = current_path(_nodes(conn, conversation_id))  # its shape: no message built
                 parent = path[-1].id if path else None
             else:
                 parent = parent_id if isinstance(parent_id, int) else None
@@ -148,11 +158,7 @@ class Messages:
         from five columns and only the path's rows become messages: a conversation of 100,000
         versions built every one of them (about a second) at each of these reads."""
         with self._db.read() as conn:
-            nodes = [_Node(i, stored_position(position), parent, bool(chosen),
-                           None if trashed is None else optional_timestamp(trashed))
-                     for i, position, parent, chosen, trashed in conn.execute(
-                "SELECT id, position, parent_id, chosen, trashed FROM messages "
-                "WHERE conversation_id = ? ORDER BY position", (conversation_id,))]
+            nodes = _nodes(conn, conversation_id)
             ids = [node.id for node in current_path(nodes)]
             rows = []
             for start in range(0, len(ids), _PATH_CHUNK):
@@ -161,6 +167,11 @@ class Messages:
                                      f"({', '.join('?' * len(chunk))})", chunk).fetchall()
         by_id = {row["id"]: message_from_row(row) for row in rows}
         return [by_id[i] for i in ids if i in by_id], version_counts(nodes)
+
+    def version_counts_for(self, conversation_id: int) -> dict[int, tuple[int, int]]:
+        """shown_for's version numbers alone (no message is built)."""
+        with self._db.read() as conn:
+            return version_counts(_nodes(conn, conversation_id))
 
     def tree_for(self, conversation_id: int) -> list[Message]:
         """Every message of the conversation (every version, branches in the trash too) by

@@ -49,7 +49,7 @@ class VersionSwitcher(QObject):
     def _counts(self, messages: list[Message]) -> dict[int, tuple[int, int]]:
         if not messages:
             return {}
-        return self._window.store.messages.shown_for(messages[0].conversation_id)[1]
+        return self._window.store.messages.version_counts_for(messages[0].conversation_id)
 
     def _say(self, text: str) -> None:
         self._window.statusBar().showMessage(text, 8000)
