@@ -70,6 +70,24 @@ def tiny_gguf(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     return export_gguf(tiny_model, tmp_path_factory.mktemp("tiny-gguf") / "tiny-f32.gguf", "f32")
 
 
+@pytest.fixture(scope="session")
+def q4_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Q4_K_M tiny model whose rows (256) llama.cpp repacks: the layouts the CPU policy pairs
+    (the prompt reader, the shallow decoder). Trained length 1,024, so a longer conversation
+    changes the rope base."""
+    from app.internlm2.gguf_export import export_gguf
+    from app.internlm2.gguf_quantize import quantize_gguf
+
+    root = tmp_path_factory.mktemp("q4")
+    spec = TinySpec(hidden=256, intermediate=512, heads=4, kv_heads=2, tokenizer="synthetic", dtype="F32",
+                    seed=5, max_positions=1024)
+    folder = build_tiny_checkpoint(root / "ckpt", spec)
+    f32 = export_gguf(folder, root / "tiny-f32.gguf", "f32")
+    out = root / "tiny-q4_k_m.gguf"
+    quantize_gguf(f32, out, "q4_k_m", threads=1)
+    return out
+
+
 def _close_windows() -> None:
     """Close every main window still open (a test's window outlives its body until qtbot's
     teardown, which comes after this fixture's)."""

@@ -33,24 +33,8 @@ from app.engine.llamacpp_policy import (
 from app.engine.llamacpp_runtime import repacking_allowed
 from app.engine.types import Finished, GenerateRequest, PrefillProgress
 from app.internlm2.chat_format import Sampling
-from tests.tiny_model import TinySpec, build_tiny_checkpoint
 
 GREEDY = Sampling(temperature=0.0, max_new_tokens=12)
-
-
-@pytest.fixture(scope="module")
-def q4_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from app.internlm2.gguf_export import export_gguf
-    from app.internlm2.gguf_quantize import quantize_gguf
-
-    root = tmp_path_factory.mktemp("reader")
-    spec = TinySpec(hidden=256, intermediate=512, heads=4, kv_heads=2, tokenizer="synthetic", dtype="F32",
-                    seed=5, max_positions=1024)
-    folder = build_tiny_checkpoint(root / "ckpt", spec)
-    f32 = export_gguf(folder, root / "tiny-f32.gguf", "f32")
-    out = root / "tiny-q4_k_m.gguf"
-    quantize_gguf(f32, out, "q4_k_m", threads=1)
-    return out
 
 
 def _ids(backend: Backend, n: int, seed: int) -> list[int]:
@@ -102,15 +86,16 @@ class _Recorder:
 def pair(q4_gguf: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Any:
     """A backend with the reader (with flash attention, the default, and without), and the same
     backend with both its contexts on the plain layout: it reads as the reader does and decodes
-    with the decoder's kernel, so the two differ only in the decoder's weight layout."""
+    with the decoder's kernel, so the two differ only in the decoder's weight layout. Neither
+    has the shallow decoder (tests/test_shallow_decoder.py: the reader and it together)."""
     with_reader = LlamaCppBackend(q4_gguf, n_ctx=2048, n_threads=1, prompt_reader=True,
-                                  reader_flash_attn=request.param)
+                                  reader_flash_attn=request.param, shallow_decoder=False)
     assert with_reader.reader_flash_attn is request.param and not with_reader.flash_attn
     with monkeypatch.context() as m:
         original = lb.safe_model_params
         m.setattr(lb, "safe_model_params", lambda extra_bufts=True: original(extra_bufts=False))
         plain = LlamaCppBackend(q4_gguf, n_ctx=2048, n_threads=1, prompt_reader=True,
-                                reader_flash_attn=request.param)
+                                reader_flash_attn=request.param, shallow_decoder=False)
     try:
         yield with_reader, plain
     finally:

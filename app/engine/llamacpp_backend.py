@@ -19,6 +19,8 @@ from app.engine.llamacpp_policy import (  # noqa: F401  (the policy's names, imp
     READER_MAX_CONTEXT,
     READER_MIN_TOKENS,
     SCORES_CAP_BYTES,
+    SHALLOW_CTX,
+    SHALLOW_MAX,
     choose_threads,
     context_policy,
     default_threads,
@@ -45,6 +47,46 @@ KV_TYPES = {"f32": 0, "f16": 1, "q8_0": 8}  # GGML_TYPE_*
 _PENALTY_LAST_N = 64
 
 
+class _SideContext:
+    """A llama.cpp context of its own over a model the backend has already loaded (the shallow
+    decoder: llamacpp_policy.use_shallow_decoder), with what the backend uses of llama_cpp.Llama
+    (`eval`, `n_tokens`, `_ctx`, `context_params`) and no second copy of the weights."""
+
+    def __init__(self, model: Any, params: Any, n_batch: int) -> None:
+        from llama_cpp._internals import LlamaBatch, LlamaContext
+
+        self._model = model
+        self.context_params = params
+        self.n_batch = n_batch
+        self._ctx = LlamaContext(model=model, params=params, verbose=False)
+        self._batch = LlamaBatch(n_tokens=n_batch, embd=0, n_seq_max=1, verbose=False)
+        self.n_tokens = 0
+
+    def eval(self, tokens: list[int]) -> None:
+        """As Llama.eval: append the tokens to the cache, the logits after the last (a failed
+        decode raises RuntimeError with llama.cpp's code last, as Llama's does)."""
+        self._ctx.kv_cache_seq_rm(-1, self.n_tokens, -1)
+        for i in range(0, len(tokens), self.n_batch):
+            batch = tokens[i:i + self.n_batch]
+            self._batch.set_batch(batch=batch, n_past=self.n_tokens, logits_all=False)
+            self._ctx.decode(self._batch)
+            self.n_tokens += len(batch)
+
+    def rebuild(self, base: float) -> None:
+        """The context again with this rope base (its cache is dropped); ValueError if llama.cpp
+        cannot make it."""
+        from llama_cpp._internals import LlamaContext
+
+        self._ctx.close()
+        self.context_params.rope_freq_base = base
+        self.n_tokens = 0
+        self._ctx = LlamaContext(model=self._model, params=self.context_params, verbose=False)
+
+    def close(self) -> None:
+        self._ctx.close()
+        self._batch.close()
+
+
 class LlamaCppBackend(Backend):
     """Runs a GGUF on the CPU, Metal or CUDA (n_gpu_layers), with the context sized by the caller.
 
@@ -60,7 +102,7 @@ class LlamaCppBackend(Backend):
     def __init__(self, path: Path | str, *, n_ctx: int = 4096, n_threads: int | None = None,
                  n_gpu_layers: int | None = None, kv_type: str = "f16", flash_attn: bool | None = None,
                  rope_base: float | None = None, n_batch: int = 512, prompt_reader: bool | None = None,
-                 reader_flash_attn: bool | None = None,
+                 reader_flash_attn: bool | None = None, shallow_decoder: bool | None = None,
                  progress: Callable[[int, int], None] | None = None) -> None:
         super().__init__()
         path = Path(path)
@@ -87,7 +129,8 @@ class LlamaCppBackend(Backend):
         self.policy = context_policy(n_ctx, n_batch, self.info.n_heads, kv_type, offloaded=offloaded,
                                      requested_flash=flash_attn, repack_allowed=repack_allowed,
                                      avx512=avx512, requested_reader=prompt_reader, reader_memory_ok=memory_ok,
-                                     requested_reader_flash=reader_flash_attn)
+                                     requested_reader_flash=reader_flash_attn,
+                                     requested_shallow=shallow_decoder)
         self.flash_attn = self.policy.flash_attn
         self.n_ubatch = self.policy.n_ubatch
         _log.info("llama.cpp context: %s", self.policy.why)
@@ -116,9 +159,12 @@ class LlamaCppBackend(Backend):
             ) from exc
         self._ctx = self._llm._ctx
         # The prompt reader (llamacpp_policy.use_prompt_reader): the same model on the plain
-        # layout, with its own context; `_reading` while it holds the newest KV cache.
+        # layout, with its own context. The shallow decoder (use_shallow_decoder): a small
+        # context with flash attention over the decoder's own model. `_holder` is the one of
+        # the three that holds the newest KV cache.
         self._reader: Any = None
-        self._reading = False
+        self._shallow: _SideContext | None = None
+        self._holder: Any = self._llm
         self._logits_llm: Any = self._llm  # the context whose logits are the newest
         self._copy_map: Any = None  # the state copy's buffer (an anonymous mmap) and its address
         self._copy_ptr: Any = None
@@ -128,6 +174,14 @@ class LlamaCppBackend(Backend):
                 self._reader = _open(False, self.reader_flash_attn, 0, self.policy.reader_ubatch)
             except (ValueError, RuntimeError) as exc:  # the chat still works without it
                 _log.warning("llama.cpp: no prompt reader (%s)", exc)
+        if self.policy.shallow:
+            params = llama_cpp.llama_context_params.from_buffer_copy(self._llm.context_params)
+            params.n_ctx = params.n_batch = params.n_ubatch = SHALLOW_CTX
+            params.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED
+            try:
+                self._shallow = _SideContext(self._llm._model, params, SHALLOW_CTX)
+            except ValueError as exc:  # the chat still works without it
+                _log.warning("llama.cpp: no shallow decoder (%s)", exc)
         if progress:
             progress(1, 1)
         self.tokenizer = GGUFTokenizer(self._llm._model)
@@ -138,7 +192,7 @@ class LlamaCppBackend(Backend):
         self.rope_base = base
         self.path = path  # the model file and KV type key a saved document state (doc_cache)
         self.kv_type = kv_type
-        if self._reader is not None:
+        if self._reader is not None or self._shallow is not None:
             self._copy_buffer(0)  # its pages now, as llama.cpp's own caches get theirs
         self.prefill_chunk = n_batch
         self.n_threads = threads
@@ -180,6 +234,16 @@ class LlamaCppBackend(Backend):
         """Whether long prompts are read on the plain layout (llamacpp_policy.use_prompt_reader)."""
         return self._reader is not None
 
+    @property
+    def has_shallow_decoder(self) -> bool:
+        """Whether the first tokens decode with flash attention (llamacpp_policy.use_shallow_decoder)."""
+        return self._shallow is not None
+
+    @property
+    def _reading(self) -> bool:
+        """Whether the prompt reader holds the newest cache."""
+        return self._reader is not None and self._holder is self._reader
+
     @staticmethod
     def rope_scaling_of(info: GGUFInfo) -> RopeScaling:
         """The GGUF's rope facts (dynamic NTK only where the app's exporter recorded it)."""
@@ -192,8 +256,15 @@ class LlamaCppBackend(Backend):
         the KV cache is never held twice)."""
         from llama_cpp._internals import LlamaContext
 
-        self._reading = False
-        if self._reader is not None:  # recreated first, with the new base, or dropped
+        self._holder = self._logits_llm = self._llm
+        if self._shallow is not None:  # the side contexts first, with the new base, or dropped
+            try:
+                self._shallow.rebuild(base)
+            except ValueError:
+                _log.warning("llama.cpp: the shallow decoder is dropped (its context could not be set up again)")
+                self._shallow.close()
+                self._shallow = None
+        if self._reader is not None:
             reader = self._reader
             reader._ctx.close()
             reader.context_params.rope_freq_base = base
@@ -230,13 +301,11 @@ class LlamaCppBackend(Backend):
 
     # -- primitives --------------------------------------------------------------------------
     def _trim(self, n: int) -> None:
-        if self._reading and n > 0:  # the reader holds the newest cache: trim it there
-            self._reader._ctx.kv_cache_seq_rm(-1, n, -1)
-            self._reader.n_tokens = n
-            return
-        self._reading = False
-        self._ctx.kv_cache_seq_rm(-1, n, -1)
-        self._llm.n_tokens = n
+        if n == 0:  # an empty cache starts on the decoder
+            self._holder = self._llm
+        holder = self._holder  # the newest cache is trimmed where it is
+        holder._ctx.kv_cache_seq_rm(-1, n, -1)
+        holder.n_tokens = n
 
     def _copy_state(self, src: Any, dst: Any) -> None:
         """The KV cache of `src` into `dst`: llama.cpp's state copy of sequence 0 (the whole-
@@ -247,7 +316,7 @@ class LlamaCppBackend(Backend):
         size = int(llama_cpp.llama_state_seq_get_size(src._ctx.ctx, 0))
         buf = self._copy_buffer(size)
         written = int(llama_cpp.llama_state_seq_get_data(src._ctx.ctx, buf, size, 0))
-        why = "the prompt reader's state copy failed"
+        why = "the state copy between two llama.cpp contexts failed"
         if written and self._flash_of(src) != self._flash_of(dst):  # the V layouts differ: convert
             try:
                 convert_v_layout(self._copy_map, written, transposed=not self._flash_of(src))
@@ -260,15 +329,18 @@ class LlamaCppBackend(Backend):
         dst.n_tokens = src.n_tokens
 
     def _flash_of(self, llm: Any) -> bool:
-        """Whether this context (the decoder or the reader) runs flash attention: its V is then
+        """Whether this context (the decoder, the reader or the shallow decoder) runs flash attention: its V is then
         stored row by row, otherwise transposed."""
+        if llm is self._shallow:
+            return True
         return self.reader_flash_attn if llm is self._reader else self.flash_attn
 
     def _copy_buffer(self, size: int) -> Any:
         """A buffer of at least `size` bytes for the state copy, kept for the next one.
 
-        It is one anonymous mmap the size of a full cache's copy, made when the reader is
-        (as llama.cpp clears each KV cache when it makes it) and populated then: a page first
+        It is one anonymous mmap the size of a full cache's copy (of the shallow decoder's cache
+        where there is no reader: no other copy is made then), made when the reader is (as
+        llama.cpp clears each KV cache when it makes it) and populated then: a page first
         touched during a copy cost more than the copy itself (a fresh 295 MB buffer: 0.8 s
         against 0.05 s once its pages were there).
         """
@@ -278,8 +350,9 @@ class LlamaCppBackend(Backend):
             if self._copy_map is not None:
                 self._copy_ptr = None
                 self._copy_map.close()
-            cells = 16 * self.n_ctx  # each cell's position and sequence count, besides its K and V
-            length = max(size, kv_bytes(self.n_ctx, self.info.kv_bytes_per_token_f16, self.kv_type) + cells + (1 << 20))
+            cap = self.n_ctx if self._reader is not None else min(self.n_ctx, SHALLOW_CTX)
+            cells = 16 * cap  # each cell's position and sequence count, besides its K and V
+            length = max(size, kv_bytes(cap, self.info.kv_bytes_per_token_f16, self.kv_type) + cells + (1 << 20))
             populate = getattr(mmap, "MAP_POPULATE", 0)
             if populate:
                 self._copy_map = mmap.mmap(-1, length, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | populate)
@@ -292,34 +365,41 @@ class LlamaCppBackend(Backend):
         return self._copy_ptr
 
     def _prefill_done(self) -> None:
-        """A read ended on the reader: the decoder takes the cache now, before the first token
-        is sampled (from the reader's logits), so the handover is the read's time, and the
-        reply streams without a pause after its first token."""
-        self._take_back()
-
-    def _take_back(self) -> None:
-        """After a read on the prompt reader: its cache goes to the decoding context."""
+        """A read ended on the reader: the decoding context takes the cache now, before the
+        first token is sampled (from the reader's logits), so the handover is the read's time,
+        and the reply streams without a pause after its first token."""
         if self._reading:
-            self._reading = False
-            self._copy_state(self._reader, self._llm)
+            self._move_to(self._decoder_for(self._holder.n_tokens + 1))
+
+    def _decoder_for(self, end: int) -> Any:
+        """The context that decodes into a cache of `end` tokens: the shallow decoder up to
+        SHALLOW_MAX (llamacpp_policy.use_shallow_decoder), the decoder past it."""
+        return self._shallow if self._shallow is not None and end <= SHALLOW_MAX else self._llm
+
+    def _move_to(self, target: Any) -> None:
+        """The newest cache into `target` (a state copy, its V layout converted where the two
+        kernels store it differently); the holder changes only once the copy is done."""
+        holder = self._holder
+        if target is holder:
+            return
+        if holder.n_tokens:
+            self._copy_state(holder, target)
+        else:
+            target._ctx.kv_cache_seq_rm(-1, 0, -1)
+            target.n_tokens = 0
+        self._holder = target
 
     def _forward(self, ids: list[int]) -> None:
-        llm = self._llm
         # A long prefill's chunks go to the reader, its last short chunk too; decode steps (one
         # token) and short prefills (reader_min_tokens: shorter than the copies are worth, which
-        # grows with the cache) go to the decoding context, which first takes the cache back.
-        if self._reader is not None and ((self._reading and len(ids) > 1)
-                                         or len(ids) >= reader_min_tokens(self._llm.n_tokens)):
-            if not self._reading:  # the reader continues from what the decoding context holds
-                if self._llm.n_tokens:
-                    self._copy_state(self._llm, self._reader)
-                else:
-                    self._reader._ctx.kv_cache_seq_rm(-1, 0, -1)
-                    self._reader.n_tokens = 0
-                self._reading = True
+        # grows with the cache) go to a decoding context: the shallow decoder while the cache
+        # stays short, the decoder after; each takes the cache from where it is first.
+        held = self._holder.n_tokens
+        if self._reader is not None and ((self._reading and len(ids) > 1) or len(ids) >= reader_min_tokens(held)):
             llm = self._reader
         else:
-            self._take_back()
+            llm = self._decoder_for(held + len(ids))
+        self._move_to(llm)
         self._logits_llm = llm
         ctx = llm._ctx
         self._aborting = len(ids) > 1  # abort inside a prefill chunk; decode steps are short
@@ -384,7 +464,11 @@ class LlamaCppBackend(Backend):
         if reader is not None:
             reader.close()
             self._reader = None
-            self._reading = False
+        shallow = getattr(self, "_shallow", None)
+        if shallow is not None:
+            shallow.close()
+            self._shallow = None
+        self._holder = self._logits_llm = None  # no reference keeps a freed context alive
         if getattr(self, "_copy_map", None) is not None:
             self._copy_ptr = None
             with contextlib.suppress(BufferError):  # a pointer still exported: freed with the object
@@ -399,7 +483,7 @@ class LlamaCppBackend(Backend):
     def save_state(self, path: Path) -> None:
         """Write the KV cache and its tokens to `path` (atomically)."""
         llama_cpp = import_llama_cpp()
-        self._take_back()
+        self._move_to(self._llm)  # the file is the decoder's cache
         tmp = path.with_name(path.name + ".part")
         arr = (llama_cpp.llama_token * len(self._tokens))(*self._tokens)
         ok = llama_cpp.llama_state_save_file(self._ctx.ctx, str(tmp).encode(), arr, len(self._tokens))
@@ -412,8 +496,7 @@ class LlamaCppBackend(Backend):
     def load_state(self, path: Path) -> list[int]:
         """Restore a state written by save_state; returns its tokens. A bad file raises EngineError."""
         llama_cpp = import_llama_cpp()
-        self._reading = False  # the decoding context's cache is replaced as a whole
-        self._logits_llm = self._llm
+        self._holder = self._logits_llm = self._llm  # the decoding context's cache is replaced as a whole
         cap = self.n_ctx
         arr = (llama_cpp.llama_token * cap)()
         count = ctypes.c_size_t(0)

@@ -29,6 +29,7 @@ class ContextPolicy:
     reader: bool = False  # a second context on the plain layout reads long prompts (use_prompt_reader)
     reader_flash_attn: bool = False  # the reader's attention kernel (reader_flash_attention)
     reader_ubatch: int = 0  # and its micro-batch
+    shallow: bool = False  # a small context with flash attention decodes the first tokens (use_shallow_decoder)
 
 
 # A context at least this large was asked for to hold a document (the default chat context is
@@ -48,8 +49,10 @@ def use_flash_attention(requested: bool | None, kv_type: str, offloaded: bool) -
     later token costs more (-5% at depth 512, -29% at 2,048, -42% at 4,096) and so does a
     24-token follow-up (+15% at 512, +90% at 2,048, +150% at 4,096). A chat decodes hundreds
     of tokens at a depth of at least its prompt, so even the shortest context spends more time
-    where it loses than where it wins: there is no context size at which it pays on the CPU.
-    An explicit True/False from the caller wins, except for q8_0.
+    where it loses than where it wins: there is no context size at which it pays on the CPU
+    for the context as a whole. (Its lead at depth 16 pays for the first tokens alone: those
+    decode on a small context of their own, use_shallow_decoder.) An explicit True/False from
+    the caller wins, except for q8_0.
     """
     if kv_type == "q8_0":
         return True
@@ -160,10 +163,48 @@ def reader_flash_attention(kv_type: str, requested: bool | None = None) -> bool:
     return kv_type == "f16" if requested is None else requested
 
 
+# A decode step at a depth below SHALLOW_MAX runs with flash attention on a small second context
+# of SHALLOW_CTX cells over the decoder's own (repacked) weights; from SHALLOW_MAX on, the decoder
+# without flash attention takes the cache.
+SHALLOW_MAX = 192
+SHALLOW_CTX = 256
+
+
+def use_shallow_decoder(n_ctx: int, flash_attn: bool, kv_type: str, offloaded: bool, repack: bool,
+                        avx512: bool, requested: bool | None = None) -> bool:
+    """Whether the first SHALLOW_MAX tokens of a context decode with flash attention.
+
+    On the CPU flash attention decodes faster while the cache is short and slower once it is
+    not. In the app's own two contexts (bench/shallow_decoder.py: single steps alternating
+    between them at the same depth, an AMD Zen 4, 2 threads) it was ahead by 9.1% over depths
+    16-48, 6.8% over 64-96, 3.6% over 100-132 and about 1% up to 192; raw llama-cpp-python
+    (bench/cpu_pair.py) put it 5-9% ahead up to 160 and 7-10% behind at 256 and 512 there, and
+    3% ahead up to 128 and behind from 256 on an Intel Xeon (bench/README.md, "Issue 17,
+    sessions 8 and 9"). A chat's first reply starts decoding at about 110 tokens (the official
+    system prompt and a question), a base model's or a bare question's much earlier. The
+    shallow decoder is a second llama.cpp context on the same loaded model (no second copy of
+    the weights): SHALLOW_CTX cells of KV cache (24 MiB for 1.8B in f16) and a small compute
+    buffer. The decoder takes the cache at the first step past SHALLOW_MAX, converted between
+    the V layouts (llamacpp_state; 17 ms for 192 tokens there, a third of one step, once).
+
+    Only where it was measured and the decoder runs without flash attention: the CPU, an f16
+    cache (flash attention would cast an f32 one to f16, losing the exactness it is chosen
+    for), the repacked layout of an AVX512 build, and a context larger than the shallow one.
+    An explicit True/False wins (tests, bench), but never with a GPU, flash attention already on
+    or a context no larger than the shallow one.
+    """
+    if offloaded or flash_attn or n_ctx <= SHALLOW_CTX:
+        return False
+    if requested is not None:
+        return requested
+    return kv_type == "f16" and repack and avx512
+
+
 def context_policy(n_ctx: int, n_batch: int, n_heads: int, kv_type: str, offloaded: bool,
                    requested_flash: bool | None = None, repack_allowed: bool = True,
                    avx512: bool = True, requested_reader: bool | None = None,
-                   reader_memory_ok: bool = False, requested_reader_flash: bool | None = None) -> ContextPolicy:
+                   reader_memory_ok: bool = False, requested_reader_flash: bool | None = None,
+                   requested_shallow: bool | None = None) -> ContextPolicy:
     """The attention kernel, micro-batch and weight layout for a context of n_ctx tokens (a
     batch never exceeds the context: llama-cpp-python cuts n_batch to n_ctx)."""
     n_batch = max(1, min(n_batch, n_ctx)) if n_ctx > 0 else n_batch
@@ -188,8 +229,11 @@ def context_policy(n_ctx: int, n_batch: int, n_heads: int, kv_type: str, offload
     if reader:
         layout += (f", prompts of max({READER_MIN_TOKENS}, cached/{READER_DEPTH_RATIO})+ new tokens read on the plain layout"
                    f" ({'with' if reader_flash else 'without'} flash attention, n_ubatch {reader_ubatch})")
+    shallow = use_shallow_decoder(n_ctx, flash, kv_type, offloaded, repack, avx512, requested_shallow)
+    if shallow:
+        layout += f", the first {SHALLOW_MAX} tokens decoded with flash attention"
     return ContextPolicy(flash, ubatch, repack, f"{why}; n_ubatch {ubatch}; {layout}; a {n_ctx:,}-token context",
-                         reader, reader_flash, reader_ubatch)
+                         reader, reader_flash, reader_ubatch, shallow)
 
 
 def physical_cores() -> int:
