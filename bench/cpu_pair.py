@@ -72,7 +72,8 @@ def _worker(args: argparse.Namespace) -> int:
     runs: list[Any] = []
     for spec in args.worker.split("|"):  # --together: several settings in this one process
         conf = _parse(spec)
-        runs.append(_AppRun(path, args.n_ctx, args.threads) if conf["app"] else _RawRun(path, args.n_ctx, conf))
+        runs.append(_AppRun(path, args.n_ctx, args.threads, conf["reader"], conf["rfa"], conf["shallow"])
+                    if conf["app"] else _RawRun(path, args.n_ctx, conf))
     rng = np.random.default_rng(0)
     ids = [int(t) for t in rng.integers(10, 92000, args.n_ctx - 256)]
     question = [int(t) for t in rng.integers(10, 92000, _QUESTION)]
@@ -199,6 +200,8 @@ def _label(conf: str) -> str:
     from bench.cpu_sweep import _parse
 
     c = _parse(conf)
+    if c["app"]:  # another setting of the app's (`app,shallow=off`): shown, never the raw to beat
+        return conf
     return f"raw fa {'on' if c['fa'] else 'off'}, {'repacked' if c['repack'] else 'plain'}"
 
 
@@ -307,7 +310,8 @@ def main() -> int:
     parser.add_argument("--host", default="", help="a llama_cpp folder of another build (pip install --target)")
     parser.add_argument("--deep", default="8000,16000", help="depths of the document context ('' for none)")
     parser.add_argument("--deep-raw", default="fa=off,ub=512,kv=f16,t=2,repack=on",
-                        help="';'-separated raw settings of the document context's phases")
+                        help="';'-separated raw settings of the document context's phases (app settings such as "
+                             "app,shallow=off too: shown beside the app, never the raw figure to beat)")
     parser.add_argument("--deep-ctx", type=int, default=0, help="its n_ctx (default: the deepest depth + 256)")
     parser.add_argument("--skip-chat", action="store_true", help="only the document context's phases")
     parser.add_argument("--together", action="store_true",

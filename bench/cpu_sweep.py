@@ -22,7 +22,8 @@ A configuration is `fa=on|off,ub=N,kv=f16|q8_0,t=N,repack=on|off` for raw llama-
 (LlamaCppBackend.generate with its per-context policy: flash attention, micro-batch, threads,
 repacking, the prompt reader; `app:N` loads it with an n_ctx of N, e.g. a document's 16384;
 `app,reader=off` without the prompt reader, `app,reader=on` with it wherever memory allows,
-`app,rfa=off` with the reader but without its flash attention),
+`app,rfa=off` with the reader but without its flash attention, `app,shallow=off` without the
+shallow decoder (the first tokens decoded with flash attention), `app,shallow=on` with it),
 a configuration with `depth=N` (raw or `app,depth=N`) runs only the phases up to depth N (in the
 same n_ctx): for settings already shown to lose the deeper phases, so one run of every setting
 stays affordable, or to compare the shallow phases in a long context quickly,
@@ -61,9 +62,10 @@ def _parse(name: str) -> dict[str, Any]:
     if spec == "app" or spec.startswith(("app:", "app,")):
         head, _, opts = spec.partition(",")
         opt = dict(kv.split("=", 1) for kv in opts.split(",") if kv)
-        reader, rfa = opt.get("reader"), opt.get("rfa")
+        reader, rfa, shallow = opt.get("reader"), opt.get("rfa"), opt.get("shallow")
         return {"app": True, "lib": lib, "n_ctx": int(head[4:] or 0), "depth": int(opt.get("depth", 0)),
-                "reader": None if reader is None else reader == "on", "rfa": None if rfa is None else rfa == "on"}
+                "reader": None if reader is None else reader == "on", "rfa": None if rfa is None else rfa == "on",
+                "shallow": None if shallow is None else shallow == "on"}
     conf = dict(kv.split("=", 1) for kv in spec.split(","))
     return {"app": False, "lib": lib, "fa": conf.get("fa", "off") == "on", "ub": int(conf.get("ub", 512)),
             "kv": conf.get("kv", "f16"), "t": int(conf.get("t", 2)), "repack": conf.get("repack", "on") == "on",
@@ -126,12 +128,12 @@ class _RawRun:
 
 class _AppRun:
     def __init__(self, path: Path, n_ctx: int, threads: int, reader: bool | None = None,
-                 reader_flash: bool | None = None) -> None:
+                 reader_flash: bool | None = None, shallow: bool | None = None) -> None:
         from app.engine.llamacpp_backend import LlamaCppBackend
         from app.engine.llamacpp_runtime import loaded_cpu_variant
 
         self.app = LlamaCppBackend(path, n_ctx=n_ctx, n_threads=threads, n_batch=_N_BATCH, prompt_reader=reader,
-                                   reader_flash_attn=reader_flash)
+                                   reader_flash_attn=reader_flash, shallow_decoder=shallow)
         variant = loaded_cpu_variant()
         self.setting = (f"app, {self.app.n_threads} threads" + (f", CPU variant {variant}" if variant else "")
                         + f": {self.app.policy.why}")
@@ -170,8 +172,8 @@ def _child(args: argparse.Namespace) -> int:
     if conf.get("depth"):  # this configuration stops growing its context there
         depths = [d for d in depths if d <= conf["depth"]]
     path = Path(args.gguf)
-    run: Any = (_AppRun(path, max(n_ctx, conf["n_ctx"]), args.threads, conf["reader"], conf["rfa"]) if conf["app"]
-                else _RawRun(path, n_ctx, conf))
+    run: Any = (_AppRun(path, max(n_ctx, conf["n_ctx"]), args.threads, conf["reader"], conf["rfa"], conf["shallow"])
+                if conf["app"] else _RawRun(path, n_ctx, conf))
     rng = np.random.default_rng(0)
     ids = [int(t) for t in rng.integers(10, 92000, n_ctx - 256)]  # the same ids whatever the depths
     question = [int(t) for t in rng.integers(10, 92000, _QUESTION)]

@@ -33,3 +33,17 @@ def test_the_table_compares_the_app_with_the_fastest_raw_setting_of_each_phase()
     assert f"| {expected:.3f} (" in decode
     follow = next(line for line in lines if line.startswith("| 24-token") and "| raw b |" in line)
     assert f"| {statistics.median([1.1 / 1.0, 1.0]):.3f} (" in follow
+
+
+def test_an_app_setting_among_the_deep_settings_is_shown_but_never_the_raw_to_beat() -> None:
+    from bench.cpu_pair import _label
+    from bench.cpu_sweep import _parse
+
+    assert _parse("app,shallow=off")["shallow"] is False and _parse("app,shallow=on")["shallow"] is True
+    assert _parse("app")["shallow"] is None and _parse("app,reader=off")["reader"] is False
+    assert _label("app,shallow=off") == "app,shallow=off"
+    assert _label("fa=on,ub=512,kv=f16,t=2,repack=on") == "raw fa on, repacked"
+    figures = {"decode at depth 16, tok/s": {"app": [10.0, 10.0], "app,shallow=off": [20.0, 20.0],
+                                             "raw fa on, repacked": [11.0, 11.0]}}
+    row = next(line for line in _tables({"figures": figures}) if line.startswith("| decode") and "raw fa on" in line)
+    assert f"| {10 / 11:.3f} (" in row  # against the raw setting, not the faster app one
