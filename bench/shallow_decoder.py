@@ -13,11 +13,16 @@ median of the pairs' own ratios. Printed per starting depth: both medians in ms 
 decoder / shallow ratio (above 1: the shallow decoder is faster), with its quartiles. Then the
 handover itself: the state copy of SHALLOW_MAX tokens each way (`_move_to`: llama.cpp's
 sequence state, its V layout converted), the cost paid once per context at the crossing.
+Last (--copied N: repetitions, 0 for none), whether a decoder that got its cache by the handover
+decodes as fast as one that computed it: two backends, one with a handed-over cache and one
+with a computed one, alternate single steps past SHALLOW_MAX, then swap roles; the geometric
+mean of the two ratios cancels what differs between the two backends themselves.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import statistics
 import sys
@@ -41,6 +46,7 @@ def main() -> int:
     parser.add_argument("--depths", default="16,100,160")
     parser.add_argument("--steps", type=int, default=32, help="decode steps from each depth (up to SHALLOW_MAX)")
     parser.add_argument("--reps", type=int, default=2)
+    parser.add_argument("--copied", type=int, default=3, help="repetitions of the handed-over / computed check")
     args = parser.parse_args()
 
     from app.engine.llamacpp_backend import LlamaCppBackend
@@ -91,8 +97,52 @@ def main() -> int:
     for name, values in copies.items():
         print(f"handover of {SHALLOW_MAX} tokens, {name}: median {statistics.median(values):.1f} ms "
               f"{[round(v, 1) for v in values]}")
+    if args.copied:
+        _copied_against_computed(app, LlamaCppBackend(path, n_ctx=4096 + 256, n_threads=args.threads),
+                                 ids, args.copied, SHALLOW_MAX)
     app.unload()
     return 0
+
+
+def _copied_against_computed(a: Any, b: Any, ids: list[int], reps: int, cut: int) -> None:
+    """Decode steps past `cut` on a decoder whose cache came by the handover against one whose
+    cache it computed itself, in two backends, with the roles swapped every other race."""
+    rng = random.Random(1)
+    more = ids + [rng.randrange(1000, 90000) for _ in range(48)]
+
+    def prepare(backend: Any, handed_over: bool) -> None:
+        backend._reset_cache()
+        if handed_over:
+            _fill(backend._shallow, more[:cut])
+            backend._holder = backend._shallow
+            backend._move_to(backend._llm)
+        else:
+            backend._llm.eval(more[:cut])
+            backend._holder = backend._llm
+
+    def race(x: Any, y: Any) -> float:
+        ratios = []
+        for i in range(cut, cut + 48):
+            t: dict[int, float] = {}
+            for backend in ((x, y) if i % 2 else (y, x)):
+                t0 = time.perf_counter()
+                backend._llm.eval([more[i]])
+                t[id(backend)] = time.perf_counter() - t0
+            ratios.append(t[id(x)] / t[id(y)])
+        return statistics.median(ratios)
+
+    effects = []
+    for _ in range(reps):
+        prepare(a, True)
+        prepare(b, False)
+        first = race(a, b)
+        prepare(a, False)
+        prepare(b, True)
+        second = race(b, a)
+        effects.append(math.sqrt(first * second))
+    print(f"a decode step past {cut} on a handed-over cache / on a computed one: median "
+          f"{statistics.median(effects):.3f} {[round(e, 3) for e in effects]} (48 steps a race, the roles swapped)")
+    b.unload()
 
 
 if __name__ == "__main__":
