@@ -289,3 +289,36 @@ def test_without_room_for_the_shallow_decoder_the_chat_goes_on(q4_gguf: Path, mo
         assert backend._holder is backend._llm
     finally:
         backend.unload()
+
+
+def test_a_rope_base_llama_cpp_cannot_make_drops_the_side_contexts_and_keeps_the_chat(
+        q4_gguf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new base whose contexts llama.cpp refuses (no memory for them): the reader and the
+    shallow decoder are dropped, the decoder goes back to the base it had, the reply fails with a
+    sentence, and the next conversation inside the trained length still runs."""
+    import llama_cpp._internals as internals
+
+    from app.engine.types import OutOfMemory
+
+    backend = LlamaCppBackend(q4_gguf, n_ctx=2048, n_threads=1, prompt_reader=True, shallow_decoder=True)
+    try:
+        official = backend.rope_base
+        real = internals.LlamaContext
+
+        def _refusing(*, model: Any, params: Any, verbose: bool = True) -> Any:
+            if abs(params.rope_freq_base - official) > 1e-2:
+                raise ValueError("Failed to create llama_context")
+            return real(model=model, params=params, verbose=verbose)
+
+        monkeypatch.setattr(internals, "LlamaContext", _refusing)
+        prompt = _ids(backend, 60, seed=12)
+        with pytest.raises(OutOfMemory):
+            _run(backend, prompt, Sampling(temperature=0.0, max_new_tokens=1100))
+        assert not backend.has_prompt_reader and not backend.has_shallow_decoder
+        assert abs(backend._llm.context_params.rope_freq_base - official) < 1e-2
+        assert backend._holder is backend._llm
+        monkeypatch.setattr(internals, "LlamaContext", real)
+        assert backend.rope_base == official  # the failed request left the base it had
+        assert len(_run(backend, prompt).token_ids) > 0
+    finally:
+        backend.unload()

@@ -47,6 +47,17 @@ KV_TYPES = {"f32": 0, "f16": 1, "q8_0": 8}  # GGML_TYPE_*
 _PENALTY_LAST_N = 64
 
 
+def _recreate(owner: Any, base: float) -> None:
+    """The llama.cpp context of `owner` (a llama_cpp.Llama or a _SideContext) made again with this
+    rope base, the old one freed first (its cache is dropped); ValueError if llama.cpp cannot."""
+    from llama_cpp._internals import LlamaContext
+
+    owner._ctx.close()
+    owner.context_params.rope_freq_base = base
+    owner.n_tokens = 0
+    owner._ctx = LlamaContext(model=owner._model, params=owner.context_params, verbose=False)
+
+
 class _SideContext:
     """A llama.cpp context of its own over a model the backend has already loaded (the shallow
     decoder: llamacpp_policy.use_shallow_decoder), with what the backend uses of llama_cpp.Llama
@@ -71,16 +82,6 @@ class _SideContext:
             self._batch.set_batch(batch=batch, n_past=self.n_tokens, logits_all=False)
             self._ctx.decode(self._batch)
             self.n_tokens += len(batch)
-
-    def rebuild(self, base: float) -> None:
-        """The context again with this rope base (its cache is dropped); ValueError if llama.cpp
-        cannot make it."""
-        from llama_cpp._internals import LlamaContext
-
-        self._ctx.close()
-        self.context_params.rope_freq_base = base
-        self.n_tokens = 0
-        self._ctx = LlamaContext(model=self._model, params=self.context_params, verbose=False)
 
     def close(self) -> None:
         self._ctx.close()
@@ -254,37 +255,24 @@ class LlamaCppBackend(Backend):
     def _set_rope_base(self, base: float) -> None:
         """Create the llama.cpp context again with this base (the old one is freed first, so
         the KV cache is never held twice)."""
-        from llama_cpp._internals import LlamaContext
-
         self._holder = self._logits_llm = self._llm
-        if self._shallow is not None:  # the side contexts first, with the new base, or dropped
+        for name, what in (("_shallow", "shallow decoder"), ("_reader", "prompt reader")):
+            side = getattr(self, name)  # the side contexts first, with the new base, or dropped
+            if side is None:
+                continue
             try:
-                self._shallow.rebuild(base)
+                _recreate(side, base)
             except ValueError:
-                _log.warning("llama.cpp: the shallow decoder is dropped (its context could not be set up again)")
-                self._shallow.close()
-                self._shallow = None
-        if self._reader is not None:
-            reader = self._reader
-            reader._ctx.close()
-            reader.context_params.rope_freq_base = base
-            try:
-                reader._ctx = LlamaContext(model=reader._model, params=reader.context_params, verbose=False)
-                reader.n_tokens = 0
-            except ValueError:
-                _log.warning("llama.cpp: the prompt reader is dropped (its context could not be set up again)")
-                reader.close()
-                self._reader = None
+                _log.warning("llama.cpp: the %s is dropped (its context could not be set up again)", what)
+                side.close()
+                setattr(self, name, None)
         llm = self._llm
         old_base = float(llm.context_params.rope_freq_base)
-        llm._ctx.close()
         for attempt in (base, old_base):
-            llm.context_params.rope_freq_base = attempt
             try:
-                llm._ctx = LlamaContext(model=llm._model, params=llm.context_params, verbose=False)
+                _recreate(llm, attempt)
             except ValueError:
                 continue
-            llm.n_tokens = 0
             self._ctx = llm._ctx
             if attempt == base:
                 return
