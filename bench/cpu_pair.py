@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/cpu_pair.py [--reps 5] [--prefill-reps 3] [--host DIR] [--deep 8000,16000]
                                        [--together] [--threads 2] [--decode 32] [--gguf FILE] [--json OUT]
-                                       [--skip-chat] [--deep-raw CONF;CONF] [--deep-ctx N]
+                                       [--skip-chat] [--deep-raw CONF;CONF] [--deep-ctx N] [--unit 4]
     .venv/bin/python bench/cpu_pair.py --table OUT       # the tables of a saved (maybe stopped) run
 
 cpu_sweep.py runs each setting in a fresh process, one after another: a run takes minutes, and
@@ -11,8 +11,16 @@ setting differed by up to 43% (bench/README.md, "Issue 17, session 7"), so the r
 medians measured minutes apart told nothing at the 3% the target asks for. Here every setting
 is a worker process that stays alive (its context, its cache, its build of llama.cpp: `@DIR`),
 and the parent asks the workers for one phase in turn (app, raw, raw, ..., then the reverse
-order): the runs of one repetition are seconds apart, so the machine's drift moves them
-together, and the figure that counts is the median of the repetitions' own app / raw ratios.
+order), and the figure that counts is the median of the repetitions' own app / raw ratios.
+
+Lockstep (session 10): a phase is not run whole by one worker after another, but a unit at a
+time, the workers taking turns unit by unit (the order switched each unit): --unit decode steps
+(4: about 0.2 s), or one 512-token chunk of a read (about 4 s; a 4,096-token read whole took
+30-40 s, and the machine's speed moved by tens of percent between two of them). The app's units
+are its own pauses: LlamaCppBackend.generate is a generator, paused where it reports a chunk
+read (PrefillProgress) or streams a piece of the reply (TextPiece), so every line of the app's
+loop runs and is timed, none of the pauses is (bench/cpu_sweep.py, read_steps/decode_steps).
+A phase's figure is its units' summed time.
 
 --together puts the settings of one build in one process instead (asked in the same turns):
 processes of one setting can differ for their whole life (two app processes decoded 5% apart,
@@ -26,8 +34,9 @@ this machine: a gap smaller than that range is not a finding.
 Phases (the same ids in every worker, as cpu_sweep.py):
 
 - in a chat's context (n_ctx 4,352: the 4,096 of a chat, with room for the answer), every
-  worker: decode at depth 16 (--decode tokens, tok/s); prefill of 512 and of 4,096 from a cold
-  cache (tok/s; each repetition new random ids, so nothing is cached);
+  worker: decode at depth 16 (--decode tokens, tok/s); a prompt of 512 and one of 4,096, each
+  read from a cold cache (tok/s; each its own new random ids, so nothing is cached; the app's
+  figure includes the handover from its prompt reader to its decoder at the end);
 - in a document's context (n_ctx = the deepest --deep + 256), the app and raw "fa off,
   repacked" (the fastest raw setting at depth in every sweep): the context grows to each depth
   D, then decode at depth D and a 24-token follow-up against the D cached tokens (time to the
@@ -63,6 +72,11 @@ _TAG = "@@pair "  # the worker's answers; anything else on its stdout is not one
 
 
 # -- a worker (one setting, one context, alive for the whole run) ----------------------------
+def _vocab(run: Any) -> int:
+    """The model's vocabulary size, from the llama.cpp model a run loaded."""
+    return int((run.app._llm if hasattr(run, "app") else run.llm).n_vocab())
+
+
 def _worker(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -74,15 +88,17 @@ def _worker(args: argparse.Namespace) -> int:
         conf = _parse(spec)
         runs.append(_AppRun(path, args.n_ctx, args.threads, conf["reader"], conf["rfa"], conf["shallow"])
                     if conf["app"] else _RawRun(path, args.n_ctx, conf))
+    top = min(92000, _vocab(runs[0]))  # random ids below it (a test's tiny model has a few hundred)
     rng = np.random.default_rng(0)
-    ids = [int(t) for t in rng.integers(10, 92000, args.n_ctx - 256)]
-    question = [int(t) for t in rng.integers(10, 92000, _QUESTION)]
+    ids = [int(t) for t in rng.integers(10, top, args.n_ctx - 256)]
+    question = [int(t) for t in rng.integers(10, top, _QUESTION)]
     import llama_cpp
 
     def answer(value: Any) -> None:
         print(_TAG + json.dumps(value), flush=True)
 
     answer([{"setting": run.setting, "lib": os.path.dirname(llama_cpp.__file__)} for run in runs])
+    steps: dict[int, Any] = {}
     for line in sys.stdin:
         cmd = json.loads(line)
         op = cmd["op"]
@@ -91,17 +107,25 @@ def _worker(args: argparse.Namespace) -> int:
             t0 = time.perf_counter()
             run.read(ids[:cmd["depth"]], cmd["start"])
             answer({"s": time.perf_counter() - t0})
-        elif op == "decode":
-            answer({"v": run.decode(ids[:cmd["depth"]], cmd["n"])})
         elif op == "follow":
             answer({"v": run.follow_up(ids[:cmd["depth"]], question)})
-        elif op == "prefill":  # new ids: a cold cache whatever was read before
-            fresh = [int(t) for t in np.random.default_rng(1000 + cmd["seed"]).integers(10, 92000, 4096)]
+        elif op == "begin":  # a phase to run a unit at a time ("step"), interleaved by the parent
+            if cmd["phase"] == "read":  # new ids: a cold cache whatever was read before
+                fresh = [int(t) for t in np.random.default_rng(1000 + cmd["seed"]).integers(10, top, cmd["n"])]
+                steps[cmd.get("which", 0)] = run.read_steps(fresh)
+            else:
+                steps[cmd.get("which", 0)] = run.decode_steps(ids[:cmd["depth"]], cmd["n"])
+            answer({})
+        elif op == "step":  # the next k units of the phase begun; done: it has ended
+            it, got, done = steps[cmd.get("which", 0)], None, False
             t0 = time.perf_counter()
-            run.read(fresh[:512], 0)
-            first = time.perf_counter() - t0
-            run.read(fresh, 512)
-            answer({"512": 512 / first, "4096": 4096 / (time.perf_counter() - t0)})
+            for _ in range(cmd["k"]):
+                try:
+                    got = next(it)
+                except StopIteration:
+                    done = True
+                    break
+            answer({"s": time.perf_counter() - t0, "got": got, "done": done})
         elif op == "quit":
             break
     return 0
@@ -176,6 +200,28 @@ def _turns(workers: list[_Worker], rep: int) -> list[_Worker]:
     return workers if rep % 2 == 0 else workers[::-1]  # alternate who goes first
 
 
+def _lockstep(workers: list[_Worker], turn: int, k: int, **phase: Any) -> dict[str, tuple[float, Any]]:
+    """One phase in every worker, interleaved a unit at a time (k decode steps, or one chunk of
+    a read): the order switches each unit, so the machine's drift falls on every setting alike
+    within seconds, not between phases minutes apart. Returns each worker's seconds inside the
+    phase (the sum of its units, the pauses between them excluded) and the phase's last value."""
+    for w in workers:
+        w.ask(op="begin", **phase)
+    spent = {w.label: 0.0 for w in workers}
+    got: dict[str, Any] = {}
+    live = list(workers)
+    while live:
+        for w in _turns(list(live), turn):
+            a = w.ask(op="step", k=k)
+            spent[w.label] += a["s"]
+            if a["got"] is not None:
+                got[w.label] = a["got"]
+            if a["done"]:
+                live.remove(w)
+        turn += 1
+    return {label: (spent[label], got.get(label)) for label in spent}
+
+
 def _record(out: dict[str, dict[str, list[float]]], phase: str, label: str, value: float) -> None:
     out.setdefault(phase, {}).setdefault(label, []).append(value)
 
@@ -216,16 +262,14 @@ def _chat_phases(args: argparse.Namespace, shallow: list[tuple[str, str]], figur
         for w in workers:
             w.ask(op="grow", depth=16, start=0)
         for rep in range(args.reps):
-            for w in _turns(workers, rep):
-                _record(figures, "decode at depth 16, tok/s", w.label, w.ask(op="decode", depth=16, n=args.decode)["v"])
+            _decode(figures, workers, rep, 16, args)
         save(result)
         print("  decode at depth 16 done", flush=True)
         readers = [w for w in workers if "repacked" not in w.label]  # the repacked layout reads slowest in every sweep
         for rep in range(args.prefill_reps):
-            for w in _turns(readers, rep):
-                got = w.ask(op="prefill", seed=rep)
-                _record(figures, "prefill 512, tok/s", w.label, got["512"])
-                _record(figures, "prefill 4,096, tok/s", w.label, got["4096"])
+            for n in (512, 4096):  # each a prompt of its own, from a cold cache, read chunk against chunk
+                for label, (seconds, _) in _lockstep(readers, rep, 1, phase="read", n=n, seed=2 * rep + n).items():
+                    _record(figures, f"prefill {n:,}, tok/s", label, n / seconds)
             save(result)
             print(f"  prefill repetition {rep + 1}/{args.prefill_reps} done", flush=True)
     finally:
@@ -252,9 +296,7 @@ def _deep_phases(args: argparse.Namespace, figures: dict[str, dict[str, list[flo
                 w.ask(op="grow", depth=depth, start=start)
             start = depth
             for rep in range(args.reps):
-                for w in _turns(workers, rep):
-                    _record(figures, f"decode at depth {depth:,}, tok/s", w.label,
-                            w.ask(op="decode", depth=depth, n=args.decode)["v"])
+                _decode(figures, workers, rep, depth, args)
                 for w in _turns(workers, rep + 1):
                     _record(figures, f"{_QUESTION}-token follow-up after {depth:,}, first token s", w.label,
                             w.ask(op="follow", depth=depth)["v"])
@@ -263,6 +305,14 @@ def _deep_phases(args: argparse.Namespace, figures: dict[str, dict[str, list[flo
     finally:
         for process in processes:
             process.close()
+
+
+def _decode(figures: dict[str, dict[str, list[float]]], workers: list[_Worker], rep: int, depth: int,
+            args: argparse.Namespace) -> None:
+    """--decode greedy tokens after the cache's first `depth`, --unit steps at a time per worker."""
+    for label, (seconds, tokens) in _lockstep(workers, rep, args.unit, phase="decode", depth=depth,
+                                              n=args.decode).items():
+        _record(figures, f"decode at depth {depth:,}, tok/s", label, (tokens or 0) / seconds)
 
 
 def _paired(a: list[float], b: list[float], seconds: bool) -> list[float]:
@@ -318,6 +368,7 @@ def main() -> int:
                         help="the settings of one build in one process, asked in turn (no fresh-process bias)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--decode", type=int, default=32)
+    parser.add_argument("--unit", type=int, default=4, help="decode steps a worker runs before the next one's turn")
     parser.add_argument("--gguf", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None, help="write every repetition's figures here")
     parser.add_argument("--table", type=Path, default=None, help="print the tables of a --json file and exit")

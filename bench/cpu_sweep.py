@@ -42,6 +42,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,24 @@ class _RawRun:
             self.llm.eval([self.sampler.sample(ctx, -1)])
         return n / (_clock() - t0)
 
+    def read_steps(self, ids: list[int]) -> Iterator[int]:
+        """A cold read of ids an n_batch chunk at a time (cpu_pair.py interleaves the settings
+        chunk by chunk): yields the tokens read so far after each chunk."""
+        self.trim(0)
+        for pos in range(0, len(ids), _N_BATCH):
+            self.llm.eval(ids[pos:pos + _N_BATCH])
+            yield min(pos + _N_BATCH, len(ids))
+
+    def decode_steps(self, ids: list[int], n: int) -> Iterator[int]:
+        """decode() a token at a time: yields the tokens decoded so far after each step (the
+        first step runs the prompt's last token too)."""
+        self.trim(len(ids) - 1)
+        ctx = self.llm._ctx
+        self.llm.eval(ids[-1:])
+        for i in range(n):
+            self.llm.eval([self.sampler.sample(ctx, -1)])
+            yield i + 1
+
     def follow_up(self, ids: list[int], question: list[int]) -> float:
         self.trim(len(ids))
         t0 = _clock()
@@ -139,18 +158,48 @@ class _AppRun:
                         + f": {self.app.policy.why}")
 
     def _run(self, ids: list[int], n: int, prefill_only: bool = False) -> Any:
-        from app.engine.types import Finished, GenerateRequest
-        from app.internlm2.chat_format import Sampling
+        from app.engine.types import Finished
 
         done = None
-        for event in self.app.generate(GenerateRequest(ids, Sampling(temperature=0.0, max_new_tokens=n),
-                                                       prefill_only=prefill_only)):
+        for event in self._events(ids, n, prefill_only):
             done = event
         assert isinstance(done, Finished)
         return done
 
     def read(self, ids: list[int], start: int) -> None:
         self._run(ids, 1, prefill_only=True)  # the app finds the first `start` tokens cached
+
+    def _events(self, ids: list[int], n: int, prefill_only: bool = False) -> Iterator[Any]:
+        from app.engine.types import GenerateRequest
+        from app.internlm2.chat_format import Sampling
+
+        return self.app.generate(GenerateRequest(ids, Sampling(temperature=0.0, max_new_tokens=n),
+                                                 prefill_only=prefill_only))
+
+    def read_steps(self, ids: list[int]) -> Iterator[int]:
+        """A read of new ids through LlamaCppBackend.generate, paused where it reports a chunk
+        read (its own PrefillProgress): yields the tokens read so far; the last step runs to the
+        end of the request, the handover to the decoding context included."""
+        from app.engine.types import Finished, PrefillProgress
+
+        for event in self._events(ids, 1, prefill_only=True):
+            if isinstance(event, PrefillProgress) and 0 < event.done < event.total:
+                yield event.done
+            elif isinstance(event, Finished):
+                yield len(ids)
+
+    def decode_steps(self, ids: list[int], n: int) -> Iterator[int]:
+        """decode() paused where the reply streams a piece of text (about a token each: the
+        generator's own pauses, so none of the app's loop is left out): yields the tokens
+        decoded so far, the last step to the end of the request."""
+        from app.engine.types import Finished, TextPiece
+
+        start = len(ids)
+        for event in self._events(ids, n):
+            if isinstance(event, TextPiece):
+                yield max(0, len(self.app.cached_view) - start)
+            elif isinstance(event, Finished):
+                yield event.stats.new_tokens
 
     def decode(self, ids: list[int], n: int) -> float:
         t0 = _clock()

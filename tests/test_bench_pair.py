@@ -47,3 +47,61 @@ def test_an_app_setting_among_the_deep_settings_is_shown_but_never_the_raw_to_be
                                              "raw fa on, repacked": [11.0, 11.0]}}
     row = next(line for line in _tables({"figures": figures}) if line.startswith("| decode") and "raw fa on" in line)
     assert f"| {10 / 11:.3f} (" in row  # against the raw setting, not the faster app one
+
+
+class _Fake:
+    """A worker whose phase is a list of unit times: it records when it was asked."""
+
+    def __init__(self, label: str, units: list[float], log: list[str]) -> None:
+        self.label, self.units, self.log, self.i = label, units, log, 0
+
+    def ask(self, op: str, **_: object) -> dict[str, object]:
+        if op == "begin":
+            self.i = 0
+            return {}
+        self.log.append(self.label)
+        if self.i == len(self.units):
+            return {"s": 0.0, "got": None, "done": True}
+        self.i += 1
+        return {"s": self.units[self.i - 1], "got": self.i, "done": False}
+
+
+def test_lockstep_takes_turns_unit_by_unit_and_sums_only_each_workers_own_units() -> None:
+    from bench.cpu_pair import _lockstep
+
+    log: list[str] = []
+    rng = random.Random(7)
+    a = [rng.uniform(0.1, 1.0) for _ in range(3)]
+    b = [rng.uniform(0.1, 1.0) for _ in range(5)]  # more units: it goes on alone once a is done
+    got = _lockstep([_Fake("a", a, log), _Fake("b", b, log)], 0, 1, phase="read", n=1, seed=0)  # type: ignore[list-item]
+    assert got["a"] == (sum(a), 3) and got["b"] == (sum(b), 5)
+    # the order switches every unit (a b, b a, ...), and a worker leaves once it says it is done
+    assert log == ["a", "b", "b", "a", "a", "b", "b", "a", "b", "b"]
+
+
+def test_the_paired_bench_runs_end_to_end_on_a_tiny_model(q4_gguf, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """bench/cpu_pair.py itself (its workers, the app's backend and raw llama-cpp-python, the
+    lockstep phases) on the tiny Q4_K_M model: every phase gets a figure from every setting."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = tmp_path / "pair.json"
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, str(root / "bench" / "cpu_pair.py"), "--gguf", str(q4_gguf), "--together",
+                           "--reps", "2", "--prefill-reps", "1", "--deep", "300", "--decode", "8", "--json", str(out)],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    figures = json.loads(out.read_text())["figures"]
+    chat = ["app", "app'", "raw fa on, repacked", "raw fa off, repacked", "raw fa on, plain"]
+    expected = {"decode at depth 16, tok/s": chat, "prefill 512, tok/s": ["app", "app'", "raw fa on, plain"],
+                "prefill 4,096, tok/s": ["app", "app'", "raw fa on, plain"],
+                "decode at depth 300, tok/s": ["app", "raw fa off, repacked"],
+                "24-token follow-up after 300, first token s": ["app", "raw fa off, repacked"]}
+    assert {phase: sorted(per) for phase, per in figures.items()} == {p: sorted(v) for p, v in expected.items()}
+    reps = {"prefill 512, tok/s": 1, "prefill 4,096, tok/s": 1}
+    for phase, per in figures.items():
+        for label, values in per.items():
+            assert len(values) == reps.get(phase, 2) and all(v > 0 for v in values), (phase, label, values)
+    assert "app / raw, paired" in proc.stdout
