@@ -338,7 +338,7 @@ def _tables(result: dict[str, Any]) -> list[str]:
                                                   for k in labels) + " |")
     lines += ["", "The app against the fastest raw setting of the phase (by median); the ratios are "
               "each repetition's own, as speeds (above 1: the app is faster), median (lowest-highest):", "",
-              "| phase | fastest raw | app / raw, paired | control app' / app | app on the host build / app |",
+              "| phase | fastest raw | app / raw, paired | control app' / app | app / app on the host build |",
               "| --- | --- | ---: | ---: | ---: |"]
     for phase, per in figures.items():
         seconds = phase.endswith(" s")
@@ -348,7 +348,7 @@ def _tables(result: dict[str, Any]) -> list[str]:
         pick = min if seconds else max
         best = pick(raws, key=lambda k: statistics.median(per[k]))
         control = _span(_paired(per["app'"], per["app"], seconds)) if "app'" in per else "-"
-        host = _span(_paired(per["app, host build"], per["app"], seconds)) if "app, host build" in per else "-"
+        host = _span(_paired(per["app"], per["app, host build"], seconds)) if "app, host build" in per else "-"
         lines.append(f"| {phase} | {best} | {_span(_paired(per['app'], per[best], seconds))} | {control} | {host} |")
     return lines
 
