@@ -1,6 +1,6 @@
 """Benchmark: the app against raw llama-cpp-python, interleaved phase by phase (issue 17's check).
 
-    .venv/bin/python bench/cpu_pair.py [--reps 5] [--prefill-reps 3] [--host DIR] [--deep 8000,16000]
+    .venv/bin/python bench/cpu_pair.py [--reps 5] [--prefill-reps 3|9,3] [--host DIR] [--deep 8000,16000]
                                        [--together] [--threads 2] [--decode 32] [--gguf FILE] [--json OUT]
                                        [--skip-chat] [--deep-raw CONF;CONF] [--deep-ctx N] [--unit 4]
     .venv/bin/python bench/cpu_pair.py --table OUT       # the tables of a saved (maybe stopped) run
@@ -15,7 +15,8 @@ order), and the figure that counts is the median of the repetitions' own app / r
 
 Lockstep (session 10): a phase is not run whole by one worker after another, but a unit at a
 time, the workers taking turns unit by unit (the order switched each unit): --unit decode steps
-(4: about 0.2 s), or one 512-token chunk of a read (about 4 s; a 4,096-token read whole took
+(1, since session 11: at depth 8,000 units of 4 steps read the app 2.4% behind raw in two runs
+where single steps read 1.001, and the app's decoder's bare steps match raw's), or one 512-token chunk of a read (about 4 s; a 4,096-token read whole took
 30-40 s, and the machine's speed moved by tens of percent between two of them). The app's units
 are its own pauses: LlamaCppBackend.generate is a generator, paused where it reports a chunk
 read (PrefillProgress) or streams a piece of the reply (TextPiece), so every line of the app's
@@ -37,8 +38,8 @@ Phases (the same ids in every worker, as cpu_sweep.py):
   worker: decode at depth 16 (--decode tokens, tok/s); a prompt of 512 and one of 4,096, each
   read from a cold cache (tok/s; each its own new random ids, so nothing is cached; the app's
   figure includes the handover from its prompt reader to its decoder at the end);
-- in a document's context (n_ctx = the deepest --deep + 256), the app and raw "fa off,
-  repacked" (the fastest raw setting at depth in every sweep): the context grows to each depth
+- in a document's context (n_ctx = the deepest --deep + 256), the app, its control app' and
+  raw "fa off, repacked" (the fastest raw setting at depth in every sweep): the context grows to each depth
   D, then decode at depth D and a 24-token follow-up against the D cached tokens (time to the
   first token), each --reps times. --deep-raw names other raw settings for these phases and
   --deep-ctx another n_ctx: `--skip-chat --deep 16,128,256,512,1024 --deep-ctx 4352 --deep-raw
@@ -248,7 +249,9 @@ def _label(conf: str) -> str:
     c = _parse(conf)
     if c["app"]:  # another setting of the app's (`app,shallow=off`): shown, never the raw to beat
         return conf
-    return f"raw fa {'on' if c['fa'] else 'off'}, {'repacked' if c['repack'] else 'plain'}"
+    label = f"raw fa {'on' if c['fa'] else 'off'}, {'repacked' if c['repack'] else 'plain'}"
+    extra = [f"ub {c['ub']}"] * (c["ub"] != 512) + [f"kv {c['kv']}"] * (c["kv"] != "f16")
+    return ", ".join([label, *extra])  # two settings never share a label (their figures would merge)
 
 
 def _chat_phases(args: argparse.Namespace, shallow: list[tuple[str, str]], figures: dict[str, dict[str, list[float]]],
@@ -266,15 +269,32 @@ def _chat_phases(args: argparse.Namespace, shallow: list[tuple[str, str]], figur
         save(result)
         print("  decode at depth 16 done", flush=True)
         readers = [w for w in workers if "repacked" not in w.label]  # the repacked layout reads slowest in every sweep
-        for rep in range(args.prefill_reps):
-            for n in (512, 4096):  # each a prompt of its own, from a cold cache, read chunk against chunk
+        reps = _prefill_reps(args.prefill_reps)
+        for rep in range(max(reps.values())):
+            for n, count in reps.items():  # each a prompt of its own, from a cold cache, read chunk against chunk
+                if rep >= count:
+                    continue
                 for label, (seconds, _) in _lockstep(readers, rep, 1, phase="read", n=n, seed=2 * rep + n).items():
                     _record(figures, f"prefill {n:,}, tok/s", label, n / seconds)
             save(result)
-            print(f"  prefill repetition {rep + 1}/{args.prefill_reps} done", flush=True)
+            print(f"  prefill repetition {rep + 1}/{max(reps.values())} done", flush=True)
     finally:
         for process in processes:
             process.close()
+
+
+def _prefill_reps(text: str) -> dict[int, int]:
+    """--prefill-reps: one count for both prompts, or two (`9,3`: the 512-token read, a single
+    unit per worker and so the noisiest figure, 9 times; the 4,096-token read 3 times)."""
+    try:
+        counts = [int(c) for c in text.split(",")]
+    except ValueError:
+        counts = []
+    if len(counts) == 1:
+        counts *= 2
+    if len(counts) != 2 or min(counts) < 1:
+        raise SystemExit(f"--prefill-reps {text}: expected N or N512,N4096, each at least 1.")
+    return {512: counts[0], 4096: counts[1]}
 
 
 def _deep_phases(args: argparse.Namespace, figures: dict[str, dict[str, list[float]]], settings: dict[str, Any],
@@ -284,7 +304,7 @@ def _deep_phases(args: argparse.Namespace, figures: dict[str, dict[str, list[flo
         return
     n_ctx = args.deep_ctx or deep[-1] + 256
     raws = [(_label(conf), conf) for conf in args.deep_raw.split(";") if conf]
-    workers, processes = _start([("app", "app"), *raws], n_ctx, args)
+    workers, processes = _start([("app", "app"), ("app'", "app"), *raws], n_ctx, args)  # app': the control
     try:
         for w in workers:
             settings[f"{w.label} ({n_ctx:,})"] = w.setting
@@ -356,7 +376,8 @@ def _tables(result: dict[str, Any]) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=5, help="repetitions of each decode and follow-up phase")
-    parser.add_argument("--prefill-reps", type=int, default=3, help="repetitions of the cold prefill")
+    parser.add_argument("--prefill-reps", default="3",
+                        help="repetitions of the cold prefill: N, or N512,N4096 for the two prompts")
     parser.add_argument("--host", default="", help="a llama_cpp folder of another build (pip install --target)")
     parser.add_argument("--deep", default="8000,16000", help="depths of the document context ('' for none)")
     parser.add_argument("--deep-raw", default="fa=off,ub=512,kv=f16,t=2,repack=on",
@@ -368,7 +389,7 @@ def main() -> int:
                         help="the settings of one build in one process, asked in turn (no fresh-process bias)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--decode", type=int, default=32)
-    parser.add_argument("--unit", type=int, default=4, help="decode steps a worker runs before the next one's turn")
+    parser.add_argument("--unit", type=int, default=1, help="decode steps a worker runs before the next one's turn")
     parser.add_argument("--gguf", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None, help="write every repetition's figures here")
     parser.add_argument("--table", type=Path, default=None, help="print the tables of a --json file and exit")

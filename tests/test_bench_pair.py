@@ -35,6 +35,18 @@ def test_the_table_compares_the_app_with_the_fastest_raw_setting_of_each_phase()
     assert f"| {statistics.median([1.1 / 1.0, 1.0]):.3f} (" in follow
 
 
+def test_the_two_prompts_may_have_their_own_repetition_counts() -> None:
+    import pytest
+
+    from bench.cpu_pair import _prefill_reps
+
+    assert _prefill_reps("3") == {512: 3, 4096: 3}
+    assert _prefill_reps("9,3") == {512: 9, 4096: 3}
+    for bad in ("0", "9,0", "1,2,3", "nine"):
+        with pytest.raises(SystemExit, match="expected N or N512,N4096"):
+            _prefill_reps(bad)
+
+
 def test_an_app_setting_among_the_deep_settings_is_shown_but_never_the_raw_to_beat() -> None:
     from bench.cpu_pair import _label
     from bench.cpu_sweep import _parse
@@ -43,6 +55,7 @@ def test_an_app_setting_among_the_deep_settings_is_shown_but_never_the_raw_to_be
     assert _parse("app")["shallow"] is None and _parse("app,reader=off")["reader"] is False
     assert _label("app,shallow=off") == "app,shallow=off"
     assert _label("fa=on,ub=512,kv=f16,t=2,repack=on") == "raw fa on, repacked"
+    assert _label("fa=off,ub=256,kv=q8_0,t=2,repack=on") == "raw fa off, repacked, ub 256, kv q8_0"
     figures = {"decode at depth 16, tok/s": {"app": [10.0, 10.0], "app,shallow=off": [20.0, 20.0],
                                              "raw fa on, repacked": [11.0, 11.0]}}
     row = next(line for line in _tables({"figures": figures}) if line.startswith("| decode") and "raw fa on" in line)
@@ -90,17 +103,17 @@ def test_the_paired_bench_runs_end_to_end_on_a_tiny_model(q4_gguf, tmp_path) -> 
     out = tmp_path / "pair.json"
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.run([sys.executable, str(root / "bench" / "cpu_pair.py"), "--gguf", str(q4_gguf), "--together",
-                           "--reps", "2", "--prefill-reps", "1", "--deep", "300", "--decode", "8", "--json", str(out)],
+                           "--reps", "2", "--prefill-reps", "2,1", "--deep", "300", "--decode", "8", "--json", str(out)],
                           capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     figures = json.loads(out.read_text())["figures"]
     chat = ["app", "app'", "raw fa on, repacked", "raw fa off, repacked", "raw fa on, plain"]
     expected = {"decode at depth 16, tok/s": chat, "prefill 512, tok/s": ["app", "app'", "raw fa on, plain"],
                 "prefill 4,096, tok/s": ["app", "app'", "raw fa on, plain"],
-                "decode at depth 300, tok/s": ["app", "raw fa off, repacked"],
-                "24-token follow-up after 300, first token s": ["app", "raw fa off, repacked"]}
+                "decode at depth 300, tok/s": ["app", "app'", "raw fa off, repacked"],
+                "24-token follow-up after 300, first token s": ["app", "app'", "raw fa off, repacked"]}
     assert {phase: sorted(per) for phase, per in figures.items()} == {p: sorted(v) for p, v in expected.items()}
-    reps = {"prefill 512, tok/s": 1, "prefill 4,096, tok/s": 1}
+    reps = {"prefill 512, tok/s": 2, "prefill 4,096, tok/s": 1}  # --prefill-reps 2,1
     for phase, per in figures.items():
         for label, values in per.items():
             assert len(values) == reps.get(phase, 2) and all(v > 0 for v in values), (phase, label, values)
