@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/cpu_pair.py [--reps 5] [--prefill-reps 3|9,3] [--host DIR] [--deep 8000,16000]
                                        [--together] [--threads 2] [--decode 32] [--gguf FILE] [--json OUT]
-                                       [--skip-chat] [--deep-raw CONF;CONF] [--deep-ctx N] [--unit 4]
+                                       [--skip-chat] [--deep-raw CONF;CONF] [--deep-ctx N] [--unit 1]
     .venv/bin/python bench/cpu_pair.py --table OUT       # the tables of a saved (maybe stopped) run
 
 cpu_sweep.py runs each setting in a fresh process, one after another: a run takes minutes, and
@@ -16,8 +16,9 @@ order), and the figure that counts is the median of the repetitions' own app / r
 Lockstep (session 10): a phase is not run whole by one worker after another, but a unit at a
 time, the workers taking turns unit by unit (the order switched each unit): --unit decode steps
 (1, since session 11: at depth 8,000 units of 4 steps read the app 2.4% behind raw in two runs
-where single steps read 1.001, and the app's decoder's bare steps match raw's), or one 512-token chunk of a read (about 4 s; a 4,096-token read whole took
-30-40 s, and the machine's speed moved by tens of percent between two of them). The app's units
+where single steps read 1.001, and the app's decoder's bare steps match raw's), or one
+512-token chunk of a read (about 4 s; a 4,096-token read whole took 30-40 s, and the machine's
+speed moved by tens of percent between two of them). The app's units
 are its own pauses: LlamaCppBackend.generate is a generator, paused where it reports a chunk
 read (PrefillProgress) or streams a piece of the reply (TextPiece), so every line of the app's
 loop runs and is timed, none of the pauses is (bench/cpu_sweep.py, read_steps/decode_steps).
@@ -39,8 +40,8 @@ Phases (the same ids in every worker, as cpu_sweep.py):
   read from a cold cache (tok/s; each its own new random ids, so nothing is cached; the app's
   figure includes the handover from its prompt reader to its decoder at the end);
 - in a document's context (n_ctx = the deepest --deep + 256), the app, its control app' and
-  raw "fa off, repacked" (the fastest raw setting at depth in every sweep): the context grows to each depth
-  D, then decode at depth D and a 24-token follow-up against the D cached tokens (time to the
+  raw "fa off, repacked" (the fastest raw setting at depth in every sweep): the context grows
+  to each depth D, then decode at depth D and a 24-token follow-up against the D cached tokens (time to the
   first token), each --reps times. --deep-raw names other raw settings for these phases and
   --deep-ctx another n_ctx: `--skip-chat --deep 16,128,256,512,1024 --deep-ctx 4352 --deep-raw
   "fa=off,...;fa=on,..."` is where flash attention stops paying for decode in a chat's context.
@@ -249,9 +250,12 @@ def _label(conf: str) -> str:
     c = _parse(conf)
     if c["app"]:  # another setting of the app's (`app,shallow=off`): shown, never the raw to beat
         return conf
-    label = f"raw fa {'on' if c['fa'] else 'off'}, {'repacked' if c['repack'] else 'plain'}"
-    extra = [f"ub {c['ub']}"] * (c["ub"] != 512) + [f"kv {c['kv']}"] * (c["kv"] != "f16")
-    return ", ".join([label, *extra])  # two settings never share a label (their figures would merge)
+    # Every field a raw run uses that differs from the default is named: two settings never
+    # share a label (their figures would merge).
+    label = [f"raw fa {'on' if c['fa'] else 'off'}", "repacked" if c["repack"] else "plain"]
+    label += [f"{name} {c[key]}" for key, name, default in (("ub", "ub", 512), ("kv", "kv", "f16"), ("t", "threads", 2),
+                                                             ("depth", "depth", 0)) if c[key] != default]
+    return ", ".join(label + ([f"build {c['lib']}"] if c["lib"] else []))
 
 
 def _chat_phases(args: argparse.Namespace, shallow: list[tuple[str, str]], figures: dict[str, dict[str, list[float]]],
@@ -269,23 +273,23 @@ def _chat_phases(args: argparse.Namespace, shallow: list[tuple[str, str]], figur
         save(result)
         print("  decode at depth 16 done", flush=True)
         readers = [w for w in workers if "repacked" not in w.label]  # the repacked layout reads slowest in every sweep
-        reps = _prefill_reps(args.prefill_reps)
-        for rep in range(max(reps.values())):
-            for n, count in reps.items():  # each a prompt of its own, from a cold cache, read chunk against chunk
-                if rep >= count:
-                    continue
+        rounds = max(args.prefill_reps.values())
+        for rep in range(rounds):
+            for n in (n for n, count in args.prefill_reps.items() if rep < count):
+                # each a prompt of its own, from a cold cache, read chunk against chunk
                 for label, (seconds, _) in _lockstep(readers, rep, 1, phase="read", n=n, seed=2 * rep + n).items():
                     _record(figures, f"prefill {n:,}, tok/s", label, n / seconds)
             save(result)
-            print(f"  prefill repetition {rep + 1}/{max(reps.values())} done", flush=True)
+            print(f"  prefill repetition {rep + 1}/{rounds} done", flush=True)
     finally:
         for process in processes:
             process.close()
 
 
 def _prefill_reps(text: str) -> dict[int, int]:
-    """--prefill-reps: one count for both prompts, or two (`9,3`: the 512-token read, a single
-    unit per worker and so the noisiest figure, 9 times; the 4,096-token read 3 times)."""
+    """--prefill-reps (parsed with the other arguments, before any worker starts): one count for
+    both prompts, or two (`9,3`: the 512-token read, a single unit per worker and so the
+    noisiest figure, 9 times; the 4,096-token read 3 times)."""
     try:
         counts = [int(c) for c in text.split(",")]
     except ValueError:
@@ -293,7 +297,7 @@ def _prefill_reps(text: str) -> dict[int, int]:
     if len(counts) == 1:
         counts *= 2
     if len(counts) != 2 or min(counts) < 1:
-        raise SystemExit(f"--prefill-reps {text}: expected N or N512,N4096, each at least 1.")
+        raise argparse.ArgumentTypeError(f"{text!r}: expected N or N512,N4096, each at least 1.")
     return {512: counts[0], 4096: counts[1]}
 
 
@@ -376,7 +380,7 @@ def _tables(result: dict[str, Any]) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=5, help="repetitions of each decode and follow-up phase")
-    parser.add_argument("--prefill-reps", default="3",
+    parser.add_argument("--prefill-reps", type=_prefill_reps, default="3",
                         help="repetitions of the cold prefill: N, or N512,N4096 for the two prompts")
     parser.add_argument("--host", default="", help="a llama_cpp folder of another build (pip install --target)")
     parser.add_argument("--deep", default="8000,16000", help="depths of the document context ('' for none)")
@@ -410,8 +414,9 @@ def main() -> int:
         if args.json:  # after every phase, so a run stopped early keeps what it measured
             args.json.write_text(json.dumps(result, indent=1))
 
-    print(f"{args.gguf.name}; {args.threads} threads; {args.reps} repetitions ({args.prefill_reps} of the "
-          f"prefill); load before: {os.getloadavg()[0]:.2f}; {time.strftime('%H:%M:%S')}", flush=True)
+    short, long = args.prefill_reps[512], args.prefill_reps[4096]
+    print(f"{args.gguf.name}; {args.threads} threads; {args.reps} repetitions ({short} and {long} of the prefills "
+          f"of 512 and 4,096); load before: {os.getloadavg()[0]:.2f}; {time.strftime('%H:%M:%S')}", flush=True)
     result = _run(args, save)
     save(result)
     print(f"load after: {os.getloadavg()[0]:.2f}; {time.strftime('%H:%M:%S')}")

@@ -36,6 +36,8 @@ def test_the_table_compares_the_app_with_the_fastest_raw_setting_of_each_phase()
 
 
 def test_the_two_prompts_may_have_their_own_repetition_counts() -> None:
+    import argparse
+
     import pytest
 
     from bench.cpu_pair import _prefill_reps
@@ -43,7 +45,7 @@ def test_the_two_prompts_may_have_their_own_repetition_counts() -> None:
     assert _prefill_reps("3") == {512: 3, 4096: 3}
     assert _prefill_reps("9,3") == {512: 9, 4096: 3}
     for bad in ("0", "9,0", "1,2,3", "nine"):
-        with pytest.raises(SystemExit, match="expected N or N512,N4096"):
+        with pytest.raises(argparse.ArgumentTypeError, match="expected N or N512,N4096"):
             _prefill_reps(bad)
 
 
@@ -56,6 +58,7 @@ def test_an_app_setting_among_the_deep_settings_is_shown_but_never_the_raw_to_be
     assert _label("app,shallow=off") == "app,shallow=off"
     assert _label("fa=on,ub=512,kv=f16,t=2,repack=on") == "raw fa on, repacked"
     assert _label("fa=off,ub=256,kv=q8_0,t=2,repack=on") == "raw fa off, repacked, ub 256, kv q8_0"
+    assert _label("fa=off,ub=512,kv=f16,t=1,repack=on@/tmp/host") == "raw fa off, repacked, threads 1, build /tmp/host"
     figures = {"decode at depth 16, tok/s": {"app": [10.0, 10.0], "app,shallow=off": [20.0, 20.0],
                                              "raw fa on, repacked": [11.0, 11.0]}}
     row = next(line for line in _tables({"figures": figures}) if line.startswith("| decode") and "raw fa on" in line)
